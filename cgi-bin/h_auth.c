@@ -1,0 +1,133 @@
+/* Logins, tokens, the caller, and Pusher channel authorisation. */
+#include "config.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "auth.h"
+#include "conf.h"
+#include "crypto.h"
+#include "handlers.h"
+#include "log.h"
+#include "timefmt.h"
+#include "util.h"
+#include "validate.h"
+#include "banned.h"
+
+static json_t *
+user_json(const struct principal *p)
+{
+	return json_pack("{s:I, s:s, s:s, s:b, s:I}", "id", (json_int_t)p->user_id,
+	    "login", p->login, "name", p->name, "is_admin", p->is_admin,
+	    "access_token_id", (json_int_t)p->token_id);
+}
+
+void
+h_login(struct request *r)
+{
+	static const char *const allowed[] = { "login", "password", "device_name", NULL };
+	const char *login = NULL, *password = NULL, *device = NULL;
+	struct principal p = { 0 };
+	struct verrors v;
+	char token[TOKEN_MAX], expires[TIME_LOCAL_LEN];
+	int64_t exp;
+
+	verr_init(&v);
+	v_string(&v, request_param(r, "login"), "login", 1, 255, &login);
+	v_string(&v, request_param(r, "password"), "password", 1, 1024, &password);
+	v_string(&v, request_param(r, "device_name"), "device_name", 0, 255, &device);
+	v_only(&v, r->input, allowed);
+	if (verr_respond(&v, r))
+		goto out;
+	switch (login_check(r->db, login, password, r->conf->login_failures, &p)) {
+	case LOGIN_OK:
+		break;
+	case LOGIN_BAD:
+		verr_add(&v, "login", "These credentials do not match our records.");
+		verr_respond(&v, r);
+		goto out;
+	case LOGIN_LIMITED:
+		respond_header(r, "Retry-After", "60");
+		respond_message(r, 429, "Too many login attempts. Please try again in 60 seconds.");
+		goto out;
+	case LOGIN_ERROR:
+		respond_db_error(r);
+		goto out;
+	}
+	exp = now_us() + r->conf->token_ttl * 1000000;
+	if (token_create(r->db, p.user_id, exp, device ? device : "login", token,
+	    &p.token_id) == -1) {
+		respond_db_error(r);
+		goto out;
+	}
+	time_format_local(exp, expires);
+	respond_json(r, 200, json_pack("{s:o, s:s, s:s, s:s}", "user", user_json(&p),
+	    "expires_at", expires, "token_type", "Bearer", "access_token", token));
+	explicit_bzero(token, sizeof(token));
+	log_info("user '%s' logged in, token %lld", p.login, (long long)p.token_id);
+out:
+	principal_release(&p);
+	verr_release(&v);
+}
+
+void
+h_logout(struct request *r)
+{
+	if (token_revoke(r->db, r->who.token_id) == -1) {
+		respond_db_error(r);
+		return;
+	}
+	respond_empty(r, 204);
+}
+
+void
+h_user(struct request *r)
+{
+	respond_json(r, 200, user_json(&r->who));
+}
+
+static int
+socket_id_valid(const char *s)
+{
+	const char *dot = strchr(s, '.');
+
+	if (dot == NULL || dot == s || dot[1] == '\0' || strlen(s) > 40)
+		return 0;
+	return strspn(s, "0123456789") == (size_t)(dot - s) &&
+	    strspn(dot + 1, "0123456789") == strlen(dot + 1);
+}
+
+void
+h_broadcast_auth(struct request *r)
+{
+	const char *socket_id = NULL, *channel = NULL;
+	char own_token[64], own_user[64], mac[65];
+	struct verrors v;
+	struct buf msg, auth;
+
+	verr_init(&v);
+	if (v_string(&v, request_param(r, "socket_id"), "socket_id", 1, 40, &socket_id) == 1 &&
+	    !socket_id_valid(socket_id))
+		verr_add(&v, "socket_id", "The socket id format is invalid.");
+	v_string(&v, request_param(r, "channel_name"), "channel_name", 1, 200, &channel);
+	if (verr_respond(&v, r)) {
+		verr_release(&v);
+		return;
+	}
+	verr_release(&v);
+	snprintf(own_token, sizeof(own_token), "private-token.%lld", (long long)r->who.token_id);
+	snprintf(own_user, sizeof(own_user), "private-user.%lld", (long long)r->who.user_id);
+	if (strcmp(channel, own_token) != 0 && strcmp(channel, own_user) != 0) {
+		respond_message(r, 403, "This action is unauthorized.");
+		return;
+	}
+	buf_init(&msg);
+	buf_init(&auth);
+	buf_printf(&msg, "%s:%s", socket_id, channel);
+	hmac_sha256_hex(r->conf->pusher.secret, msg.data, mac);
+	buf_printf(&auth, "%s:%s", r->conf->pusher.key, mac);
+	respond_json(r, 200, json_pack("{s:s}", "auth", auth.data));
+	buf_release(&msg);
+	buf_release(&auth);
+}

@@ -1,0 +1,72 @@
+/* Cameras with their streams, and the recorded intervals of a stream. */
+#include "config.h"
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "db.h"
+#include "handlers.h"
+#include "model.h"
+#include "util.h"
+#include "validate.h"
+#include "banned.h"
+
+void
+h_cameras(struct request *r)
+{
+	sqlite3_stmt *st;
+	int64_t page, per_page, total;
+	json_t *data;
+
+	if (page_params(r, &page, &per_page) != 0)
+		return;
+	if (db_query_int(r->db, "SELECT count(*) FROM cameras WHERE deleted_at IS NULL",
+	    &total) == -1 ||
+	    (st = db_prepare(r->db, "SELECT id FROM cameras WHERE deleted_at IS NULL"
+	    " ORDER BY id LIMIT ? OFFSET ?")) == NULL) {
+		respond_db_error(r);
+		return;
+	}
+	sqlite3_bind_int64(st, 1, per_page);
+	sqlite3_bind_int64(st, 2, (page - 1) * per_page);
+	data = json_array();
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		json_t *c = camera_to_json(r->db, sqlite3_column_int64(st, 0), 1);
+
+		if (c != NULL)
+			json_array_append_new(data, c);
+	}
+	sqlite3_finalize(st);
+	respond_json(r, 200, paginate(r, data, total, page, per_page));
+}
+
+void
+h_stream_archive(struct request *r)
+{
+	int64_t from = 0, to = INT64_MAX, cam;
+	struct verrors v;
+	json_t *data;
+	int bad, rc;
+
+	verr_init(&v);
+	v_time(&v, request_param(r, "from"), "from", 0, 1, &from);
+	v_time(&v, request_param(r, "to"), "to", 0, 1, &to);
+	if (!verr_has(&v, "from") && !verr_has(&v, "to") && to <= from)
+		verr_add(&v, "to", "The to must be a date after from.");
+	bad = verr_respond(&v, r);
+	verr_release(&v);
+	if (bad)
+		return;
+	if ((rc = stream_exists(r->db, r->ids[0], &cam)) != 0) {
+		if (rc == 1)
+			respond_not_found(r);
+		else
+			respond_db_error(r);
+		return;
+	}
+	if ((data = stream_intervals_json(r->db, r->ids[0], from, to, MODEL_JOIN_US)) == NULL) {
+		respond_db_error(r);
+		return;
+	}
+	respond_json(r, 200, json_pack("{s:o}", "data", data));
+}

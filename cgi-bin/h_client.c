@@ -1,0 +1,191 @@
+/* The client API the product's apps call: downloads by camera, the archive
+ * link, deletion, and where to connect the push client. */
+#include "config.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "db.h"
+#include "download.h"
+#include "handlers.h"
+#include "kick.h"
+#include "model.h"
+#include "urlsign.h"
+#include "util.h"
+#include "validate.h"
+#include "banned.h"
+
+#define MAX_IDS 100
+
+void
+h_client_create(struct request *r)
+{
+	static const char *const allowed[] = { "from", "to", "ids", NULL };
+	json_t *ids = request_param(r, "ids"), *val;
+	int64_t streams[MAX_IDS], out[MAX_IDS], from = 0, to = 0;
+	struct verrors v;
+	size_t i, n = 0;
+
+	verr_init(&v);
+	validate_range(r, &v, &from, &to);
+	if (ids == NULL || json_is_null(ids))
+		verr_add(&v, "ids", "The ids field is required.");
+	else if (!json_is_array(ids) || json_array_size(ids) == 0)
+		verr_add(&v, "ids", "The ids must be a non-empty array of camera ids.");
+	else if (json_array_size(ids) > MAX_IDS)
+		verr_add(&v, "ids", "The ids must not have more than %d items.", MAX_IDS);
+	else json_array_foreach(ids, i, val) {
+		char field[32];
+		int64_t cam;
+		int rc;
+
+		snprintf(field, sizeof(field), "ids.%zu", i);
+		if (v_integer(&v, val, field, 1, 1, INT64_MAX, &cam) != 1)
+			continue;
+		rc = camera_stream_id(r->db, cam, "high", &streams[n]);
+		if (rc == -1) {
+			verr_release(&v);
+			respond_db_error(r);
+			return;
+		}
+		if (rc == 1)
+			verr_add(&v, field, "The selected %s is invalid.", field);
+		else
+			n++;
+	}
+	v_only(&v, r->input, allowed);
+	if (!verr_respond(&v, r))
+		respond_create_result(r, download_create(r->db, r->conf, &r->who,
+		    streams, n, from, to, out), out, n, 1);
+	verr_release(&v);
+}
+
+void
+h_client_delete(struct request *r)
+{
+	if (own_download(r) != 0)
+		return;
+	if (download_cancel(r->db, r->conf, r->ids[0]) == -1) {
+		respond_db_error(r);
+		return;
+	}
+	respond_json(r, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+void
+h_client_link(struct request *r)
+{
+	int64_t from = 0, to = 0, stream, id;
+	struct verrors v;
+	char path[64], *link;
+	enum dl_create res;
+	int rc;
+
+	verr_init(&v);
+	validate_range(r, &v, &from, &to);
+	rc = verr_respond(&v, r);
+	verr_release(&v);
+	if (rc)
+		return;
+	if ((rc = camera_stream_id(r->db, r->ids[0], "high", &stream)) != 0) {
+		if (rc == 1)
+			respond_not_found(r);
+		else
+			respond_db_error(r);
+		return;
+	}
+	res = download_create(r->db, r->conf, &r->who, &stream, 1, from, to, &id);
+	if (res != DL_CREATED) {
+		respond_create_result(r, res, NULL, 0, 0);
+		return;
+	}
+	kick_send(r->conf->run_dir, KICK_WORKER);
+	/* The link outlives the wait for the file; the row decides 404/410. */
+	download_file_path(id, path);
+	link = url_sign(r->conf, path, now_us() / 1000000 + r->conf->download_ttl +
+	    r->conf->max_range + 86400);
+	respond_json(r, 200, json_pack("{s:s}", "link", link));
+	free(link);
+}
+
+/* At most wsurl_limit calls per address in five minutes. 1 if over. */
+static int
+rate_limited(struct request *r)
+{
+	int64_t now = now_us(), window = 300LL * 1000000, n = 0;
+	sqlite3_stmt *del = NULL, *cnt = NULL, *ins = NULL;
+	char bucket[80];
+	int ret = -1;
+
+	snprintf(bucket, sizeof(bucket), "wsurl:%s", r->remote_addr);
+	if (db_begin(r->db) == -1)
+		return -1;
+	del = db_prepare(r->db, "DELETE FROM rate_hits WHERE at<?");
+	cnt = db_prepare(r->db, "SELECT count(*) FROM rate_hits WHERE bucket=?");
+	ins = db_prepare(r->db, "INSERT INTO rate_hits(bucket, at) VALUES (?, ?)");
+	if (del == NULL || cnt == NULL || ins == NULL)
+		goto out;
+	sqlite3_bind_int64(del, 1, now - window);
+	if (db_step_done(del) == -1)
+		goto out;
+	sqlite3_bind_text(cnt, 1, bucket, -1, SQLITE_STATIC);
+	if (sqlite3_step(cnt) == SQLITE_ROW)
+		n = sqlite3_column_int64(cnt, 0);
+	if (n < r->conf->wsurl_limit) {
+		sqlite3_bind_text(ins, 1, bucket, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(ins, 2, now);
+		if (db_step_done(ins) == -1)
+			goto out;
+	}
+	if (db_commit(r->db) == 0)
+		ret = n >= r->conf->wsurl_limit;
+out:
+	if (ret == -1)
+		db_rollback(r->db);
+	sqlite3_finalize(del);
+	sqlite3_finalize(cnt);
+	sqlite3_finalize(ins);
+	return ret;
+}
+
+void
+h_wsurl(struct request *r)
+{
+	const char *url = r->conf->public_url;
+	int tls = strncmp(url, "https://", 8) == 0;
+	const char *host = url + (tls ? 8 : 7);
+	size_t hostlen = strcspn(host, "/");
+	char hostbuf[256], *colon;
+	int port = tls ? 443 : 80;
+	struct buf ws;
+
+	switch (rate_limited(r)) {
+	case 0:
+		break;
+	case 1:
+		respond_header(r, "Retry-After", "300");
+		respond_message(r, 429, "Too many requests.");
+		return;
+	default:
+		respond_db_error(r);
+		return;
+	}
+	snprintf(hostbuf, sizeof(hostbuf), "%.*s", (int)hostlen, host);
+	if (hostbuf[0] != '[' && (colon = strrchr(hostbuf, ':')) != NULL) {
+		int64_t p;
+
+		*colon = '\0';
+		if (parse_i64(colon + 1, &p) == 0 && p > 0 && p < 65536)
+			port = (int)p;
+	}
+	buf_init(&ws);
+	buf_printf(&ws, "%s://%.*s%s", tls ? "wss" : "ws", (int)hostlen, host,
+	    r->conf->pusher.path);
+	respond_json(r, 200, json_pack("{s:s, s:s, s:i, s:s, s:s, s:b}",
+	    "ws_url", ws.data, "app_key", r->conf->pusher.key, "port", port,
+	    "host", hostbuf, "path", r->conf->pusher.path, "is_encrypted", tls));
+	buf_release(&ws);
+}

@@ -1,0 +1,301 @@
+/* The admin API's downloads: create, list, show, delete, repeat, file. */
+#include "config.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "conf.h"
+#include "db.h"
+#include "download.h"
+#include "handlers.h"
+#include "kick.h"
+#include "log.h"
+#include "model.h"
+#include "urlsign.h"
+#include "util.h"
+#include "validate.h"
+#include "banned.h"
+
+static const char *const conditions[] = {
+	"pending", "processing", "active", "failed", "expired", "cancelled", NULL,
+};
+
+/* Check from and to together: both valid, to after from, within max_range. */
+void
+validate_range(struct request *r, struct verrors *v, int64_t *from, int64_t *to)
+{
+	int f = v_time(v, request_param(r, "from"), "from", 1, 0, from);
+	int t = v_time(v, request_param(r, "to"), "to", 1, 0, to);
+
+	if (f != 1 || t != 1)
+		return;
+	if (*to <= *from)
+		verr_add(v, "to", "The to must be a date after from.");
+	else if (*to - *from > r->conf->max_range * 1000000)
+		verr_add(v, "to", "The range from from to to must not be longer than"
+		    " %lld seconds.", (long long)r->conf->max_range);
+}
+
+/* Answer a created download (or several) and wake the worker. */
+static void
+respond_created(struct request *r, const int64_t *ids, size_t n, int as_array)
+{
+	json_t *arr = json_array();
+
+	kick_send(r->conf->run_dir, KICK_WORKER);
+	for (size_t i = 0; i < n; i++) {
+		json_t *d = download_to_json(r->db, r->conf, ids[i]);
+
+		if (d == NULL) {
+			json_decref(arr);
+			respond_db_error(r);
+			return;
+		}
+		json_array_append_new(arr, d);
+	}
+	if (as_array)
+		respond_json(r, 200, arr);
+	else {
+		respond_json(r, 200, json_incref(json_array_get(arr, 0)));
+		json_decref(arr);
+	}
+}
+
+void
+respond_create_result(struct request *r, enum dl_create res, const int64_t *ids,
+    size_t n, int as_array)
+{
+	char msg[160];
+
+	switch (res) {
+	case DL_CREATED:
+		respond_created(r, ids, n, as_array);
+		break;
+	case DL_TOO_MANY:
+		snprintf(msg, sizeof(msg), "Too many unfinished downloads (at most %d);"
+		    " wait for one to finish.", r->conf->max_pending);
+		respond_message(r, 429, msg);
+		break;
+	case DL_ERROR:
+		respond_db_error(r);
+		break;
+	}
+}
+
+void
+h_download_create(struct request *r)
+{
+	static const char *const allowed[] = { "stream_id", "camera_id", "from", "to", NULL };
+	json_t *sid = request_param(r, "stream_id"), *cid = request_param(r, "camera_id");
+	int64_t stream = 0, camera = 0, from = 0, to = 0, id, cam;
+	struct verrors v;
+	int hs, hc;
+
+	verr_init(&v);
+	hs = v_integer(&v, sid, "stream_id", 0, 1, INT64_MAX, &stream);
+	hc = v_integer(&v, cid, "camera_id", 0, 1, INT64_MAX, &camera);
+	if (hs == 0 && hc == 0)
+		verr_add(&v, "stream_id", "The stream id field is required when"
+		    " camera id is not present.");
+	else if (hs != 0 && hc != 0)
+		verr_add(&v, "camera_id", "The camera id field is prohibited when"
+		    " stream id is present.");
+	validate_range(r, &v, &from, &to);
+	if (hs == 1 && hc == 0) {
+		int rc = stream_exists(r->db, stream, &cam);
+
+		if (rc == 1)
+			verr_add(&v, "stream_id", "The selected stream id is invalid.");
+		else if (rc == -1)
+			goto dberr;
+	} else if (hc == 1 && hs == 0) {
+		int rc = camera_stream_id(r->db, camera, "high", &stream);
+
+		if (rc == 1)
+			verr_add(&v, "camera_id", "The selected camera id is invalid"
+			    " (no such camera, or it has no high stream).");
+		else if (rc == -1)
+			goto dberr;
+	}
+	v_only(&v, r->input, allowed);
+	if (!verr_respond(&v, r))
+		respond_create_result(r, download_create(r->db, r->conf, &r->who,
+		    &stream, 1, from, to, &id), &id, 1, 0);
+	verr_release(&v);
+	return;
+dberr:
+	verr_release(&v);
+	respond_db_error(r);
+}
+
+/* Filters of the list, validated; 0, or 422 answered. */
+struct list_filter {
+	int64_t		 stream_id, camera_id, from, to;
+	const char	*condition;
+	int64_t		 page, per_page;
+};
+
+static int
+list_filter(struct request *r, struct list_filter *f)
+{
+	json_t *q = r->query_params;
+	const char *cond = NULL, *to_s = NULL;
+	struct verrors v;
+	size_t i;
+	int bad;
+
+	memset(f, 0, sizeof(*f));
+	if (page_params(r, &f->page, &f->per_page) != 0)
+		return 422;
+	verr_init(&v);
+	v_integer(&v, json_object_get(q, "stream_id"), "stream_id", 0, 1, INT64_MAX, &f->stream_id);
+	v_integer(&v, json_object_get(q, "camera_id"), "camera_id", 0, 1, INT64_MAX, &f->camera_id);
+	v_time(&v, json_object_get(q, "from"), "from", 0, 1, &f->from);
+	if (v_time(&v, json_object_get(q, "to"), "to", 0, 1, &f->to) == 1) {
+		/* A date alone means through the end of that day. */
+		v_string(&v, json_object_get(q, "to"), "to", 0, 40, &to_s);
+		if (to_s != NULL && strlen(to_s) == 10)
+			f->to += 86400LL * 1000000 - 1;
+	}
+	if (v_string(&v, json_object_get(q, "condition"), "condition", 0, 20, &cond) == 1) {
+		for (i = 0; conditions[i] != NULL; i++)
+			if (strcmp(conditions[i], cond) == 0)
+				break;
+		if (conditions[i] == NULL)
+			verr_add(&v, "condition", "The selected condition is invalid.");
+		else
+			f->condition = conditions[i];
+	}
+	bad = verr_respond(&v, r);
+	verr_release(&v);
+	return bad ? 422 : 0;
+}
+
+#define LIST_WHERE " FROM downloads WHERE (user_id=?1 OR ?2)" \
+	" AND (?3 IS NULL OR stream_id=?3)" \
+	" AND (?4 IS NULL OR stream_id IN (SELECT id FROM streams WHERE camera_id=?4))" \
+	" AND (?5 IS NULL OR condition=?5)" \
+	" AND (?6 IS NULL OR created_at>=?6) AND (?7 IS NULL OR created_at<=?7)"
+
+static void
+bind_filter(sqlite3_stmt *st, const struct request *r, const struct list_filter *f)
+{
+	sqlite3_bind_int64(st, 1, r->who.user_id);
+	sqlite3_bind_int(st, 2, r->who.is_admin);
+	if (f->stream_id)
+		sqlite3_bind_int64(st, 3, f->stream_id);
+	if (f->camera_id)
+		sqlite3_bind_int64(st, 4, f->camera_id);
+	if (f->condition)
+		sqlite3_bind_text(st, 5, f->condition, -1, SQLITE_STATIC);
+	if (f->from)
+		sqlite3_bind_int64(st, 6, f->from);
+	if (f->to)
+		sqlite3_bind_int64(st, 7, f->to);
+}
+
+void
+h_download_list(struct request *r)
+{
+	struct list_filter f;
+	sqlite3_stmt *count = NULL, *st = NULL;
+	json_t *data = NULL;
+	int64_t total;
+
+	if (list_filter(r, &f) != 0)
+		return;
+	count = db_prepare(r->db, "SELECT count(*)" LIST_WHERE);
+	st = db_prepare(r->db, "SELECT id" LIST_WHERE " ORDER BY id DESC LIMIT ?8 OFFSET ?9");
+	if (count == NULL || st == NULL)
+		goto fail;
+	bind_filter(count, r, &f);
+	if (sqlite3_step(count) != SQLITE_ROW)
+		goto fail;
+	total = sqlite3_column_int64(count, 0);
+	bind_filter(st, r, &f);
+	sqlite3_bind_int64(st, 8, f.per_page);
+	sqlite3_bind_int64(st, 9, (f.page - 1) * f.per_page);
+	data = json_array();
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		json_t *d = download_to_json(r->db, r->conf, sqlite3_column_int64(st, 0));
+
+		if (d == NULL)
+			goto fail;
+		json_array_append_new(data, d);
+	}
+	respond_json(r, 200, paginate(r, data, total, f.page, f.per_page));
+	data = NULL;
+	goto out;
+fail:
+	respond_db_error(r);
+out:
+	json_decref(data);
+	sqlite3_finalize(count);
+	sqlite3_finalize(st);
+}
+
+/* 0 if the download in the path is the caller's (or the caller is admin);
+ * otherwise the 404 or 503 has been answered. */
+int
+own_download(struct request *r)
+{
+	switch (download_visible(r->db, &r->who, r->ids[0])) {
+	case 0:
+		return 0;
+	case 1:
+		respond_not_found(r);
+		return -1;
+	default:
+		respond_db_error(r);
+		return -1;
+	}
+}
+
+void
+h_download_show(struct request *r)
+{
+	json_t *d;
+
+	if (own_download(r) != 0)
+		return;
+	if ((d = download_to_json(r->db, r->conf, r->ids[0])) == NULL)
+		respond_db_error(r);
+	else
+		respond_json(r, 200, d);
+}
+
+void
+h_download_delete(struct request *r)
+{
+	if (own_download(r) != 0)
+		return;
+	if (download_cancel(r->db, r->conf, r->ids[0]) == -1) {
+		respond_db_error(r);
+		return;
+	}
+	/* The worker may be remuxing it: a kick makes it notice at once. */
+	kick_send(r->conf->run_dir, KICK_WORKER);
+	respond_empty(r, 204);
+}
+
+void
+h_download_repeat(struct request *r)
+{
+	static const char *const allowed[] = { NULL };
+	struct verrors v;
+
+	verr_init(&v);
+	v_only(&v, r->input, allowed);
+	if (verr_respond(&v, r)) {
+		verr_release(&v);
+		return;
+	}
+	verr_release(&v);
+	if (own_download(r) != 0)
+		return;
+	respond_create_result(r, download_repeat(r->db, r->conf, &r->who, r->ids[0]),
+	    &r->ids[0], 1, 0);
+}

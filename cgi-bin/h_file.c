@@ -1,0 +1,116 @@
+/* GET .../downloads/{id}/file: the web server sends the bytes (X-Sendfile
+ * or X-Accel-Redirect), so Range requests and large files cost us nothing. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "conf.h"
+#include "db.h"
+#include "download.h"
+#include "handlers.h"
+#include "log.h"
+#include "urlsign.h"
+#include "util.h"
+#include "banned.h"
+
+/* Content-Disposition with an ASCII fallback and the UTF-8 name (RFC 6266). */
+static void
+disposition(struct request *r, const char *name)
+{
+	struct buf b;
+
+	buf_init(&b);
+	buf_adds(&b, "attachment; filename=\"");
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		buf_printf(&b, "%c", *p < 0x20 || *p >= 0x7f || *p == '"' ||
+		    *p == '\\' ? '_' : *p);
+	buf_adds(&b, "\"; filename*=UTF-8''");
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		buf_printf(&b, (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("-._~", *p) ? "%c" : "%%%02X", *p);
+	respond_header(r, "Content-Disposition", b.data);
+	buf_release(&b);
+}
+
+/* Without a token, the signature must hold. 0 if access is allowed. */
+static int
+check_access(struct request *r)
+{
+	if (r->authed)
+		return own_download(r);
+	switch (url_verify(r->conf, r->path, r->query, time(NULL))) {
+	case URL_VALID:
+		return 0;
+	case URL_EXPIRED:
+		respond_message(r, 410, "The link has expired.");
+		return -1;
+	case URL_NOT_SIGNED:
+		respond_message(r, 401, "Unauthenticated.");
+		return -1;
+	case URL_BAD_SIGNATURE:
+		break;
+	}
+	respond_message(r, 403, "Invalid signature.");
+	return -1;
+}
+
+void
+h_download_file(struct request *r)
+{
+	sqlite3_stmt *st;
+	const char *cond, *name, *path;
+	char *full = NULL;
+	struct stat sb;
+	int exists;
+
+	if (check_access(r) != 0)
+		return;
+	st = db_prepare(r->db, "SELECT condition, is_file_exists, name, path"
+	    " FROM downloads WHERE id=?");
+	if (st == NULL) {
+		respond_db_error(r);
+		return;
+	}
+	sqlite3_bind_int64(st, 1, r->ids[0]);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		respond_not_found(r);
+		goto out;
+	}
+	cond = (const char *)sqlite3_column_text(st, 0);
+	exists = sqlite3_column_int(st, 1);
+	name = (const char *)sqlite3_column_text(st, 2);
+	path = (const char *)sqlite3_column_text(st, 3);
+	if (strcmp(cond, "expired") == 0 || strcmp(cond, "cancelled") == 0) {
+		respond_message(r, 410, "The archive has expired or was deleted.");
+		goto out;
+	}
+	if (strcmp(cond, "active") != 0 || !exists || path == NULL) {
+		respond_message(r, 404, "The archive is not ready.");
+		goto out;
+	}
+	full = path_join(r->conf->downloads_dir, path);
+	if (stat(full, &sb) == -1) {
+		log_warn("archive of download %lld is missing: '%s'",
+		    (long long)r->ids[0], full);
+		respond_message(r, 410, "The archive is no longer on disk.");
+		goto out;
+	}
+	respond_empty(r, 200);
+	respond_header(r, "Content-Type", "video/mp4");
+	disposition(r, name);
+	if (strcmp(r->conf->sendfile, "x-accel-redirect") == 0) {
+		char *loc = path_join(r->conf->sendfile_prefix, path);
+
+		respond_header(r, "X-Accel-Redirect", loc);
+		free(loc);
+	} else
+		respond_header(r, "X-Sendfile", full);
+out:
+	free(full);
+	sqlite3_finalize(st);
+}

@@ -1,0 +1,54 @@
+/* Users, Sanctum-style tokens "<id>|<secret>" and password logins. Only
+ * SHA-256 of a token's secret and scrypt hashes of passwords are stored. */
+#ifndef ARCHIVED_AUTH_H
+#define ARCHIVED_AUTH_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#define TOKEN_SECRET_LEN 40
+#define TOKEN_MAX 64		/* "<id>|<secret>" and its NUL */
+
+/* Who is calling. Strings are owned; principal_release frees them. */
+struct principal {
+	int64_t	 user_id;
+	int64_t	 token_id;
+	char	*login;
+	char	*name;
+	int	 is_admin;
+	int64_t	 token_expires_at;	/* 0: never */
+};
+
+void	 principal_release(struct principal *p);
+
+/* Create a user; password may be NULL (token-only user). Returns 0 and the
+ * id, 1 if the login exists (id set to it), -1 on error. */
+int	 user_create(sqlite3 *db, const char *login, const char *name,
+	    const char *password, int is_admin, int64_t *id);
+/* Load a user by login into p (token fields zero). 0 found, 1 not, -1 error. */
+int	 user_load(sqlite3 *db, const char *login, struct principal *p);
+int	 user_set_admin(sqlite3 *db, int64_t user_id, int is_admin);
+
+/* Make a token for user_id; expires_at 0 never expires. Writes the full
+ * "<id>|<secret>" into out. */
+int	 token_create(sqlite3 *db, int64_t user_id, int64_t expires_at,
+	    const char *name, char out[TOKEN_MAX], int64_t *token_id);
+int	 token_revoke(sqlite3 *db, int64_t token_id);
+
+/* Split "<id>|<secret>"; -1 if it is not of that form. */
+int	 token_parse(const char *token, int64_t *id, const char **secret);
+
+enum auth_result { AUTH_OK, AUTH_DENIED, AUTH_ERROR };
+
+/* Check a bearer token: exists, secret matches, not revoked, not expired. */
+enum auth_result token_authenticate(sqlite3 *db, const char *token,
+	    struct principal *p);
+
+enum login_result { LOGIN_OK, LOGIN_BAD, LOGIN_LIMITED, LOGIN_ERROR };
+
+/* Check login and password, with at most `limit` failures a minute per
+ * login. On LOGIN_OK, p holds the user. */
+enum login_result login_check(sqlite3 *db, const char *login,
+	    const char *password, int limit, struct principal *p);
+
+#endif

@@ -1,0 +1,278 @@
+#include "config.h"
+
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "db.h"
+#include "log.h"
+#include "util.h"
+#include "schema.sql.h"
+#include "banned.h"
+
+_Static_assert(sizeof(schema_migrations) / sizeof(schema_migrations[0]) ==
+    DB_SCHEMA_VERSION, "one migration per schema version");
+
+sqlite3 *
+db_open(const char *path, int create)
+{
+	sqlite3 *db = NULL;
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+
+	if (create)
+		flags |= SQLITE_OPEN_CREATE;
+	if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
+		error("cannot open database '%s': %s", path,
+		    db ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
+		return NULL;
+	}
+	sqlite3_busy_timeout(db, 5000);
+	sqlite3_extended_result_codes(db, 1);
+	if (db_exec(db, "PRAGMA journal_mode=WAL") == -1 ||
+	    db_exec(db, "PRAGMA synchronous=NORMAL") == -1 ||
+	    db_exec(db, "PRAGMA foreign_keys=ON") == -1) {
+		sqlite3_close(db);
+		return NULL;
+	}
+	return db;
+}
+
+void
+db_close(sqlite3 *db)
+{
+	if (db != NULL)
+		sqlite3_close_v2(db);
+}
+
+int
+db_exec(sqlite3 *db, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		error("database: %s", msg ? msg : sqlite3_errmsg(db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+int
+db_begin(sqlite3 *db)
+{
+	return db_exec(db, "BEGIN IMMEDIATE");
+}
+
+int
+db_commit(sqlite3 *db)
+{
+	if (db_exec(db, "COMMIT") == -1) {
+		db_rollback(db);
+		return -1;
+	}
+	return 0;
+}
+
+void
+db_rollback(sqlite3 *db)
+{
+	if (!sqlite3_get_autocommit(db))
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+sqlite3_stmt *
+db_prepare(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		error("database: cannot prepare statement: %s", sqlite3_errmsg(db));
+		return NULL;
+	}
+	return st;
+}
+
+int
+db_step_done(sqlite3_stmt *st)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		;
+	if (rc != SQLITE_DONE)
+		return error("database: %s", sqlite3_errmsg(sqlite3_db_handle(st)));
+	return 0;
+}
+
+int
+db_query_int(sqlite3 *db, const char *sql, int64_t *out)
+{
+	sqlite3_stmt *st = db_prepare(db, sql);
+	int ret = -1;
+
+	if (st == NULL)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*out = sqlite3_column_int64(st, 0);
+		ret = 0;
+	} else
+		error("database: %s", sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int
+db_schema_version(sqlite3 *db)
+{
+	int64_t n, v;
+
+	if (db_query_int(db, "SELECT count(*) FROM sqlite_master"
+	    " WHERE type='table' AND name='schema_version'", &n) == -1)
+		return -1;
+	if (n == 0)
+		return 0;
+	if (db_query_int(db, "SELECT version FROM schema_version", &v) == -1)
+		return -1;
+	return (int)v;
+}
+
+int
+db_migrate(sqlite3 *db)
+{
+	int v;
+
+	if (db_begin(db) == -1)
+		return -1;
+	if ((v = db_schema_version(db)) == -1)
+		goto fail;
+	if (v > DB_SCHEMA_VERSION) {
+		error("database schema version %d is newer than this program knows (%d)",
+		    v, DB_SCHEMA_VERSION);
+		goto fail;
+	}
+	for (; v < DB_SCHEMA_VERSION; v++) {
+		sqlite3_stmt *st;
+
+		if (db_exec(db, schema_migrations[v]) == -1)
+			goto fail;
+		if ((st = db_prepare(db, "UPDATE schema_version SET version=?")) == NULL)
+			goto fail;
+		sqlite3_bind_int(st, 1, v + 1);
+		if (db_step_done(st) == -1) {
+			sqlite3_finalize(st);
+			goto fail;
+		}
+		sqlite3_finalize(st);
+		log_info("database schema upgraded to version %d", v + 1);
+	}
+	return db_commit(db);
+fail:
+	db_rollback(db);
+	return -1;
+}
+
+int
+db_check_schema(sqlite3 *db)
+{
+	int v = db_schema_version(db);
+
+	if (v == -1)
+		return -1;
+	if (v > DB_SCHEMA_VERSION)
+		return error("database schema version %d is newer than this program"
+		    " knows (%d); upgrade archived", v, DB_SCHEMA_VERSION);
+	if (v < DB_SCHEMA_VERSION)
+		return error("database schema version %d is older than %d;"
+		    " run 'archivectl init' to upgrade it", v, DB_SCHEMA_VERSION);
+	return 0;
+}
+
+sqlite3 *
+db_open_checked(const struct conf *c)
+{
+	sqlite3 *db = db_open(c->database, 0);
+
+	if (db == NULL)
+		return NULL;
+	if (db_check_schema(db) == -1 || db_load_secrets(db, (struct conf *)c) == -1) {
+		db_close(db);
+		return NULL;
+	}
+	return db;
+}
+
+char *
+db_setting_get(sqlite3 *db, const char *name)
+{
+	sqlite3_stmt *st = db_prepare(db, "SELECT value FROM settings WHERE name=?");
+	char *v = NULL;
+
+	if (st == NULL)
+		return NULL;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = xstrdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return v;
+}
+
+int
+db_setting_set(sqlite3 *db, const char *name, const char *value)
+{
+	sqlite3_stmt *st = db_prepare(db,
+	    "INSERT INTO settings(name, value) VALUES (?, ?)"
+	    " ON CONFLICT(name) DO UPDATE SET value=excluded.value");
+	int ret;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	ret = db_step_done(st);
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int
+db_init_secrets(sqlite3 *db)
+{
+	static const struct { const char *name; size_t len; } secrets[] = {
+		{ "url_key", 48 }, { "pusher_key", 20 }, { "pusher_secret", 40 },
+	};
+
+	for (size_t i = 0; i < nitems(secrets); i++) {
+		char value[64], *old = db_setting_get(db, secrets[i].name);
+
+		if (old != NULL) {
+			free(old);
+			continue;
+		}
+		if (random_alnum(value, secrets[i].len) == -1 ||
+		    db_setting_set(db, secrets[i].name, value) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+fill(sqlite3 *db, char **field, const char *name)
+{
+	if (*field != NULL)
+		return 0;
+	if ((*field = db_setting_get(db, name)) == NULL)
+		return error("setting '%s' is missing from the database;"
+		    " run 'archivectl init'", name);
+	return 0;
+}
+
+int
+db_load_secrets(sqlite3 *db, struct conf *c)
+{
+	if (fill(db, &c->url_key, "url_key") == -1 ||
+	    fill(db, &c->pusher.key, "pusher_key") == -1 ||
+	    fill(db, &c->pusher.secret, "pusher_secret") == -1)
+		return -1;
+	return 0;
+}

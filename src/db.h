@@ -1,0 +1,47 @@
+/* SQLite access: one connection per thread, WAL, versioned schema. */
+#ifndef ARCHIVED_DB_H
+#define ARCHIVED_DB_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+struct conf;
+
+#define DB_SCHEMA_VERSION 1
+
+/* Open path (create: make it if missing) with WAL, busy_timeout and
+ * foreign keys on. NULL on failure, logged. */
+sqlite3	*db_open(const char *path, int create);
+void	 db_close(sqlite3 *db);
+
+/* 0 when there is no schema yet. -1 on error. */
+int	 db_schema_version(sqlite3 *db);
+/* Create or upgrade to DB_SCHEMA_VERSION; refuses a newer schema. */
+int	 db_migrate(sqlite3 *db);
+/* For programs other than init: 0 if the schema is exactly ours, else
+ * -1 with the reason logged. */
+int	 db_check_schema(sqlite3 *db);
+/* Open and check in one step, as every daemon starts. */
+sqlite3	*db_open_checked(const struct conf *c);
+
+int	 db_exec(sqlite3 *db, const char *sql);
+/* BEGIN IMMEDIATE: every write transaction, so it never fails on upgrade. */
+int	 db_begin(sqlite3 *db);
+int	 db_commit(sqlite3 *db);
+void	 db_rollback(sqlite3 *db);
+/* Prepare, logging (never returning) SQLite's text on failure. */
+sqlite3_stmt *db_prepare(sqlite3 *db, const char *sql);
+/* Step a statement that returns no row (or whose rows are ignored). */
+int	 db_step_done(sqlite3_stmt *st);
+/* Run a one-column integer query with one optional int64 parameter. */
+int	 db_query_int(sqlite3 *db, const char *sql, int64_t *out);
+
+/* The settings table; caller frees the result. NULL when unset. */
+char	*db_setting_get(sqlite3 *db, const char *name);
+int	 db_setting_set(sqlite3 *db, const char *name, const char *value);
+/* Generate the URL key and Pusher key/secret into settings if missing. */
+int	 db_init_secrets(sqlite3 *db);
+/* Fill conf's url_key and pusher key/secret from settings where unset. */
+int	 db_load_secrets(sqlite3 *db, struct conf *c);
+
+#endif

@@ -1,0 +1,49 @@
+/* The download: one requested export, its row and its JSON object. */
+#ifndef ARCHIVED_DOWNLOAD_H
+#define ARCHIVED_DOWNLOAD_H
+
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdint.h>
+
+struct conf;
+struct principal;
+
+/* The path of a download's file endpoint; out holds 64 bytes. */
+void	 download_file_path(int64_t id, char out[64]);
+
+/* "<label>, file.<YYYYMMDD-HHMMSS>-<HHMMSS>.mp4" with '/', quotes and
+ * control characters replaced. Caller frees. */
+char	*download_make_name(const char *label, int64_t from, int64_t to);
+
+/* The download object (SPEC section 2), stream and camera nested. NULL if
+ * there is no such download. Caller json_decref()s. */
+json_t	*download_to_json(sqlite3 *db, const struct conf *c, int64_t id);
+
+/* Is download id visible to p (its owner, or an admin)? 0 yes, 1 no, -1 error. */
+int	 download_visible(sqlite3 *db, const struct principal *p, int64_t id);
+
+enum dl_create { DL_CREATED, DL_TOO_MANY, DL_ERROR };
+
+/* Insert one pending download per stream (ids[i] for streams[i]) in one
+ * transaction, refusing all when the user would exceed max_pending
+ * unfinished ones. */
+enum dl_create download_create(sqlite3 *db, const struct conf *c,
+	    const struct principal *p, const int64_t *streams, size_t n,
+	    int64_t from, int64_t to, int64_t *ids);
+
+/* Queue the same range again. A pending or processing download is left as
+ * it is. Any old file is unlinked after the commit. */
+enum dl_create download_repeat(sqlite3 *db, const struct conf *c,
+	    const struct principal *p, int64_t id);
+
+/* Cancel (pending, processing) or withdraw (active) a download: the row
+ * is marked first, the file unlinked after, then the row finished; a
+ * crash in between leaves a row that cleanup completes. */
+int	 download_cancel(sqlite3 *db, const struct conf *c, int64_t id);
+
+/* Unlink the file of a row already marked cancelled/expired, then record
+ * it gone. Used by cancel and by the expiry sweep. */
+int	 download_remove_file(sqlite3 *db, const struct conf *c, int64_t id);
+
+#endif

@@ -1,0 +1,30 @@
+/* The outbox: events written in the same transaction as the state change
+ * that causes them, delivered by archive-pushd from the table. */
+#ifndef ARCHIVED_EVENTS_H
+#define ARCHIVED_EVENTS_H
+
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdint.h>
+
+struct conf;
+
+#define EV_GENERATED	"archive_generated"
+#define EV_PROGRESS	"archive_progress"
+#define EV_EXPIRED	"archive_expired"
+
+/*
+ * Insert an event about download id for its owner and the token that asked.
+ * The stored payload is {"type", "status", "data": {"url", "download"}};
+ * pushd adds "event_id" and the Pusher envelope. Must run inside the
+ * caller's transaction. Returns the event id, or -1.
+ */
+int64_t	 event_insert(sqlite3 *db, const struct conf *c, int64_t download_id,
+	    const char *type, int ok);
+
+/* The JSON string pushd sends as a Pusher event's data:
+ * {"data": {type, status, event_id, data}, "subject": null, "message": null}.
+ * Caller frees. */
+char	*event_envelope(int64_t event_id, const char *payload);
+
+#endif

@@ -1,0 +1,119 @@
+#include "config.h"
+
+#include <errno.h>
+#include <libconfig.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "db.h"
+#include "licence.h"
+#include "timefmt.h"
+#include "util.h"
+#include "banned.h"
+
+void
+licence_eval(struct licence *l)
+{
+	memset(l, 0, sizeof(*l));
+	snprintf(l->holder, sizeof(l->holder), "evaluation");
+	l->has_export = 1;
+	l->max_cameras = LICENCE_EVAL_CAMERAS;
+}
+
+int
+licence_load(const char *path, struct licence *l, char *why, size_t len)
+{
+	config_t cfg;
+	const char *holder = NULL, *expires = NULL;
+	const config_setting_t *features;
+	long long maxcam = 0;
+	int ret = -1;
+
+	memset(l, 0, sizeof(*l));
+	config_init(&cfg);
+	if (config_read_file(&cfg, path) != CONFIG_TRUE) {
+		if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO)
+			snprintf(why, len, "licence file cannot be read");
+		else
+			snprintf(why, len, "licence file is malformed (line %d)",
+			    config_error_line(&cfg));
+		goto out;
+	}
+	if (config_lookup_string(&cfg, "holder", &holder) != CONFIG_TRUE) {
+		snprintf(why, len, "licence file has no holder");
+		goto out;
+	}
+	snprintf(l->holder, sizeof(l->holder), "%s", holder);
+	if (config_lookup_string(&cfg, "expires", &expires) == CONFIG_TRUE) {
+		int64_t day;
+
+		if (time_parse(expires, 1, &day) != TIME_OK || strlen(expires) != 10) {
+			snprintf(why, len, "licence expiry date is not YYYY-MM-DD");
+			goto out;
+		}
+		/* Valid through the whole of that day, in the server's zone. */
+		l->expires_us = day + 86400LL * 1000000;
+	}
+	if ((features = config_lookup(&cfg, "features")) != NULL) {
+		for (int i = 0; i < config_setting_length(features); i++) {
+			const char *f = config_setting_get_string_elem(features, i);
+
+			if (f != NULL && strcmp(f, LICENCE_FEATURE) == 0)
+				l->has_export = 1;
+		}
+	}
+	if (config_lookup_int64(&cfg, "max_cameras", &maxcam) != CONFIG_TRUE) {
+		int v;
+
+		if (config_lookup_int(&cfg, "max_cameras", &v) != CONFIG_TRUE) {
+			snprintf(why, len, "licence file has no max_cameras");
+			goto out;
+		}
+		maxcam = v;
+	}
+	l->max_cameras = maxcam;
+	ret = 0;
+out:
+	config_destroy(&cfg);
+	return ret;
+}
+
+int
+licence_evaluate(const struct licence *l, int64_t now, int64_t ncameras,
+    char *why, size_t len)
+{
+	if (l->expires_us != 0 && now >= l->expires_us) {
+		char day[TIME_LOCAL_LEN];
+
+		time_format_local(l->expires_us - 1, day);
+		day[10] = '\0';
+		snprintf(why, len, "licence expired on %s", day);
+		return -1;
+	}
+	if (!l->has_export) {
+		snprintf(why, len, "licence lacks the %s feature", LICENCE_FEATURE);
+		return -1;
+	}
+	if (ncameras > l->max_cameras) {
+		snprintf(why, len, "%lld cameras exceed the licensed %lld",
+		    (long long)ncameras, (long long)l->max_cameras);
+		return -1;
+	}
+	return 0;
+}
+
+int
+licence_check(const char *path, sqlite3 *db, char *why, size_t len)
+{
+	struct licence l;
+	int64_t ncam;
+
+	if (path == NULL)
+		licence_eval(&l);
+	else if (licence_load(path, &l, why, len) == -1)
+		return 1;
+	if (db_query_int(db, "SELECT count(*) FROM cameras WHERE deleted_at IS NULL",
+	    &ncam) == -1)
+		return -1;
+	return licence_evaluate(&l, now_us(), ncam, why, len) == 0 ? 0 : 1;
+}

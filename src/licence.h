@@ -1,0 +1,33 @@
+/* The licence: a libconfig file naming its holder, expiry date, features
+ * and camera limit. With none configured, the built-in evaluation licence
+ * allows archive_export for at most LICENCE_EVAL_CAMERAS cameras. */
+#ifndef ARCHIVED_LICENCE_H
+#define ARCHIVED_LICENCE_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define LICENCE_EVAL_CAMERAS 4
+#define LICENCE_FEATURE "archive_export"
+
+struct licence {
+	char	 holder[128];
+	int64_t	 expires_us;		/* first instant it is no longer valid; 0 never */
+	int	 has_export;		/* features holds "archive_export" */
+	int64_t	 max_cameras;
+};
+
+/* The built-in evaluation licence. */
+void	 licence_eval(struct licence *l);
+/* Read a licence file; -1 with the reason (for the 402 message) in why. */
+int	 licence_load(const char *path, struct licence *l, char *why, size_t len);
+/* 0 if the licence allows exports at time now with ncameras cameras; else
+ * -1 and the reason in why. */
+int	 licence_evaluate(const struct licence *l, int64_t now, int64_t ncameras,
+	    char *why, size_t len);
+/* Everything together: load (or eval), count cameras, evaluate. Returns 0
+ * allowed, 1 refused (reason in why), -1 on a database error. */
+int	 licence_check(const char *path, sqlite3 *db, char *why, size_t len);
+
+#endif
