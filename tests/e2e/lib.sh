@@ -1,0 +1,137 @@
+# Shared by the end-to-end tests: a private data directory, real servers on
+# spare ports, curl helpers and assertions. Sourced by tNNNN-*.sh; each test
+# ends with `finish`, which prints "N passed, N failed" and sets the status.
+set -eu
+
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+export top_srcdir top_builddir
+
+CTL="$top_builddir/daemon/archivectl"
+FCGI="$top_builddir/cgi-bin/downloads.fcgi"
+T=$(mktemp -d "${TMPDIR:-/tmp}/archived-e2e.XXXXXX")
+CONF="$T/archived.conf"
+PASSED=0
+FAILED=0
+PIDS=""
+
+# ASan reports leaks at exit; keep going on other findings so logs show all.
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:log_path=$T/asan}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:log_path=$T/ubsan}"
+
+cleanup() {
+	for pid in $PIDS; do
+		kill "$pid" 2>/dev/null || true
+	done
+	for pid in $PIDS; do
+		wait "$pid" 2>/dev/null || true
+	done
+	if [ -f "$T/lighttpd.pid" ]; then
+		kill "$(cat "$T/lighttpd.pid")" 2>/dev/null || true
+		sleep 0.3
+	fi
+	if [ "${KEEP:-0}" = 1 ]; then
+		echo "# kept $T"
+	else
+		rm -rf "$T"
+	fi
+}
+trap cleanup EXIT
+
+ok() { PASSED=$((PASSED + 1)); echo "ok - $*"; }
+not_ok() { FAILED=$((FAILED + 1)); echo "not ok - $*"; }
+
+# check DESCRIPTION COMMAND...: passes when the command succeeds.
+check() {
+	local what=$1
+	shift
+	if "$@"; then ok "$what"; else not_ok "$what"; fi
+}
+
+# expect_eq DESCRIPTION EXPECTED ACTUAL
+expect_eq() {
+	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1: expected '$2', got '$3'"; fi
+}
+
+# Sanitizer reports written by any program under test fail the test.
+check_sanitizers() {
+	local f
+	for f in "$T"/asan.* "$T"/ubsan.*; do
+		[ -e "$f" ] || continue
+		not_ok "sanitizer report $(basename "$f")"
+		sed 's/^/#   /' "$f" | head -40
+	done
+}
+
+finish() {
+	check_sanitizers
+	echo "$PASSED passed, $FAILED failed"
+	[ "$FAILED" -eq 0 ]
+}
+
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# write_config [LINE...]: the test's archived.conf; extra lines appended.
+write_config() {
+	HTTP_PORT=${HTTP_PORT:-$(free_port)}
+	PUSHD_PORT=${PUSHD_PORT:-$(free_port)}
+	{
+		echo "data_dir = \"$T/data\";"
+		echo "public_url = \"http://127.0.0.1:$HTTP_PORT\";"
+		echo "timezone = \"${TEST_TZ:-Europe/Berlin}\";"
+		for line in "$@"; do echo "$line"; done
+		echo "pusher = { listen = \"127.0.0.1:$PUSHD_PORT\"; };"
+	} > "$CONF"
+	export ARCHIVED_CONFIG="$CONF"
+}
+
+ctl() { "$CTL" --config "$CONF" "$@"; }
+
+# setup [CONFIG LINE...]: config, initialised data directory, one user with
+# a token ($TOKEN), a camera ($CAMERA) with a high stream ($STREAM).
+setup() {
+	write_config "$@"
+	ctl init 2>/dev/null
+	TOKEN=$(ctl token create --user alice)
+	CAMERA=$(ctl camera add --name "Camera 1" --address "City, Street 1")
+	STREAM=$(ctl stream add --camera "$CAMERA" --type high \
+		--url "rtsp://admin:456redko@10.1.2.3:554/live")
+	DL_DIR="$T/data/downloads"
+}
+
+start_lighttpd() {
+	mkdir -p "$T/docroot"
+	ARCHIVED_HTTP_BIND=127.0.0.1 ARCHIVED_HTTP_PORT=$HTTP_PORT \
+	ARCHIVED_STATE_DIR=$T ARCHIVED_DOCROOT=$T/docroot ARCHIVED_FCGI=$FCGI \
+	ARCHIVED_CONFIG=$CONF ARCHIVED_DOWNLOADS_DIR=$DL_DIR \
+	ARCHIVED_PUSHD_PORT=$PUSHD_PORT \
+		lighttpd -f "$top_srcdir/conf/lighttpd/archived.conf"
+	BASE="http://127.0.0.1:$HTTP_PORT"
+	for _ in $(seq 1 50); do
+		curl -s -o /dev/null "$BASE/" && return 0
+		sleep 0.1
+	done
+	echo "# lighttpd did not start"; cat "$T/lighttpd-error.log" 2>/dev/null
+	return 1
+}
+
+# api METHOD PATH [BODY [CURL ARGS...]]: JSON request with $TOKEN (unless
+# TOKEN is empty). Sets STATUS; the body is in $T/body, headers in $T/headers.
+api() {
+	local method=$1 path=$2 body=${3:-}
+	shift 3 2>/dev/null || shift $#
+	local args=(-s -o "$T/body" -D "$T/headers" -w '%{http_code}' -X "$method")
+	[ -n "${TOKEN:-}" ] && args+=(-H "Authorization: Bearer $TOKEN")
+	[ -n "$body" ] && args+=(-H 'Content-Type: application/json' --data-binary "$body")
+	STATUS=$(curl "${args[@]}" "$@" "$BASE$path")
+}
+
+# jbody FILTER: jq over the last response body.
+jbody() { jq -r "$@" < "$T/body"; }
+
+# header NAME: a header of the last response.
+header() { grep -i "^$1:" "$T/headers" | head -1 | cut -d: -f2- | sed 's/^ //; s/\r$//'; }
+
+sql() { sqlite3 "$T/data/archived.db" "$@"; }
