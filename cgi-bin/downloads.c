@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -23,11 +24,13 @@
 #include "banned.h"
 
 static void	 usage(void) __attribute__((noreturn));
-static void	 serve_fcgi(const struct conf *c);
+static void	 serve_fcgi(struct conf *c);
 static void	 serve_cgi(const struct conf *c);
 static sqlite3	*db_get(const struct conf *c);
+static struct conf *conf_reload(struct conf *c);
 
 static sqlite3	*db;		/* one connection for the life of the process */
+static struct stat conf_stat;	/* of the file last loaded */
 
 static void
 usage(void)
@@ -69,6 +72,8 @@ main(int argc, char *argv[])
 		fprintf(stderr, "downloads.fcgi: %s\n", err);
 		return 2;
 	}
+	if (c->path != NULL)
+		(void)stat(c->path, &conf_stat);
 	if (check) {
 		printf("configuration OK\n");
 		conf_free(c);
@@ -80,8 +85,10 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	if (FCGX_IsCGI())
 		serve_cgi(c);
-	else
-		serve_fcgi(c);
+	else {
+		serve_fcgi(c);	/* frees c: it may have been reloaded */
+		c = NULL;
+	}
 	db_close(db);
 	conf_free(c);
 	return 0;
@@ -114,8 +121,38 @@ fcgi_write(void *ctx, const char *buf, size_t n)
 	return FCGX_PutStr(buf, (int)n, ((FCGX_Request *)ctx)->out) == (int)n ? 0 : -1;
 }
 
+/*
+ * A long-lived FastCGI process follows edits of its config file (checked
+ * with one stat per request), so an operator never restarts the web server
+ * for a licence path or a limit. A bad edit keeps the old configuration.
+ */
+static struct conf *
+conf_reload(struct conf *c)
+{
+	struct stat st;
+	struct conf *fresh;
+	char err[512];
+
+	if (c->path == NULL || stat(c->path, &st) == -1 ||
+	    (st.st_mtim.tv_sec == conf_stat.st_mtim.tv_sec &&
+	    st.st_mtim.tv_nsec == conf_stat.st_mtim.tv_nsec &&
+	    st.st_ino == conf_stat.st_ino && st.st_size == conf_stat.st_size))
+		return c;
+	conf_stat = st;
+	if ((fresh = conf_load(c->path, 1, err, sizeof(err))) == NULL) {
+		log_warnx("keeping the previous configuration: %s", err);
+		return c;
+	}
+	log_info("configuration reloaded from '%s'", c->path);
+	conf_apply_timezone(fresh);
+	db_close(db);
+	db = NULL;
+	conf_free(c);
+	return fresh;
+}
+
 static void
-serve_fcgi(const struct conf *c)
+serve_fcgi(struct conf *c)
 {
 	FCGX_Request fr;
 
@@ -127,6 +164,7 @@ serve_fcgi(const struct conf *c)
 		struct http_io io = { fcgi_param, fcgi_read, fcgi_write, &fr };
 		struct request r;
 
+		c = conf_reload(c);
 		request_init(&r, c, db_get(c), &io);
 		route_dispatch(&r);
 		if (request_send(&r) == -1)
@@ -135,6 +173,7 @@ serve_fcgi(const struct conf *c)
 		FCGX_Finish_r(&fr);
 	}
 	FCGX_Free(&fr, 1);
+	conf_free(c);
 }
 
 static const char *

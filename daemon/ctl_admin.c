@@ -24,14 +24,19 @@ int
 ctl_next_opt(const struct ctl_cmd *cmd, int argc, char **argv,
     const struct option *opts, int *help)
 {
-	int ch = getopt_long(argc, argv, "", opts, NULL);
+	int ch;
 
+	opterr = 0;	/* one line of our own instead of getopt's */
+	ch = getopt_long(argc, argv, "", opts, NULL);
 	if (ch == 'h') {
 		printf("usage: archivectl %s %s\n  %s\n", cmd->name, cmd->usage, cmd->help);
 		*help = 1;
 		return -1;
 	}
-	if (ch == '?') {
+	if (ch == '?' || ch == ':') {
+		ctl_usage_error("%s: %s '%s'; usage: archivectl %s %s", cmd->name,
+		    ch == ':' ? "missing value for" : "unknown option",
+		    argv[optind - 1], cmd->name, cmd->usage);
 		*help = 2;
 		return -1;
 	}
@@ -44,7 +49,7 @@ ctl_opts_done(const struct ctl_cmd *cmd, int help, int argc, char **argv)
 	if (help == 1)
 		return 0 + 256;
 	if (help == 2)
-		return ctl_usage_error("usage: archivectl %s %s", cmd->name, cmd->usage);
+		return 2;
 	if (optind != argc)
 		return ctl_usage_error("%s: unexpected argument '%s'", cmd->name,
 		    argv[optind]);
@@ -326,8 +331,10 @@ token_revoke_run(struct ctl *ctl, sqlite3 *db, int argc, char **argv)
 		;
 	if (help == 1)
 		return 0;
-	if (help == 2 || optind + 1 != argc)
-		return ctl_usage_error("usage: archivectl token revoke ID");
+	if (help == 2)
+		return 2;
+	if (optind + 1 != argc)
+		return ctl_usage_error("token revoke: ID is required; usage: archivectl token revoke ID");
 	if (ctl_parse_id("ID", argv[optind], &id) == -1)
 		return 2;
 	if (token_revoke(db, id) == -1)

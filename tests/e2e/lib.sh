@@ -19,17 +19,29 @@ PIDS=""
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:log_path=$T/asan}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:log_path=$T/ubsan}"
 
-cleanup() {
+# Stop every server the test started, politely, so sanitizers write reports.
+stop_servers() {
 	for pid in $PIDS; do
 		kill "$pid" 2>/dev/null || true
 	done
 	for pid in $PIDS; do
 		wait "$pid" 2>/dev/null || true
 	done
+	PIDS=""
 	if [ -f "$T/lighttpd.pid" ]; then
-		kill "$(cat "$T/lighttpd.pid")" 2>/dev/null || true
-		sleep 0.3
+		local lpid
+		lpid=$(cat "$T/lighttpd.pid")
+		kill "$lpid" 2>/dev/null || true
+		for _ in $(seq 1 50); do
+			kill -0 "$lpid" 2>/dev/null || break
+			sleep 0.1
+		done
+		rm -f "$T/lighttpd.pid"
 	fi
+}
+
+cleanup() {
+	stop_servers
 	if [ "${KEEP:-0}" = 1 ]; then
 		echo "# kept $T"
 	else
@@ -64,6 +76,7 @@ check_sanitizers() {
 }
 
 finish() {
+	stop_servers
 	check_sanitizers
 	echo "$PASSED passed, $FAILED failed"
 	[ "$FAILED" -eq 0 ]
@@ -124,7 +137,12 @@ api() {
 	shift 3 2>/dev/null || shift $#
 	local args=(-s -o "$T/body" -D "$T/headers" -w '%{http_code}' -X "$method")
 	[ -n "${TOKEN:-}" ] && args+=(-H "Authorization: Bearer $TOKEN")
-	[ -n "$body" ] && args+=(-H 'Content-Type: application/json' --data-binary "$body")
+	if [ -n "$body" ]; then
+		args+=(-H 'Content-Type: application/json' --data-binary "$body")
+	elif [ "$method" = POST ] && [ $# -eq 0 ]; then
+		# lighttpd answers 411 to a POST without Content-Length.
+		args+=(-H 'Content-Length: 0')
+	fi
 	STATUS=$(curl "${args[@]}" "$@" "$BASE$path")
 }
 
@@ -135,3 +153,9 @@ jbody() { jq -r "$@" < "$T/body"; }
 header() { grep -i "^$1:" "$T/headers" | head -1 | cut -d: -f2- | sed 's/^ //; s/\r$//'; }
 
 sql() { sqlite3 "$T/data/archived.db" "$@"; }
+
+# The last response body is JSON with a "message".
+json_message() { jq -e .message "$T/body" >/dev/null 2>&1; }
+
+# lacks STRING TEXT: TEXT does not contain STRING.
+lacks() { ! grep -qF -- "$1" <<<"$2"; }

@@ -1,0 +1,76 @@
+#!/bin/bash
+# archivectl's foundation commands: what scripts capture, and clear errors.
+. "$(dirname "$0")/lib.sh"
+
+write_config
+out=$(ctl init 2>&1)
+check "init creates the database" test -f "$T/data/archived.db"
+check "init creates the downloads directory" test -d "$T/data/downloads"
+ctl init 2>/dev/null
+check "init twice is fine" test "$(sql 'SELECT version FROM schema_version')" -ge 1
+KEY1=$(sql "SELECT value FROM settings WHERE name='url_key'")
+ctl init 2>/dev/null
+expect_eq "init keeps the generated url_key" "$KEY1" "$(sql "SELECT value FROM settings WHERE name='url_key'")"
+expect_eq "journal mode WAL" wal "$(sql 'PRAGMA journal_mode')"
+
+TOKEN=$(ctl token create --user alice)
+check "token create prints <id>|<40 characters> alone" grep -Eqx '[0-9]+\|[A-Za-z0-9]{40}' <<<"$TOKEN"
+expect_eq "token create made the user" alice "$(sql 'SELECT login FROM users')"
+SECRET=${TOKEN#*|}
+check "the secret is not stored" sh -c "! sqlite3 '$T/data/archived.db' .dump | grep -q '$SECRET'"
+HASH=$(printf '%s' "$SECRET" | sha256sum | cut -d' ' -f1)
+expect_eq "only SHA-256 of the secret is stored" "$HASH" \
+	"$(sql "SELECT lower(hex(secret_hash)) FROM tokens WHERE id=${TOKEN%%|*}")"
+ctl token create --user alice --admin >/dev/null
+expect_eq "--admin makes an existing user admin" 1 "$(sql "SELECT is_admin FROM users WHERE login='alice'")"
+
+ID=$(printf 'pw one two\n' | ctl user add --login bob --name "Bob" --password-stdin)
+check "user add prints the id alone" grep -Eqx '[0-9]+' <<<"$ID"
+check "password stored as scrypt" grep -q '^\$scrypt\$' <<<"$(sql "SELECT password_hash FROM users WHERE id=$ID")"
+out=$(printf 'x\n' | ctl user add --login bob --password-stdin 2>&1) && rc=0 || rc=$?
+check "a second user add of the same login fails" test "$rc" -ne 0
+check "it names --login" grep -q -- '--login' <<<"$out"
+
+CAM=$(ctl camera add --name "Gate" --group "Outside" --address "City, Street 2")
+check "camera add prints the id" grep -Eqx '[0-9]+' <<<"$CAM"
+S=$(ctl stream add --camera "$CAM" --type high --url 'rtsp://root:pa:ss@w0rd@10.0.0.9/main')
+check "stream add prints the id" grep -Eqx '[0-9]+' <<<"$S"
+expect_eq "the stream URL is stored as given" 'rtsp://root:pa:ss@w0rd@10.0.0.9/main' \
+	"$(sql "SELECT url FROM streams WHERE id=$S")"
+out=$(ctl stream list)
+check "stream list shows the URL without credentials" grep -q 'rtsp://10.0.0.9/main' <<<"$out"
+check "stream list never shows the password" lacks w0rd "$out"
+out=$(ctl --json camera list)
+expect_eq "camera list --json" "rtsp://10.0.0.9/main" "$(jq -r '.[0].streams[0].url' <<<"$out")"
+check "camera list never shows the password" lacks w0rd "$out"
+
+# Bad input: one line naming the argument, non-zero status, nothing written.
+bad() {
+	local what=$1 want=$2
+	shift 2
+	local out rc
+	out=$(ctl "$@" 2>&1 >/dev/null) && rc=0 || rc=$?
+	if [ "$rc" -ne 0 ] && grep -q -- "$want" <<<"$out" && [ "$(wc -l <<<"$out")" -eq 1 ]; then
+		ok "$what"
+	else
+		not_ok "$what: status $rc, said: $out"
+	fi
+}
+ROWS=$(sql "SELECT (SELECT count(*) FROM streams) || '/' || (SELECT count(*) FROM cameras)")
+bad "stream add without --camera" --camera stream add --type high --url rtsp://x/y
+bad "stream add with a bad camera id" "--camera: 'x'" stream add --camera x --type high --url rtsp://x/y
+bad "stream add with an unknown camera" "no camera 99" stream add --camera 99 --type high --url rtsp://x/y
+bad "stream add with a bad type" --type stream add --camera "$CAM" --type middle --url rtsp://x/y
+bad "stream add with a bad url" --url stream add --camera "$CAM" --type low --url nonsense
+bad "stream add of a second high stream" "already has a high stream" stream add --camera "$CAM" --type high --url rtsp://x/y
+bad "camera add without --name" --name camera add --address x
+bad "token create without --user" --user token create
+bad "token revoke of a bad id" ID token revoke abc
+bad "unknown command" "unknown command" frobnicate
+bad "unknown option" "unknown option '--nmae'" camera add --nmae x
+expect_eq "nothing written by bad commands" "$ROWS" \
+	"$(sql "SELECT (SELECT count(*) FROM streams) || '/' || (SELECT count(*) FROM cameras)")"
+out=$(ctl stream add --help)
+check "--help on a command shows its usage" grep -q -- '--camera ID --type high|low --url URL' <<<"$out"
+
+finish
