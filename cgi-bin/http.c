@@ -233,8 +233,13 @@ request_read_body(struct request *r)
 
 		r->input = json_loadb(b.data, b.len, JSON_REJECT_DUPLICATES, &err);
 		if (r->input == NULL || !json_is_object(r->input)) {
+			int parsed = r->input != NULL;
+
+			/* r->input is an object or NULL, even after a refusal. */
+			json_decref(r->input);
+			r->input = NULL;
 			buf_release(&b);
-			body_error(r, r->input ? "The request body must be a JSON object." :
+			body_error(r, parsed ? "The request body must be a JSON object." :
 			    "The request body is not valid JSON.");
 			return 422;
 		}

@@ -265,6 +265,17 @@ zone_exists(const char *zone)
 	if (buf_printf(&p, "%s/%s", dir ? dir : "/usr/share/zoneinfo", zone) == -1)
 		abort();
 	ok = stat(p.data, &st) == 0 && S_ISREG(st.st_mode);
+	/* zone.tab, tzdata.zi and the like are not zones: glibc would quietly
+	 * fall back to UTC. A compiled zone starts with "TZif". */
+	if (ok) {
+		FILE *f = fopen(p.data, "rb");
+		char magic[4];
+
+		ok = f != NULL && fread(magic, 1, 4, f) == 4 &&
+		    memcmp(magic, "TZif", 4) == 0;
+		if (f != NULL)
+			fclose(f);
+	}
 	buf_release(&p);
 	return ok;
 }

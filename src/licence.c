@@ -4,6 +4,7 @@
 #include <libconfig.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "db.h"
 #include "licence.h"
@@ -46,13 +47,22 @@ licence_load(const char *path, struct licence *l, char *why, size_t len)
 	snprintf(l->holder, sizeof(l->holder), "%s", holder);
 	if (config_lookup_string(&cfg, "expires", &expires) == CONFIG_TRUE) {
 		int64_t day;
+		time_t next;
+		struct tm tm;
 
 		if (time_parse(expires, 1, &day) != TIME_OK || strlen(expires) != 10) {
 			snprintf(why, len, "licence expiry date is not YYYY-MM-DD");
 			goto out;
 		}
-		/* Valid through the whole of that day, in the server's zone. */
-		l->expires_us = day + 86400LL * 1000000;
+		/* Valid through the whole of that day, in the server's zone: until
+		 * the next local midnight (a DST day lasts 23 or 25 hours). */
+		next = (time_t)(day / 1000000) + 36 * 3600;
+		if (localtime_r(&next, &tm) == NULL) {
+			snprintf(why, len, "licence expiry date is not YYYY-MM-DD");
+			goto out;
+		}
+		l->expires_us = time_local_to_utc(tm.tm_year + 1900, tm.tm_mon + 1,
+		    tm.tm_mday, 0, 0, 0) * 1000000;
 	}
 	if ((features = config_lookup(&cfg, "features")) != NULL) {
 		for (int i = 0; i < config_setting_length(features); i++) {
