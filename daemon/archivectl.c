@@ -24,6 +24,7 @@ static const struct ctl_cmd *const commands[] = {
 	&ctl_cmd_token_create, &ctl_cmd_token_list, &ctl_cmd_token_revoke,
 	&ctl_cmd_camera_add, &ctl_cmd_camera_list,
 	&ctl_cmd_stream_add, &ctl_cmd_stream_list,
+	&ctl_cmd_cleanup,
 };
 
 static void

@@ -49,5 +49,6 @@ extern const struct ctl_cmd ctl_cmd_init, ctl_cmd_user_add, ctl_cmd_user_list,
     ctl_cmd_token_create, ctl_cmd_token_list, ctl_cmd_token_revoke,
     ctl_cmd_camera_add, ctl_cmd_camera_list, ctl_cmd_stream_add,
     ctl_cmd_stream_list;
+extern const struct ctl_cmd ctl_cmd_cleanup;
 
 #endif
