@@ -9,6 +9,7 @@
 #include "conf.h"
 #include "expiry.h"
 #include "kick.h"
+#include "log.h"
 #include "util.h"
 #include "banned.h"
 
@@ -27,6 +28,9 @@ cleanup_run(struct ctl *ctl, sqlite3 *db, int argc, char **argv)
 		if (ch == 'v')
 			verbose = 1;
 	PARSE_END(ctl_cmd_cleanup);
+	/* Quiet for cron, which mails any output: only failures unless -v. */
+	if (!verbose && log_get_level() > LOG_LVL_WARN)
+		log_set_level(LOG_LVL_WARN);
 	ret = expiry_sweep(db, ctl->conf, now_us(), &st);
 	/* A running pushd delivers the archive_expired events now rather
 	 * than at its next poll. */
