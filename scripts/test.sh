@@ -1,0 +1,61 @@
+#!/bin/bash
+# Every test of archived, from a clean checkout, as root on Debian 12:
+# installs what is needed, builds with -Werror and ASan/UBSan and runs
+# "make check" (unit tests and end-to-end tests against real servers), then
+# "make distcheck" (a release build from the tarball, tests run again).
+# The last line says how many tests passed and failed.
+set -eu
+cd "$(dirname "$0")/.."
+top=$(pwd)
+
+bash scripts/deps.sh --test
+[ -x configure ] || autoreconf -fi
+
+jobs=$(nproc)
+status=0
+
+# Summaries of one build's tests: the harness totals and each unit test's
+# Check line (automake's harness keeps them in the .log files).
+report() {
+	local dir=$1
+	echo "== test results ($dir)"
+	find "$dir/tests" -name '*.log' ! -name test-suite.log | sort | while read -r log; do
+		local line
+		line=$(grep -E '^[0-9]+%: Checks:|^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1 || true)
+		printf '%-50s %s\n' "${log#$dir/}" "${line:-(see log)}"
+	done
+	grep -E '^# (TOTAL|PASS|SKIP|XFAIL|FAIL|XPASS|ERROR):' "$dir/test-suite.log" || true
+}
+
+mkdir -p build-debug
+(cd build-debug && "$top/configure" --enable-debug -q && make -j"$jobs" -s) 
+if ! (cd build-debug && make -j"$jobs" -s check); then
+	status=1
+	cat build-debug/test-suite.log
+fi
+report build-debug
+
+mkdir -p build-release
+(cd build-release && "$top/configure" -q && make -j"$jobs" -s)
+if ! (cd build-release && make -j"$jobs" -s distcheck >distcheck.out 2>&1); then
+	status=1
+	tail -80 build-release/distcheck.out
+	find build-release -path '*/_build/*' -name test-suite.log -exec cat {} \;
+fi
+grep -E '^=+$|archived-.*archives ready for distribution' build-release/distcheck.out | tail -2 || true
+
+# One closing line for CI: the tests of the sanitizer build, plus the
+# distcheck run counted as one more test.
+p=$(sed -n 's/^# PASS: *//p' build-debug/test-suite.log | head -1)
+x=$(sed -n 's/^# FAIL: *//p' build-debug/test-suite.log | head -1)
+e=$(sed -n 's/^# ERROR: *//p' build-debug/test-suite.log | head -1)
+total_pass=${p:-0}
+total_fail=$((${x:-0} + ${e:-0}))
+if grep -q 'archives ready for distribution' build-release/distcheck.out 2>/dev/null; then
+	total_pass=$((total_pass + 1))
+else
+	total_fail=$((total_fail + 1))
+fi
+[ $status -ne 0 ] && [ $total_fail -eq 0 ] && total_fail=1
+echo "$total_pass passed, $total_fail failed"
+exit $status

@@ -247,11 +247,13 @@ failures_note(sqlite3 *db, const char *login, int64_t now, int clear)
 
 	if (db_begin(db) == -1)
 		return -1;
-	del = db_prepare(db, "DELETE FROM login_failures WHERE login=? AND (at<? OR ?)");
+	/* Forget every login's old failures, so guesses at many logins cannot
+	 * grow the table; and on success, this login's recent ones. */
+	del = db_prepare(db, "DELETE FROM login_failures WHERE at<? OR (login=? AND ?)");
 	if (del == NULL)
 		goto out;
-	sqlite3_bind_text(del, 1, login, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(del, 2, now - FAILURE_WINDOW_US);
+	sqlite3_bind_int64(del, 1, now - FAILURE_WINDOW_US);
+	sqlite3_bind_text(del, 2, login, -1, SQLITE_STATIC);
 	sqlite3_bind_int(del, 3, clear);
 	if (db_step_done(del) == -1)
 		goto out;

@@ -102,6 +102,14 @@ write_config() {
 
 ctl() { "$CTL" --config "$CONF" "$@"; }
 
+# A licence for tests that need more cameras than the evaluation's four;
+# use as: setup "$(big_licence)".
+big_licence() {
+	printf 'holder = "tests";\nexpires = "2099-12-31";\nfeatures = ["archive_export"];\nmax_cameras = 1000;\n' \
+		> "$T/big-licence.conf"
+	echo "license_file = \"$T/big-licence.conf\";"
+}
+
 # setup [CONFIG LINE...]: config, initialised data directory, one user with
 # a token ($TOKEN), a camera ($CAMERA) with a high stream ($STREAM).
 setup() {
@@ -131,11 +139,12 @@ start_lighttpd() {
 }
 
 # api METHOD PATH [BODY [CURL ARGS...]]: JSON request with $TOKEN (unless
-# TOKEN is empty). Sets STATUS; the body is in $T/body, headers in $T/headers.
+# TOKEN is empty). Sets STATUS; the body is in $T/body (or $API_OUT),
+# headers in $T/headers.
 api() {
 	local method=$1 path=$2 body=${3:-}
 	shift 3 2>/dev/null || shift $#
-	local args=(-s -o "$T/body" -D "$T/headers" -w '%{http_code}' -X "$method")
+	local args=(-s -o "${API_OUT:-$T/body}" -D "$T/headers" -w '%{http_code}' -X "$method")
 	[ -n "${TOKEN:-}" ] && args+=(-H "Authorization: Bearer $TOKEN")
 	if [ -n "$body" ]; then
 		args+=(-H 'Content-Type: application/json' --data-binary "$body")
@@ -152,7 +161,8 @@ jbody() { jq -r "$@" < "$T/body"; }
 # header NAME: a header of the last response.
 header() { grep -i "^$1:" "$T/headers" | head -1 | cut -d: -f2- | sed 's/^ //; s/\r$//'; }
 
-sql() { sqlite3 "$T/data/archived.db" "$@"; }
+# The CLI waits for the daemons' write transactions like they do.
+sql() { sqlite3 -cmd '.timeout 10000' "$T/data/archived.db" "$@"; }
 
 # The last response body is JSON with a "message".
 json_message() { jq -e .message "$T/body" >/dev/null 2>&1; }

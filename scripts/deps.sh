@@ -1,0 +1,37 @@
+#!/bin/bash
+# Install what archived needs on Debian 12, as root: build tools and
+# libraries, the web server, and (with --test) what the tests use.
+set -eu
+
+PKGS=(
+	autoconf automake libtool pkg-config gcc make
+	libfcgi-dev libfcgi-bin libjansson-dev libsqlite3-dev sqlite3
+	libavformat-dev libavcodec-dev libavutil-dev libwebsockets-dev
+	libconfig-dev libssl-dev lighttpd tzdata curl ca-certificates
+	ffmpeg jq python3 openssl
+)
+TEST_PKGS=(check)
+
+want_test=0
+[ "${1:-}" = --test ] && want_test=1
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps.sh: run as root (it installs Debian packages)" >&2
+	exit 1
+fi
+pkgs=("${PKGS[@]}")
+[ $want_test = 1 ] && pkgs+=("${TEST_PKGS[@]}")
+# Node.js runs the pusher-js test client; keep a Node that is already there.
+if [ $want_test = 1 ] && ! command -v node >/dev/null; then
+	pkgs+=(nodejs npm)
+fi
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q
+	apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+# The Debian lighttpd package starts a server on port 80; ours runs its own.

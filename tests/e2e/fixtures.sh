@@ -1,0 +1,49 @@
+# Recorded media for the worker's tests, made once per build tree by
+# tests/media/make-fixtures.sh, and indexed into a test's database.
+# Sourced after lib.sh.
+
+FIXTURES="$top_builddir/tests/media/fixtures"
+BASE_US=1768471200000000	# 2026-01-15 10:00:00 UTC, the fixtures' first segment
+
+make_fixtures() {
+	# The script caches, and serialises concurrent runs itself.
+	bash "$top_srcdir/tests/media/make-fixtures.sh" "$FIXTURES" >/dev/null
+}
+
+# index_case CASE: a camera and high stream holding the case's segments
+# (missing files included, as a recorder's index would); prints the stream id.
+index_case() {
+	local case=$1 cam stream
+	cam=$(ctl camera add --name "cam $case" --address "Site, $case")
+	stream=$(ctl stream add --camera "$cam" --type high --url "rtsp://u:p@cam-$case/live")
+	awk -F'\t' -v c="$case" -v dir="$FIXTURES" -v s="$stream" 'NR > 1 && $1 == c {
+		printf "INSERT INTO segments(stream_id, path, start_us, end_us, bytes, codec, width, height, has_audio, created_at) VALUES (%s, '\''%s/%s'\'', %s, %s, %s, '\''%s'\'', %s, %s, %s, 0);\n", s, dir, $2, $3, $4, $5, $6, $7, $8, $9
+	}' "$FIXTURES/manifest.tsv" | sql
+	echo "$stream"
+}
+
+# utc_local US: the configured zone's "YYYY-MM-DD HH:MM:SS" of UTC microseconds.
+local_time() {
+	TZ=${TEST_TZ:-Europe/Berlin} date -d "@$(($1 / 1000000))" '+%Y-%m-%d %H:%M:%S'
+}
+
+# wait_download ID [SECONDS]: until the download leaves pending/processing.
+# Sets COND.
+wait_download() {
+	local id=$1 limit=${2:-60} i
+	for i in $(seq 1 $((limit * 10))); do
+		COND=$(sql "SELECT condition FROM downloads WHERE id=$id")
+		case $COND in
+		pending|processing) sleep 0.1 ;;
+		*) return 0 ;;
+		esac
+	done
+	echo "# download $id still $COND after ${limit}s"
+	return 1
+}
+
+start_worker() {
+	"$top_builddir/daemon/archived" --config "$CONF" 2>>"$T/archived.log" &
+	WORKER_PID=$!
+	PIDS="$PIDS $WORKER_PID"
+}
