@@ -1,0 +1,186 @@
+#!/bin/bash
+# The worker when things go wrong: kill -9 mid-remux, DELETE of a running
+# job, SIGTERM with a job in hand, a lease left by a dead worker, a job
+# that keeps dying, SIGHUP, and a second worker on the same data.
+#
+# A "slow disk" makes a job reliably be in the middle of its remux: one
+# segment is a FIFO that a feeder fills a few KiB at a time.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/fixtures.sh"
+
+make_fixtures
+setup "$(big_licence)" "workers = 1;" "poll_interval_ms = 200;" "shutdown_grace = 1;" \
+	"lease_seconds = 3;" "max_attempts = 3;"
+start_lighttpd
+
+# slow_stream: a stream whose middle segment comes through a FIFO; sets
+# SLOW_STREAM and SLOW_FIFO, and SLOW_REAL (the file it stands for).
+slow_stream() {
+	local cam n=$((${N:-0} + 1))
+	N=$n
+	mkdir -p "$T/rec$n"
+	cam=$(ctl camera add --name "slow $n")
+	SLOW_STREAM=$(ctl stream add --camera "$cam" --type high --url rtsp://cam/slow)
+	SLOW_FIFO="$T/rec$n/seg001.ts"
+	SLOW_REAL="$FIXTURES/h264_aac_ts/seg001.ts"
+	# Links, so that each slow stream has segment paths of its own.
+	ln -s "$FIXTURES/h264_aac_ts/seg000.ts" "$T/rec$n/seg000.ts"
+	ln -s "$FIXTURES/h264_aac_ts/seg002.ts" "$T/rec$n/seg002.ts"
+	mkfifo "$SLOW_FIFO"
+	awk -F'\t' -v s="$SLOW_STREAM" -v dir="$T/rec$n" \
+		'NR > 1 && $1 == "h264_aac_ts" {
+		path = dir "/" substr($2, index($2, "/") + 1)
+		printf "INSERT INTO segments(stream_id, path, start_us, end_us, bytes, codec, created_at) VALUES (%s, '\''%s'\'', %s, %s, %s, '\''%s'\'', 0);\n", s, path, $3, $4, $5, $6
+	}' "$FIXTURES/manifest.tsv" | sql
+}
+
+# feed: trickle the real segment into the FIFO, 4 KiB every 50 ms.
+feed() {
+	python3 -c '
+import sys, time
+src, dst = sys.argv[1], sys.argv[2]
+with open(src, "rb") as i, open(dst, "wb") as o:
+    while True:
+        b = i.read(4096)
+        if not b:
+            break
+        try:
+            o.write(b); o.flush()
+        except BrokenPipeError:
+            break
+        time.sleep(0.05)
+' "$SLOW_REAL" "$SLOW_FIFO" 2>/dev/null &
+	FEEDER=$!
+	PIDS="$PIDS $FEEDER"
+}
+
+post_slow() {
+	api POST /api/admin/v1/downloads "{\"stream_id\": $SLOW_STREAM,
+		\"from\": \"$(local_time "$BASE_US")\", \"to\": \"$(local_time $((BASE_US + 12000000)))\"}"
+	jbody .id
+}
+
+# Wait until the job is processing and its temp file exists.
+wait_running() {
+	local id=$1 i
+	for i in $(seq 1 100); do
+		if [ "$(sql "SELECT condition FROM downloads WHERE id=$id")" = processing ] &&
+			ls -A "$DL_DIR" | grep -q '^\.tmp-'; then
+			sleep 0.3
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+temps() { ls -A "$DL_DIR" | grep -c '^\.tmp-' || true; }
+
+# --- kill -9 in the middle of a remux, then start again
+slow_stream
+feed
+start_worker
+ID=$(post_slow)
+check "job is mid-remux" wait_running "$ID"
+kill -9 "$WORKER_PID"
+wait "$WORKER_PID" 2>/dev/null || true
+expect_eq "after kill -9 the row is still processing" processing "$(sql "SELECT condition FROM downloads WHERE id=$ID")"
+expect_eq "after kill -9 a temp file is left" 1 "$(temps)"
+kill "$FEEDER" 2>/dev/null || true
+rm -f "$SLOW_FIFO"
+ln -s "$SLOW_REAL" "$SLOW_FIFO"
+start_worker
+check "restarted worker completes the job" wait_download "$ID" 30
+expect_eq "the job is active" active "$COND"
+expect_eq "it took a second attempt" 2 "$(sql "SELECT attempts FROM downloads WHERE id=$ID")"
+expect_eq "no temp file left" 0 "$(temps)"
+expect_eq "exactly one archive" 1 "$(ls "$DL_DIR" | wc -l)"
+check "the restart gave the job back at once" grep -q "gave back 1 job" "$T/archived.log"
+expect_eq "one archive_generated event" 1 \
+	"$(sql "SELECT count(*) FROM events WHERE download_id=$ID AND type='archive_generated'")"
+
+# --- DELETE of a processing job stops it within a second, no temp file
+slow_stream
+feed
+ID=$(post_slow)
+check "second job is mid-remux" wait_running "$ID"
+api DELETE "/api/admin/v1/downloads/$ID"
+t0=$(date +%s%N)
+for _ in $(seq 1 40); do
+	[ "$(temps)" = 0 ] && break
+	sleep 0.05
+done
+ms=$((($(date +%s%N) - t0) / 1000000))
+echo "# cancel took ${ms} ms"
+check "DELETE stopped the remux within a second (${ms} ms)" test "$ms" -le 1000
+expect_eq "the row stays cancelled" cancelled "$(sql "SELECT condition FROM downloads WHERE id=$ID")"
+expect_eq "no archive for it" 1 "$(ls "$DL_DIR" | wc -l)"
+kill "$FEEDER" 2>/dev/null || true
+
+# --- SIGTERM with a job in hand: handed back within the grace, exit 0
+slow_stream
+feed
+ID=$(post_slow)
+check "third job is mid-remux" wait_running "$ID"
+t0=$(date +%s%N)
+kill -TERM "$WORKER_PID"
+wait "$WORKER_PID" && rc=0 || rc=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+expect_eq "SIGTERM: exit status 0" 0 "$rc"
+check "SIGTERM: stopped within the grace period and a second (${ms} ms)" test "$ms" -le 2500
+expect_eq "SIGTERM: job handed back" pending "$(sql "SELECT condition FROM downloads WHERE id=$ID")"
+expect_eq "SIGTERM: the attempt is not counted" 0 "$(sql "SELECT attempts FROM downloads WHERE id=$ID")"
+expect_eq "SIGTERM: no temp file" 0 "$(temps)"
+kill "$FEEDER" 2>/dev/null || true
+rm -f "$SLOW_FIFO"
+ln -s "$SLOW_REAL" "$SLOW_FIFO"
+start_worker
+check "the handed-back job completes after a restart" wait_download "$ID" 30
+expect_eq "handed-back job active" active "$COND"
+
+# --- a lease left by a dead worker elsewhere is taken over when it expires
+STREAM2=$(index_case h264_mp4)
+api POST /api/admin/v1/downloads "{\"stream_id\": $STREAM2,
+	\"from\": \"$(local_time "$BASE_US")\", \"to\": \"$(local_time $((BASE_US + 4000000)))\"}"
+ID=$(jbody .id)
+wait_download "$ID" 30
+sql "UPDATE downloads SET condition='processing', lease_owner='elsewhere/1/0',
+	lease_until=(CAST(strftime('%s','now') AS INTEGER) + 2) * 1000000, attempts=1, path=NULL,
+	is_file_exists=0 WHERE id=$ID"
+sleep 0.5
+expect_eq "a live lease is respected" elsewhere/1/0 "$(sql "SELECT lease_owner FROM downloads WHERE id=$ID")"
+check "the expired lease is taken over" wait_download "$ID" 30
+expect_eq "taken-over job active" active "$COND"
+expect_eq "taken over as a second attempt" 2 "$(sql "SELECT attempts FROM downloads WHERE id=$ID")"
+
+# --- a job whose worker died max_attempts times ends failed, with its event
+sql "UPDATE downloads SET condition='processing', lease_owner='elsewhere/1/0',
+	lease_until=1, attempts=3 WHERE id=$ID"
+check "the exhausted job is failed" wait_download "$ID" 10
+expect_eq "exhausted: failed" failed "$COND"
+api GET "/api/admin/v1/downloads/$ID"
+expect_eq "exhausted: error.code" worker_lost "$(jbody .error.code)"
+check "exhausted: the message says what happened" grep -q "interrupted 3 times" <<<"$(jbody .error.message)"
+expect_eq "exhausted: an error event" error \
+	"$(sql "SELECT payload FROM events WHERE download_id=$ID ORDER BY id DESC LIMIT 1" | jq -r .status)"
+
+# --- SIGHUP reloads the configuration (a new download_ttl applies)
+sed -i 's/^data_dir/download_ttl = 60;\ndata_dir/' "$CONF"
+kill -HUP "$WORKER_PID"
+sleep 0.5
+api POST "/api/admin/v1/downloads/$ID/repeat"
+check "repeat after reload completes" wait_download "$ID" 30
+expect_eq "the reloaded download_ttl is used" 60 \
+	"$(sql "SELECT (expires_at - updated_at) / 1000000 FROM downloads WHERE id=$ID")"
+check "reload logged" grep -q "configuration reloaded" "$T/archived.log"
+
+# --- a second worker on the same data directory is refused
+out=$("$top_builddir/daemon/archived" --config "$CONF" 2>&1) && rc=0 || rc=$?
+check "a second worker exits non-zero" test "$rc" -ne 0
+check "and says why" grep -q "another archived is running" <<<"$out"
+
+kill -TERM "$WORKER_PID"
+wait "$WORKER_PID" && rc=0 || rc=$?
+expect_eq "idle worker exits 0 on SIGTERM" 0 "$rc"
+PIDS=""
+finish
