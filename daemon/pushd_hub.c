@@ -153,15 +153,26 @@ pmsg_new(const char *text)
 		return NULL;
 	m->refs = 1;
 	m->len = len;
+	m->fanout = 0;
+	m->born = m->first_out = 0;
 	memcpy(pmsg_text(m), text, len + 1);
 	return m;
 }
 
+/* Fan-outs at least this wide log how long writing them to all took. */
+#define FANOUT_LOG	100
+
 void
 pmsg_unref(struct pmsg *m)
 {
-	if (m != NULL && --m->refs == 0)
-		free(m);
+	if (m == NULL || --m->refs > 0)
+		return;
+	if (m->fanout >= FANOUT_LOG)
+		log_debug("one message written to %zu clients: the first after"
+		    " %.1f ms, all after %.1f ms", m->fanout,
+		    (double)(m->first_out - m->born) / 1000.0,
+		    (double)(mono_us() - m->born) / 1000.0);
+	free(m);
 }
 
 static void
@@ -231,6 +242,8 @@ hub_conn_pop(struct hub_conn *conn)
 {
 	if (conn->q_len == 0)
 		return;
+	if (conn->q[conn->q_head]->first_out == 0)
+		conn->q[conn->q_head]->first_out = mono_us();
 	pmsg_unref(conn->q[conn->q_head]);
 	conn->q_head = (conn->q_head + 1) % conn->q_cap;
 	conn->q_len--;
@@ -324,9 +337,11 @@ hub_publish(struct hub *h, const struct chan *ch, const char *event,
 		return 0;
 	/* Enqueueing may close a slow client, which stays subscribed until
 	 * freed: the array does not change under us. */
+	m->born = mono_us();
 	for (size_t i = 0; i < e->n; i++)
 		if (hub_enqueue(e->conns[i], m) == 0)
 			n++;
+	m->fanout = n;
 	pmsg_unref(m);
 	return n;
 }

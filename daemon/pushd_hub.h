@@ -28,6 +28,9 @@ struct conf;
 struct pmsg {
 	unsigned	 refs;
 	size_t		 len;
+	size_t		 fanout;	/* connections it was queued on */
+	int64_t		 born;		/* mono_us() when queued, for the log */
+	int64_t		 first_out;	/* mono_us() when first written */
 	unsigned char	 data[];	/* HUB_PRE bytes, then len bytes and a NUL */
 };
 
