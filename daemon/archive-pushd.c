@@ -9,7 +9,6 @@
  */
 #include "config.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <libwebsockets.h>
 #include <signal.h>
@@ -17,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #include "conf.h"
 #include "db.h"
@@ -375,7 +373,7 @@ on_lws_log(int level, const char *line)
 static int
 confirm_upgrade(struct lws *wsi, const char *upgrade)
 {
-	char uri[512], origin[512];
+	char uri[512], origin[512] = "";
 	const char *key;
 	size_t keylen;
 	int n;
