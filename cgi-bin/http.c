@@ -13,6 +13,9 @@
 #include "util.h"
 #include "banned.h"
 
+static int	 hexval(int c);
+static void	 path_normalise(char *path);
+
 static const char *
 env(const struct request *r, const char *name)
 {
@@ -55,7 +58,34 @@ request_init(struct request *r, const struct conf *c, sqlite3 *db,
 	}
 	if (r->path == NULL)
 		abort();
+	path_normalise(r->path);
 	r->query_params = form_parse(r->query, strlen(r->query));
+}
+
+/* Decode %XX of unreserved characters (RFC 3986 6.2.2.2), the only ones
+ * whose encoding does not change a path's meaning, so routes match. */
+static void
+path_normalise(char *path)
+{
+	char *w = path;
+
+	for (char *p = path; *p; p++) {
+		int hi, lo, c;
+
+		if (*p == '%' && (hi = hexval((unsigned char)p[1])) >= 0 &&
+		    (lo = hexval((unsigned char)p[2])) >= 0) {
+			c = hi * 16 + lo;
+			if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+			    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+			    c == '~') {
+				*w++ = (char)c;
+				p += 2;
+				continue;
+			}
+		}
+		*w++ = *p;
+	}
+	*w = '\0';
 }
 
 void

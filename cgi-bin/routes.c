@@ -94,6 +94,10 @@ route_match(struct request *r, unsigned *allow)
 	unsigned m = method_bit(r->method);
 	const struct route *found = NULL;
 
+	/* HEAD is GET without the body (the web server drops it). */
+	if (m == M_HEAD)
+		m |= M_GET;
+
 	*allow = 0;
 	for (size_t i = 0; i < nitems(routes); i++) {
 		int64_t ids[2];
@@ -101,7 +105,7 @@ route_match(struct request *r, unsigned *allow)
 
 		if (!pattern_match(routes[i].pattern, r->path, ids, &n))
 			continue;
-		*allow |= routes[i].methods;
+		*allow |= routes[i].methods | (routes[i].methods & M_GET ? M_HEAD : 0);
 		if ((routes[i].methods & m) && found == NULL) {
 			found = &routes[i];
 			memcpy(r->ids, ids, sizeof(ids));

@@ -10,7 +10,8 @@ PKGS=(
 	libconfig-dev libssl-dev lighttpd tzdata curl ca-certificates
 	ffmpeg jq python3 openssl
 )
-TEST_PKGS=(check)
+# The tests run the API behind all three web servers.
+TEST_PKGS=(check nginx spawn-fcgi apache2 libapache2-mod-fcgid libapache2-mod-xsendfile)
 
 want_test=0
 [ "${1:-}" = --test ] && want_test=1

@@ -199,8 +199,12 @@ expect_eq "an admin sees every download" 200 "$STATUS"
 # --- methods
 api PUT /api/admin/v1/downloads
 expect_eq "wrong method 405" 405 "$STATUS"
-expect_eq "405 names the allowed methods" "GET, POST" "$(header Allow)"
+expect_eq "405 names the allowed methods" "GET, POST, HEAD" "$(header Allow)"
 expect_eq "405 body is JSON" "The method is not supported for this route." "$(jbody .message)"
+api HEAD /api/admin/v1/downloads "" -I
+expect_eq "HEAD answers where GET does" 200 "$STATUS"
+api GET /api/admin/v1/down%6Coads
+expect_eq "a path with an encoded letter routes" 200 "$STATUS"
 api GET /api/admin/v1/nothing-here
 expect_eq "unknown route 404 JSON" "Not found." "$(jbody .message)"
 

@@ -110,7 +110,7 @@ check "413 Content-Type is JSON" grep -qi '^Content-Type: application/json' "$T/
 
 api PUT $P
 expect_eq "wrong method: 405" 405 "$STATUS"
-expect_eq "405 names the allowed methods" "GET, POST" "$(header Allow)"
+expect_eq "405 names the allowed methods" "GET, POST, HEAD" "$(header Allow)"
 
 # Routing on REQUEST_URI: the path routes and the query string is seen.
 api GET "$P?per_page=1&condition=pending"

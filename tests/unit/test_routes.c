@@ -75,6 +75,7 @@ static const struct route_case cases[] = {
 	{ "GET", "/api/admin/v1/downloads/1e3", NULL, 0, { 0 }, 0, 0 },
 	{ "GET", "/api/admin/v1/downloads/12abc", NULL, 0, { 0 }, 0, 0 },
 	{ "GET", "/api/admin/v1/downloads/abc", NULL, 0, { 0 }, 0, 0 },
+	/* Undecoded: request_init normalises paths (see test_dispatch). */
 	{ "GET", "/api/admin/v1/downloads/%31", NULL, 0, { 0 }, 0, 0 },
 	{ "GET", "/api/admin/v1/downloads/0/file", NULL, 0, { 0 }, 0, 0 },
 
@@ -95,23 +96,23 @@ static const struct route_case cases[] = {
 	{ "GET", "/api/admin/v1/downloads/5/../../user", NULL, 0, { 0 }, 0, 0 },
 
 	/* Known paths, wrong method: 405 with every method the path takes. */
-	{ "PUT", "/api/admin/v1/downloads", NULL, 0, { 0 }, M_GET | M_POST, 0 },
-	{ "DELETE", "/api/admin/v1/downloads", NULL, 0, { 0 }, M_GET | M_POST, 0 },
-	{ "POST", "/api/admin/v1/downloads/5", NULL, 0, { 0 }, M_GET | M_DELETE, 0 },
-	{ "PATCH", "/api/admin/v1/downloads/5/", NULL, 0, { 0 }, M_GET | M_DELETE, 0 },
-	{ "HEAD", "/api/admin/v1/downloads/5", NULL, 0, { 0 }, M_GET | M_DELETE, 0 },
+	{ "PUT", "/api/admin/v1/downloads", NULL, 0, { 0 }, M_GET | M_HEAD | M_POST, 0 },
+	{ "DELETE", "/api/admin/v1/downloads", NULL, 0, { 0 }, M_GET | M_HEAD | M_POST, 0 },
+	{ "POST", "/api/admin/v1/downloads/5", NULL, 0, { 0 }, M_GET | M_HEAD | M_DELETE, 0 },
+	{ "PATCH", "/api/admin/v1/downloads/5/", NULL, 0, { 0 }, M_GET | M_HEAD | M_DELETE, 0 },
+	{ "HEAD", "/api/admin/v1/downloads/5", h_download_show, 1, { 5 }, 0, AL },
 	{ "GET", "/api/admin/v1/downloads/5/repeat", NULL, 0, { 0 }, M_POST, 0 },
 	{ "DELETE", "/api/admin/v1/downloads/5/file", NULL, 0, { 0 }, M_GET | M_HEAD, 0 },
 	{ "GET", "/api/admin/v1/auth/token", NULL, 0, { 0 }, M_POST | M_DELETE, 0 },
-	{ "POST", "/api/admin/v1/user", NULL, 0, { 0 }, M_GET, 0 },
+	{ "POST", "/api/admin/v1/user", NULL, 0, { 0 }, M_GET | M_HEAD, 0 },
 	{ "GET", "/api/v1/token", NULL, 0, { 0 }, M_POST, 0 },
 	{ "GET", "/api/v1/broadcasting/auth", NULL, 0, { 0 }, M_POST, 0 },
-	{ "PUT", "/api/v1/downloads", NULL, 0, { 0 }, M_GET | M_POST, 0 },
+	{ "PUT", "/api/v1/downloads", NULL, 0, { 0 }, M_GET | M_HEAD | M_POST, 0 },
 	{ "GET", "/api/v1/users/downloads/15", NULL, 0, { 0 }, M_DELETE, 0 },
-	{ "POST", "/api/v1/cameras/2/archive/link", NULL, 0, { 0 }, M_GET, 0 },
-	{ "POST", "/api/v1/wsurl", NULL, 0, { 0 }, M_GET, 0 },
-	{ "OPTIONS", "/api/v1/wsurl", NULL, 0, { 0 }, M_GET, 0 },
-	{ "get", "/api/v1/wsurl", NULL, 0, { 0 }, M_GET, 0 },
+	{ "POST", "/api/v1/cameras/2/archive/link", NULL, 0, { 0 }, M_GET | M_HEAD, 0 },
+	{ "POST", "/api/v1/wsurl", NULL, 0, { 0 }, M_GET | M_HEAD, 0 },
+	{ "OPTIONS", "/api/v1/wsurl", NULL, 0, { 0 }, M_GET | M_HEAD, 0 },
+	{ "get", "/api/v1/wsurl", NULL, 0, { 0 }, M_GET | M_HEAD, 0 },
 };
 
 START_TEST(test_route_match)
@@ -165,9 +166,16 @@ static const struct {
 } dispatch_cases[] = {
 	{ "GET", "/nowhere", 404, NULL, "Not found." },
 	{ "GET", "/api/admin/v1/downloads/0?x=1", 404, NULL, "Not found." },
-	{ "PUT", "/api/admin/v1/downloads?page=2", 405, "GET, POST",
+	{ "PUT", "/api/admin/v1/downloads?page=2", 405, "GET, POST, HEAD",
 	    "The method is not supported for this route." },
-	{ "POST", "/api/admin/v1/downloads/5", 405, "GET, DELETE", NULL },
+	{ "POST", "/api/admin/v1/downloads/5", 405, "GET, DELETE, HEAD", NULL },
+	/* %XX of an unreserved character means that character (RFC 3986);
+	 * an encoded '/' does not split the path. */
+	{ "GET", "/api/admin/v1/down%6Coads", 503, NULL, NULL },
+	{ "GET", "/api/admin/v1/downloads/%31", 503, NULL, NULL },
+	{ "GET", "/api/admin/v1/downloads%2F1", 404, NULL, NULL },
+	/* HEAD goes wherever GET goes. */
+	{ "HEAD", "/api/admin/v1/downloads", 503, NULL, NULL },
 	{ "DELETE", "/api/admin/v1/downloads/5/file", 405, "GET, HEAD", NULL },
 	{ "GET", "/api/admin/v1/auth/token/", 405, "POST, DELETE", NULL },
 	/* A routed request without a database: 503, never a crash. */
