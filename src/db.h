@@ -33,7 +33,7 @@ void	 db_rollback(sqlite3 *db);
 sqlite3_stmt *db_prepare(sqlite3 *db, const char *sql);
 /* Step a statement that returns no row (or whose rows are ignored). */
 int	 db_step_done(sqlite3_stmt *st);
-/* Run a one-column integer query with one optional int64 parameter. */
+/* Run a one-column integer query (no parameters) into *out. */
 int	 db_query_int(sqlite3 *db, const char *sql, int64_t *out);
 
 /* The settings table; caller frees the result. NULL when unset. */

@@ -6,6 +6,12 @@
 setup
 start_lighttpd
 
+# Idle WebSocket clients ping only after 120 s; lighttpd must not cut them at 60.
+check "WebSocket routes keep idle connections for 600 s" grep -q 'server.max-read-idle *= 600' \
+	<(ARCHIVED_HTTP_BIND=127.0.0.1 ARCHIVED_HTTP_PORT=1 ARCHIVED_STATE_DIR=$T ARCHIVED_DOCROOT=$T \
+	  ARCHIVED_FCGI=$FCGI ARCHIVED_CONFIG=$CONF ARCHIVED_DOWNLOADS_DIR=$T ARCHIVED_PUSHD_PORT=1 \
+	  lighttpd -p -f "$top_srcdir/conf/lighttpd/archived.conf")
+
 # --- create: the seed's object shape, condition pending
 api POST /api/admin/v1/downloads \
 	"{\"stream_id\": $STREAM, \"from\": \"2019-09-20 16:13:20\", \"to\": \"2019-09-20 16:22:27\"}"

@@ -9,6 +9,7 @@
 
 #include "conf.h"
 #include "unit.h"
+#include "banned.h"
 
 #ifndef LOCALSTATEDIR
 #define LOCALSTATEDIR "/var"
