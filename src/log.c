@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "banned.h"
 
 static const char *log_ident = "archived";
 static int log_syslog;

@@ -8,6 +8,7 @@
 #include "crypto.h"
 #include "util.h"
 #include "unit.h"
+#include "banned.h"
 
 /* FIPS 180-2 examples and the usual extra ones. */
 static const struct { const char *msg; const char *hex; } sha_cases[] = {

@@ -12,6 +12,7 @@
 #include "util.h"
 #include "validate.h"
 #include "unit.h"
+#include "banned.h"
 
 /* Is j the JSON text want (NULL: is j NULL)? */
 static void

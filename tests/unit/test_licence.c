@@ -14,6 +14,7 @@
 #include "model.h"
 #include "util.h"
 #include "unit.h"
+#include "banned.h"
 
 #define US 1000000LL
 

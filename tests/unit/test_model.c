@@ -20,6 +20,7 @@
 #include "urlsign.h"
 #include "util.h"
 #include "unit.h"
+#include "banned.h"
 
 #define US 1000000LL
 /* 2019-09-20 16:13:20 and 16:22:27 in Berlin (CEST), as on the product page. */

@@ -12,6 +12,7 @@
 #include "http.h"
 #include "util.h"
 #include "unit.h"
+#include "banned.h"
 
 struct route_case {
 	const char	*method;

@@ -9,6 +9,7 @@
 
 #include "timefmt.h"
 #include "unit.h"
+#include "banned.h"
 
 #define US 1000000LL
 

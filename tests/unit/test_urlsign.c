@@ -10,6 +10,7 @@
 #include "crypto.h"
 #include "urlsign.h"
 #include "unit.h"
+#include "banned.h"
 
 #define PATH	"/api/admin/v1/downloads/7/file"
 #define EXPIRES	2000000000LL
