@@ -1,79 +1,85 @@
 /*
- * The remux engine, stage 1: libavformat demuxers into libavformat's mp4
- * muxer (+faststart). Correct but a second pass over the output, and the
- * muxer keeps every sample's index entry in memory.
+ * The remux engine: recorded segments -> one MP4, without libavformat.
  *
- * Timeline: a packet's wall time is its segment's start_us plus its pts
+ * Timeline: a sample's wall time is its segment's start_us plus its pts
  * relative to the segment's first video pts. The output starts at the
- * keyframe at or before from_us, rebased so that from_us is 0 (the lead-in
- * has negative times and the muxer's edit list hides it); each later
- * segment continues where the previous one's video ended, so gaps vanish.
+ * keyframe at or before from_us with output time 0 at from_us: the lead-in
+ * has negative times, which the edit list hides. Each later segment goes on
+ * where the previous one's video ended, so gaps vanish from the timeline
+ * and show only in the coverage. Output video ticks are 90 kHz, audio
+ * ticks its sample rate; audio frames that sit within half a frame of the
+ * previous one's end are snapped to it, so joins stay seamless.
  */
 #include "config.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
-#include <libavformat/avformat.h>
-#include <libavutil/avutil.h>
-#include <libavutil/mathematics.h>
-
 #include "log.h"
+#include "mp4w.h"
 #include "remux.h"
+#include "remux_in.h"
 #include "util.h"
 #include "banned.h"
 
-#define US		((AVRational){ 1, 1000000 })
+#define US		1000000
+#define VTS		90000		/* output video timescale */
+#define AAC_FRAME	1024
 #define MERGE_US	1000000		/* coverage pieces closer than this merge */
 #define PROGRESS_US	250000		/* at most four progress calls a second */
-#define CUT_US		500000		/* a segment this much shorter than indexed was cut */
+#define CANCEL_US	20000		/* how often cancelled() is asked */
+#define PEND_MAX	512		/* audio frames waiting for the video */
 
-struct pktq {
-	AVPacket	**p;
-	size_t		  n, cap;
+struct pend {			/* an audio frame before its segment's video starts */
+	int64_t		 dts;		/* input ticks */
+	size_t		 size;
+	uint8_t		*data;
 };
 
-/* One input segment being read. */
-struct seg_in {
+/* The segment being read. */
+struct seg {
 	const struct remux_segment *seg;
-	AVFormatContext	*ic;
-	int		 vi, ai;	/* input stream indices; ai -1 without audio */
-	int64_t		 base;		/* first video pts, in the video stream's tb */
-	int		 live;		/* output offset fixed, packets go out */
-	int64_t		 off_us;	/* output time = off_us + (pts - base) */
-	int		 vdone, adone;	/* reached to_us */
-	int64_t		 last_vdts_us;	/* relative to base, last written */
-	int64_t		 vdur_us;	/* last video frame duration */
-	int64_t		 first_wall, last_wall_end;
-	struct pktq	 gop;		/* lead-in: keyframe at or before from_us on */
-	struct pktq	 audio;		/* audio waiting for the video to start */
-	AVPacket	*held;		/* last video packet: dropped if the file is cut */
+	struct rx_input	*in;
+	uint32_t	 vts, ats;	/* input timescales */
+	int		 have_base;
+	int64_t		 base;		/* first video pts, input video ticks */
+	int		 live;		/* samples go out */
+	int64_t		 last_in_dts;	/* video, input ticks */
+	int64_t		 first_wall, end_wall;	/* coverage piece */
+	int		 vdone, adone;
+	struct pend	 pend[PEND_MAX];
+	size_t		 npend;
 };
 
 struct rx {
 	const struct remux_job *job;
 	struct remux_result *res;
-	AVFormatContext	*oc;
-	AVCodecParameters *vpar, *apar;	/* copies of what the output was made from */
-	int		 ovs, oas;	/* output stream indices, -1 none */
-	int		 started;	/* the output has its first keyframe */
-	int		 done;		/* to_us reached */
-	int		 stop;		/* stream changed: keep what is written */
-	int		 cancel;
-	int		 created;	/* out_path is ours to remove on failure */
-	int64_t		 end_us;	/* output time where presentation ends */
-	int64_t		 next_us;	/* output time where the next segment goes */
-	int64_t		 last_dts[2];	/* per output stream, output tb */
+	struct mp4w	*w;
+	int		 begun;		/* moov space reserved */
+	int		 started;	/* output has its first keyframe */
+	int		 leadin;	/* ...kept only if the video reaches from_us */
+	int		 done, stop, cancel;
+	int		 audio;		/* the output has an audio track */
+	int		 have_acfg;
+	struct rx_config vcfg, acfg;	/* the output's sample descriptions */
+	int64_t		 start_wall;	/* wall time of output time 0 */
+	int64_t		 off;		/* this segment: out = off + (ts - base), 90 kHz */
+	int64_t		 vlast, vdur;	/* last video dts out, its duration */
+	int64_t		 vend;		/* presentation end, 90 kHz */
+	int64_t		 aend;		/* end of the last audio frame, audio ticks */
+	int64_t		 afirst;	/* first audio dts */
 	int64_t		 bytes_total, bytes_done;
-	int64_t		 last_progress;
-	size_t		 nbad;		/* segments that could not be read */
-	int64_t		 out_start_wall;
+	int64_t		 last_progress, last_poll;
+	size_t		 nbad, nunsupported;
+	uint64_t	 reserve;
+	struct seg	 s;
+	uint8_t		 inject[RX_CFG_MAX];
 };
 
 static void
@@ -91,15 +97,15 @@ res_set(struct remux_result *res, const char *code, const char *fmt, ...)
 	va_end(ap);
 }
 
-static const char *
-av_err(int err, char *buf, size_t len)
+/* v * num / den, rounded to nearest, without overflow. */
+static int64_t
+rescale(int64_t v, int64_t num, int64_t den)
 {
-	if (av_strerror(err, buf, len) < 0)
-		snprintf(buf, len, "error %d", err);
-	return buf;
+	__int128 x = (__int128)v * num;
+
+	return (int64_t)(x >= 0 ? (x + den / 2) / den : -((-x + den / 2) / den));
 }
 
-/* Record [from, to) as footage that went in, merging with the last piece. */
 static int
 coverage_add(struct remux_result *res, int64_t from, int64_t to)
 {
@@ -116,8 +122,7 @@ coverage_add(struct remux_result *res, int64_t from, int64_t to)
 			return 0;
 		}
 	}
-	c = realloc(res->coverage, (res->ncoverage + 1) * sizeof(*c));
-	if (c == NULL)
+	if ((c = realloc(res->coverage, (res->ncoverage + 1) * sizeof(*c))) == NULL)
 		return -1;
 	res->coverage = c;
 	res->coverage[res->ncoverage][0] = from;
@@ -127,53 +132,19 @@ coverage_add(struct remux_result *res, int64_t from, int64_t to)
 }
 
 static int
-pktq_push(struct pktq *q, AVPacket *pkt)
-{
-	if (q->n == q->cap) {
-		size_t cap = q->cap ? q->cap * 2 : 64;
-		AVPacket **p = realloc(q->p, cap * sizeof(*p));
-
-		if (p == NULL)
-			return -1;
-		q->p = p;
-		q->cap = cap;
-	}
-	if ((q->p[q->n] = av_packet_clone(pkt)) == NULL)
-		return -1;
-	q->n++;
-	return 0;
-}
-
-static void
-pktq_clear(struct pktq *q)
-{
-	for (size_t i = 0; i < q->n; i++)
-		av_packet_free(&q->p[i]);
-	q->n = 0;
-}
-
-static void
-pktq_release(struct pktq *q)
-{
-	pktq_clear(q);
-	free(q->p);
-	q->p = NULL;
-	q->cap = 0;
-}
-
-static int
 rx_cancelled(struct rx *rx)
 {
-	if (!rx->cancel && rx->job->cancelled != NULL &&
-	    rx->job->cancelled(rx->job->arg))
+	int64_t now;
+
+	if (rx->cancel || rx->job->cancelled == NULL)
+		return rx->cancel;
+	now = mono_us();
+	if (now - rx->last_poll < CANCEL_US)
+		return 0;
+	rx->last_poll = now;
+	if (rx->job->cancelled(rx->job->arg))
 		rx->cancel = 1;
 	return rx->cancel;
-}
-
-static int
-rx_interrupt(void *arg)
-{
-	return rx_cancelled(arg);
 }
 
 static void
@@ -201,9 +172,7 @@ seg_bytes(const struct remux_segment *seg)
 
 	if (seg->bytes > 0)
 		return seg->bytes;
-	if (stat(seg->path, &st) == 0)
-		return st.st_size;
-	return 0;
+	return stat(seg->path, &st) == 0 ? st.st_size : 0;
 }
 
 /* The input bytes an export reads: whole segments, the last one up to to_us. */
@@ -225,421 +194,414 @@ job_bytes(const struct remux_job *job)
 	return total;
 }
 
+static uint8_t *
+sink_room(void *ctx, size_t used, size_t need)
+{
+	return mp4w_room(ctx, used, need);
+}
+
+/* Microseconds of input ticks ts (timescale tsc) after the segment's base. */
+static int64_t
+rel_us(const struct seg *s, int64_t ts, uint32_t tsc)
+{
+	return rescale(ts, US, tsc) - rescale(s->base, US, s->vts);
+}
+
+static int64_t
+wall_of(const struct seg *s, int64_t ts, uint32_t tsc)
+{
+	return s->seg->start_us + rel_us(s, ts, tsc);
+}
+
+/* Output video ticks of input video ticks. */
+static int64_t
+vout(const struct rx *rx, int64_t ts)
+{
+	return rx->off + rescale(ts - rx->s.base, VTS, rx->s.vts);
+}
+
 static void
-seg_close(struct seg_in *si)
+fmt_wall(int64_t us, char *buf, size_t len)
 {
-	avformat_close_input(&si->ic);
-	pktq_release(&si->gop);
-	pktq_release(&si->audio);
-	av_packet_free(&si->held);
+	time_t t = (time_t)(us / US);
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL || strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+		snprintf(buf, len, "%lld", (long long)us);
 }
 
-/* Open a segment; -1 (logged) makes it a gap. */
-static int
-seg_open(struct rx *rx, struct seg_in *si)
+/* Keep what came before a change the output cannot carry. */
+static void
+stream_changed(struct rx *rx, int64_t wall, const char *why)
 {
-	AVDictionary *opts = NULL;
-	char eb[128];
-	int err, ret = -1;
+	char when[40];
 
-	if ((si->ic = avformat_alloc_context()) == NULL)
-		return error("out of memory");
-	si->ic->interrupt_callback.callback = rx_interrupt;
-	si->ic->interrupt_callback.opaque = rx;
-	av_dict_set(&opts, "protocol_whitelist", "file", 0);
-	if ((err = avformat_open_input(&si->ic, si->seg->path, NULL, &opts)) < 0) {
-		if (!rx->cancel)
-			log_warnx("cannot open segment '%s': %s", si->seg->path,
-			    av_err(err, eb, sizeof(eb)));
-		goto out;
-	}
-	if ((err = avformat_find_stream_info(si->ic, NULL)) < 0) {
-		log_warnx("cannot read segment '%s': %s", si->seg->path,
-		    av_err(err, eb, sizeof(eb)));
-		goto out;
-	}
-	si->vi = av_find_best_stream(si->ic, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
-	if (si->vi < 0) {
-		log_warnx("segment '%s' has no video", si->seg->path);
-		goto out;
-	}
-	si->ai = -1;
-	for (unsigned i = 0; i < si->ic->nb_streams; i++)
-		if (si->ic->streams[i]->codecpar->codec_id == AV_CODEC_ID_AAC) {
-			si->ai = (int)i;
-			break;
+	fmt_wall(wall, when, sizeof(when));
+	res_set(rx->res, REMUX_STREAM_CHANGED, "the recording changed at %s (%s, "
+	    "in '%s'); the archive ends there", when, why, rx->s.seg->path);
+	log_warnx("export stops at %s: %s in '%s'", when, why, rx->s.seg->path);
+	rx->stop = 1;
+}
+
+/* Put an audio frame out, or hold it until its segment's video is live. */
+static int
+audio_sample(struct rx *rx, int64_t dts, const uint8_t *data, size_t size,
+    const struct rx_config *cfg)
+{
+	struct seg *s = &rx->s;
+	int64_t wall, t;
+	char why[128];
+
+	if (!s->have_base || !s->live || rx->leadin) {
+		struct pend *p;
+
+		if (s->npend == PEND_MAX) {	/* no video for a long while */
+			free(s->pend[0].data);
+			memmove(s->pend, s->pend + 1, (PEND_MAX - 1) * sizeof(*p));
+			s->npend--;
 		}
-	si->base = si->ic->streams[si->vi]->start_time;
-	if (si->base == AV_NOPTS_VALUE)
-		si->base = 0;
-	ret = 0;
-out:
-	av_dict_free(&opts);
-	if (ret == -1)
-		avformat_close_input(&si->ic);
-	return ret;
-}
-
-static int
-codec_supported(enum AVCodecID id)
-{
-	return id == AV_CODEC_ID_H264 || id == AV_CODEC_ID_HEVC;
-}
-
-/* Does this segment fit the output made so far? */
-static int
-seg_compatible(struct rx *rx, struct seg_in *si, char *why, size_t len)
-{
-	const AVCodecParameters *v = si->ic->streams[si->vi]->codecpar;
-
-	if (v->codec_id != rx->vpar->codec_id) {
-		snprintf(why, len, "video codec changed from %s to %s",
-		    avcodec_get_name(rx->vpar->codec_id), avcodec_get_name(v->codec_id));
+		p = &s->pend[s->npend];
+		if ((p->data = malloc(size)) == NULL)
+			return -1;
+		memcpy(p->data, data, size);
+		p->size = size;
+		p->dts = dts;
+		s->npend++;
 		return 0;
 	}
-	if (v->width != rx->vpar->width || v->height != rx->vpar->height) {
-		snprintf(why, len, "resolution changed from %dx%d to %dx%d",
-		    rx->vpar->width, rx->vpar->height, v->width, v->height);
+	if (!rx->audio)
+		return 0;
+	wall = wall_of(s, dts, s->ats);
+	if (wall >= rx->job->to_us) {
+		s->adone = 1;
 		return 0;
 	}
-	if ((si->ai >= 0) != (rx->apar != NULL)) {
-		snprintf(why, len, "audio %s", si->ai >= 0 ? "appeared" : "disappeared");
+	if (!rx->have_acfg) {
+		rx->acfg = *cfg;
+		if (mp4w_track(rx->w, MP4W_AUDIO, cfg, (uint32_t)cfg->sample_rate) == -1)
+			return -1;
+		rx->have_acfg = 1;
+	} else if (memcmp(cfg->rec, rx->acfg.rec, rx->acfg.reclen) != 0 &&
+	    !rx_config_compatible(&rx->acfg, cfg, why, sizeof(why))) {
+		stream_changed(rx, wall, why);
 		return 0;
 	}
-	if (si->ai >= 0) {
-		const AVCodecParameters *a = si->ic->streams[si->ai]->codecpar;
-
-		if (a->sample_rate != rx->apar->sample_rate ||
-		    a->ch_layout.nb_channels != rx->apar->ch_layout.nb_channels) {
-			snprintf(why, len, "audio format changed");
-			return 0;
-		}
+	if (wall + AAC_FRAME * US / cfg->sample_rate <= rx->start_wall)
+		return 0;	/* ends before the export starts */
+	t = rescale(rx->off, rx->acfg.sample_rate, VTS) +
+	    rescale(dts, rx->acfg.sample_rate, s->ats) -
+	    rescale(s->base, rx->acfg.sample_rate, s->vts);
+	if (rx->aend != INT64_MIN) {
+		if (llabs(t - rx->aend) <= AAC_FRAME / 2)
+			t = rx->aend;		/* seamless */
+		else if (t < rx->aend)
+			return 0;		/* overlaps the previous segment */
 	}
-	return 1;
-}
-
-/* Create the muxer from the first usable segment's streams. */
-static int
-out_open(struct rx *rx, struct seg_in *si)
-{
-	AVDictionary *opts = NULL;
-	AVStream *st;
-	char eb[128];
-	int err, ret = -1;
-
-	err = avformat_alloc_output_context2(&rx->oc, NULL, "mp4", rx->job->out_path);
-	if (err < 0)
-		goto fail;
-	rx->oc->interrupt_callback.callback = rx_interrupt;
-	rx->oc->interrupt_callback.opaque = rx;
-	if ((st = avformat_new_stream(rx->oc, NULL)) == NULL ||
-	    (err = avcodec_parameters_copy(st->codecpar,
-	    si->ic->streams[si->vi]->codecpar)) < 0)
-		goto fail;
-	st->codecpar->codec_tag = st->codecpar->codec_id == AV_CODEC_ID_HEVC ?
-	    MKTAG('h', 'v', 'c', '1') : 0;
-	st->time_base = (AVRational){ 1, 90000 };
-	rx->ovs = st->index;
-	if ((rx->vpar = avcodec_parameters_alloc()) == NULL ||
-	    avcodec_parameters_copy(rx->vpar, st->codecpar) < 0)
-		goto fail;
-	if (si->ai >= 0) {
-		if ((st = avformat_new_stream(rx->oc, NULL)) == NULL ||
-		    (err = avcodec_parameters_copy(st->codecpar,
-		    si->ic->streams[si->ai]->codecpar)) < 0)
-			goto fail;
-		st->codecpar->codec_tag = 0;
-		st->time_base = (AVRational){ 1, st->codecpar->sample_rate };
-		rx->oas = st->index;
-		if ((rx->apar = avcodec_parameters_alloc()) == NULL ||
-		    avcodec_parameters_copy(rx->apar, st->codecpar) < 0)
-			goto fail;
-	}
-	rx->created = 1;
-	if ((err = avio_open2(&rx->oc->pb, rx->job->out_path, AVIO_FLAG_WRITE,
-	    &rx->oc->interrupt_callback, NULL)) < 0)
-		goto fail;
-	av_dict_set(&opts, "movflags", "+faststart", 0);
-	if ((err = avformat_write_header(rx->oc, &opts)) < 0)
-		goto fail;
-	ret = 0;
-	goto out;
-fail:
-	if (!rx->cancel)
-		res_set(rx->res, REMUX_OUTPUT_ERROR, "cannot start the output file: %s",
-		    av_err(err, eb, sizeof(eb)));
-out:
-	av_dict_free(&opts);
-	return ret;
-}
-
-/* Rebase and write one packet of stream in_idx as output stream os. */
-static int
-out_write(struct rx *rx, struct seg_in *si, AVPacket *pkt, int os)
-{
-	AVRational itb = si->ic->streams[pkt->stream_index]->time_base;
-	AVRational otb = rx->oc->streams[os]->time_base;
-	int64_t off = av_rescale_q(si->off_us, US, otb), base;
-	char eb[128];
-	int err;
-
-	base = av_rescale_q(si->base, si->ic->streams[si->vi]->time_base, itb);
-	pkt->pts = av_rescale_q(pkt->pts - base, itb, otb) + off;
-	pkt->dts = av_rescale_q(pkt->dts - base, itb, otb) + off;
-	pkt->duration = av_rescale_q(pkt->duration, itb, otb);
-	if (pkt->dts <= rx->last_dts[os])
-		return 0;	/* overlap at a segment boundary: drop */
-	rx->last_dts[os] = pkt->dts;
-	pkt->stream_index = os;
-	pkt->pos = -1;
-	if ((err = av_interleaved_write_frame(rx->oc, pkt)) < 0) {
-		if (!rx->cancel)
-			res_set(rx->res, REMUX_OUTPUT_ERROR, "cannot write the output file: %s",
-			    av_err(err, eb, sizeof(eb)));
+	if (mp4w_put_audio(rx->w, data, size, t) == -1)
 		return -1;
-	}
+	if (rx->afirst == INT64_MIN)
+		rx->afirst = t;
+	rx->aend = t + AAC_FRAME;
 	return 0;
 }
 
-/* Relative microseconds of ts (in stream s's tb) from the segment's base. */
-static int64_t
-seg_rel_us(struct seg_in *si, int s, int64_t ts)
-{
-	AVRational tb = si->ic->streams[s]->time_base;
-	int64_t base = av_rescale_q(si->base, si->ic->streams[si->vi]->time_base, tb);
-
-	return av_rescale_q(ts - base, tb, US);
-}
-
 static int
-video_write(struct rx *rx, struct seg_in *si, AVPacket *pkt)
+pend_drain(struct rx *rx, const struct rx_config *acfg)
 {
-	int64_t rel = seg_rel_us(si, si->vi, pkt->dts);
-	AVRational tb = si->ic->streams[si->vi]->time_base;
-	int64_t dur = pkt->duration > 0 ? av_rescale_q(pkt->duration, tb, US) : 0;
-
-	if (si->last_vdts_us != INT64_MIN && rel > si->last_vdts_us)
-		si->vdur_us = rel - si->last_vdts_us;
-	else if (dur > 0)
-		si->vdur_us = dur;
-	si->last_vdts_us = rel;
-	si->last_wall_end = si->seg->start_us + seg_rel_us(si, si->vi, pkt->pts) +
-	    (dur > 0 ? dur : si->vdur_us);
-	if (si->last_wall_end > rx->job->to_us)
-		si->last_wall_end = rx->job->to_us;
-	if (si->off_us + si->last_wall_end - si->seg->start_us > rx->end_us)
-		rx->end_us = si->off_us + si->last_wall_end - si->seg->start_us;
-	return out_write(rx, si, pkt, rx->ovs);
-}
-
-/* Write the previous video packet and keep this one: a file cut short ends
- * in a partial frame, known only at its end. */
-static int
-video_hold(struct rx *rx, struct seg_in *si, AVPacket *pkt)
-{
+	struct seg *s = &rx->s;
 	int ret = 0;
 
-	if (si->held == NULL && (si->held = av_packet_alloc()) == NULL)
-		return -1;
-	if (si->held->data != NULL)
-		ret = video_write(rx, si, si->held);
-	av_packet_unref(si->held);
-	if (ret == 0 && av_packet_ref(si->held, pkt) < 0)
-		ret = -1;
+	for (size_t i = 0; i < s->npend; i++) {
+		if (ret == 0 && acfg != NULL && !rx->stop)
+			ret = audio_sample(rx, s->pend[i].dts, s->pend[i].data,
+			    s->pend[i].size, acfg);
+		free(s->pend[i].data);
+	}
+	s->npend = 0;
 	return ret;
 }
 
-/* Fix the segment's output offset and send what waited. */
+/* Write one video sample; the offset of its segment is fixed. */
 static int
-seg_go_live(struct rx *rx, struct seg_in *si, int64_t start_wall, int64_t first_dts)
+video_write(struct rx *rx, struct rx_sample *smp, int64_t wall)
 {
-	if (!rx->started) {
-		if (out_open(rx, si) == -1)
+	struct seg *s = &rx->s;
+	int64_t dts = vout(rx, smp->dts), pts = vout(rx, smp->pts), dur, end, cap;
+	size_t size = smp->size;
+
+	if (rx->vlast != INT64_MIN && dts <= rx->vlast)
+		return 0;	/* out of order input: not decodable in MP4 */
+	if (smp->key && smp->params_out_of_band && (smp->cfg->reclen != rx->vcfg.reclen ||
+	    memcmp(smp->cfg->rec, rx->vcfg.rec, rx->vcfg.reclen) != 0)) {
+		/* other parameter sets than the sample description's: in band */
+		size_t n = rx_config_params_lp(smp->cfg, rx->inject, sizeof(rx->inject));
+		uint8_t *p = mp4w_room(rx->w, size, size + n);
+
+		if (p == NULL)
 			return -1;
-		/* from_us (or the first frame after it) is output time 0 */
-		si->off_us = si->seg->start_us - start_wall;
-		rx->started = 1;
-		rx->out_start_wall = start_wall;
-	} else
-		si->off_us = rx->next_us - seg_rel_us(si, si->vi, first_dts);
-	si->live = 1;
-	si->first_wall = start_wall;
-	si->last_vdts_us = INT64_MIN;
-	for (size_t i = 0; i < si->gop.n; i++)
-		if (video_write(rx, si, si->gop.p[i]) == -1)
+		memmove(p + n, p, size);
+		memcpy(p, rx->inject, n);
+		size += n;
+	}
+	if (mp4w_put_video(rx->w, size, dts, pts, smp->key) == -1)
+		return -1;
+	if (rx->vlast != INT64_MIN)
+		rx->vdur = dts - rx->vlast;
+	rx->vlast = dts;
+	dur = rx->vdur > 0 ? rx->vdur : VTS / 25;
+	/* output time of to_us: no picture shows past it */
+	cap = rx->off + rescale(rx->job->to_us - s->seg->start_us, VTS, US);
+	end = pts + dur < cap ? pts + dur : cap;
+	if (end > rx->vend)
+		rx->vend = end;
+	end = wall + rescale(dur, US, VTS);
+	if (end > rx->job->to_us)
+		end = rx->job->to_us;
+	if (end > s->end_wall)
+		s->end_wall = end;
+	s->last_in_dts = smp->dts;
+	return 0;
+}
+
+/* The first keyframe of the export: sample descriptions, output time 0. */
+static int
+out_start(struct rx *rx, struct rx_sample *smp, int64_t wall)
+{
+	struct seg *s = &rx->s;
+
+	if (!rx->begun) {
+		if (mp4w_begin(rx->w, rx->reserve) == -1)
 			return -1;
-	pktq_clear(&si->gop);
-	for (size_t i = 0; i < si->audio.n; i++)
-		if (out_write(rx, si, si->audio.p[i], rx->oas) == -1)
+		rx->begun = 1;
+	}
+	if (!rx->vcfg.codec) {
+		rx->vcfg = *smp->cfg;
+		rx->audio = s->ats != 0;
+		if (mp4w_track(rx->w, MP4W_VIDEO, &rx->vcfg, VTS) == -1)
 			return -1;
-	pktq_clear(&si->audio);
+	}
+	/* from_us inside this GOP: a lead-in, final once the video reaches it */
+	rx->leadin = wall <= rx->job->from_us;
+	rx->start_wall = rx->leadin ? rx->job->from_us : wall;
+	rx->off = rescale(s->seg->start_us - rx->start_wall, VTS, US);
+	rx->started = 1;
+	return 0;
+}
+
+/* Forget what was written: a lead-in that never reached from_us. */
+static int
+out_restart(struct rx *rx, size_t keep)
+{
+	if (mp4w_reset(rx->w, keep) == -1)
+		return -1;
+	rx->started = rx->leadin = 0;
+	rx->vlast = rx->aend = rx->afirst = INT64_MIN;
+	rx->vdur = rx->vend = 0;
 	return 0;
 }
 
 static int
-seg_video(struct rx *rx, struct seg_in *si, AVPacket *pkt)
+video_sample(struct rx *rx, struct rx_sample *smp)
 {
-	int64_t wall = si->seg->start_us + seg_rel_us(si, si->vi, pkt->pts);
-	int64_t dwall = si->seg->start_us + seg_rel_us(si, si->vi, pkt->dts);
-	int key = (pkt->flags & AV_PKT_FLAG_KEY) != 0;
+	struct seg *s = &rx->s;
+	int64_t wall, dwall;
+	char why[128];
 
+	if (!s->have_base) {
+		s->base = smp->pts;
+		s->have_base = 1;
+	}
+	wall = wall_of(s, smp->pts, s->vts);
+	dwall = wall_of(s, smp->dts, s->vts);
 	if (dwall >= rx->job->to_us) {
-		si->vdone = 1;
+		s->vdone = 1;
 		return 0;
 	}
-	if (si->live)
-		return video_hold(rx, si, pkt);
-	if (!rx->started && key && wall <= rx->job->from_us) {
-		/* a later keyframe at or before from_us: the lead-in restarts */
-		pktq_clear(&si->gop);
-		return pktq_push(&si->gop, pkt);
+	if (rx->vcfg.codec && smp->key &&
+	    !rx_config_compatible(&rx->vcfg, smp->cfg, why, sizeof(why))) {
+		stream_changed(rx, wall, why);
+		return 0;
 	}
-	if (si->gop.n > 0) {
-		if (!key && wall < rx->job->from_us)
-			return pktq_push(&si->gop, pkt);
-		if (seg_go_live(rx, si, rx->job->from_us, si->gop.p[0]->dts) == -1)
+	if (!s->live) {
+		if (!smp->key)
+			return 0;	/* a piece starts with a keyframe */
+		if (rx->leadin && out_restart(rx, smp->size) == -1)
 			return -1;
-		return video_hold(rx, si, pkt);
-	}
-	if (!key)
-		return 0;	/* no keyframe yet to start from */
-	if (seg_go_live(rx, si, wall > rx->job->from_us ? wall : rx->job->from_us,
-	    pkt->dts) == -1)
-		return -1;
-	return video_hold(rx, si, pkt);
-}
-
-static int
-seg_audio(struct rx *rx, struct seg_in *si, AVPacket *pkt)
-{
-	AVRational tb = si->ic->streams[si->ai]->time_base;
-	int64_t wall = si->seg->start_us + seg_rel_us(si, si->ai, pkt->pts);
-	int64_t dur = av_rescale_q(pkt->duration, tb, US);
-
-	if (wall >= rx->job->to_us) {
-		si->adone = 1;
-		return 0;
-	}
-	if (wall + dur <= rx->job->from_us)
-		return 0;
-	if (!si->live)
-		return pktq_push(&si->audio, pkt);
-	return out_write(rx, si, pkt, rx->oas);
-}
-
-/* Copy one segment's packets in range; -1 only for job-fatal errors. */
-static int
-seg_copy(struct rx *rx, const struct remux_segment *seg)
-{
-	struct seg_in si = { .seg = seg, .vi = -1, .ai = -1 };
-	AVPacket *pkt = NULL;
-	char why[160], eb[128];
-	int err, cut = 0, ret = -1;
-
-	if (seg_open(rx, &si) == -1) {
-		rx->nbad++;
-		ret = 0;
-		goto out;
-	}
-	if (!codec_supported(si.ic->streams[si.vi]->codecpar->codec_id)) {
-		if (rx->started) {
-			res_set(rx->res, REMUX_STREAM_CHANGED, "recording changed at %s: "
-			    "video codec %s cannot be exported", seg->path,
-			    avcodec_get_name(si.ic->streams[si.vi]->codecpar->codec_id));
-			rx->stop = 1;
-			ret = 0;
-		} else
-			res_set(rx->res, REMUX_UNSUPPORTED, "video codec %s of '%s' "
-			    "cannot be exported to MP4 without re-encoding",
-			    avcodec_get_name(si.ic->streams[si.vi]->codecpar->codec_id),
-			    seg->path);
-		goto out;
-	}
-	if (rx->started && !seg_compatible(rx, &si, why, sizeof(why))) {
-		res_set(rx->res, REMUX_STREAM_CHANGED,
-		    "the archive ends at the change: %s in '%s'", why, seg->path);
-		rx->stop = 1;
-		ret = 0;
-		goto out;
-	}
-	if ((pkt = av_packet_alloc()) == NULL)
-		goto out;
-	while (!si.vdone || (si.ai >= 0 && !si.adone && si.live)) {
-		if (rx_cancelled(rx))
-			goto out;
-		if ((err = av_read_frame(si.ic, pkt)) < 0) {
-			if (rx->cancel)
-				goto out;
-			if (err != AVERROR_EOF) {
-				log_warnx("segment '%s' is damaged after byte %" PRId64
-				    ": %s; keeping what was read", seg->path,
-				    avio_tell(si.ic->pb), av_err(err, eb, sizeof(eb)));
-				cut = 1;
+		if (!rx->started) {
+			if (out_start(rx, smp, wall) == -1)
+				return -1;
+			s->first_wall = rx->start_wall;
+		} else {
+			if ((s->ats != 0) != rx->audio) {
+				stream_changed(rx, wall, s->ats ? "audio appeared" :
+				    "audio disappeared");
+				return 0;
 			}
+			/* go on where the previous piece's video ended */
+			rx->off = rx->vlast + (rx->vdur > 0 ? rx->vdur : VTS / 25) -
+			    rescale(smp->dts - s->base, VTS, s->vts);
+			s->first_wall = wall;
+		}
+		s->live = 1;
+	} else if (rx->leadin && smp->key && wall <= rx->job->from_us) {
+		/* a later keyframe still at or before from_us: start there */
+		if (out_restart(rx, smp->size) == -1 || out_start(rx, smp, wall) == -1)
+			return -1;
+		s->first_wall = rx->start_wall;
+	} else if (smp->dts <= s->last_in_dts)
+		return 0;
+	if (video_write(rx, smp, wall) == -1)
+		return -1;
+	if (rx->leadin && wall >= rx->job->from_us)
+		rx->leadin = 0;
+	return 0;
+}
+
+/* Copy one segment's samples in range; -1 only for job-fatal errors. */
+static int
+seg_run(struct rx *rx, const struct remux_segment *seg)
+{
+	struct seg *s = &rx->s;
+	struct rx_sink sink = { sink_room, rx->w };
+	struct rx_sample smp;
+	const struct rx_config *acfg = NULL;
+	int unsupported, r, ret = -1;
+
+	memset(s, 0, sizeof(*s));
+	s->seg = seg;
+	s->last_in_dts = INT64_MIN;
+	s->end_wall = INT64_MIN;
+	if ((s->in = rx_input_open(seg->path, sink, &unsupported)) == NULL) {
+		rx->nbad++;
+		rx->nunsupported += unsupported;
+		ret = 0;
+		goto out;
+	}
+	s->vts = rx_input_timescale(s->in, RX_VIDEO);
+	s->ats = rx_input_timescale(s->in, RX_AUDIO);
+	while (!rx->stop && !rx_cancelled(rx)) {
+		if ((r = rx_input_read(s->in, &smp)) <= 0) {
+			if (r == -1)
+				log_warnx("keeping what was read of segment '%s'", seg->path);
 			break;
 		}
-		if (pkt->pts == AV_NOPTS_VALUE)
-			pkt->pts = pkt->dts;
-		if (pkt->dts == AV_NOPTS_VALUE)
-			pkt->dts = pkt->pts;
-		if (pkt->pts == AV_NOPTS_VALUE)
-			err = 0;
-		else if (pkt->stream_index == si.vi)
-			err = seg_video(rx, &si, pkt);
-		else if (pkt->stream_index == si.ai && (!rx->started || rx->oas >= 0))
-			err = seg_audio(rx, &si, pkt);
-		else
-			err = 0;
-		av_packet_unref(pkt);
-		if (err == -1)
+		if (smp.track == RX_AUDIO) {
+			acfg = smp.cfg;
+			r = audio_sample(rx, smp.dts, smp.data, smp.size, smp.cfg);
+		} else
+			r = video_sample(rx, &smp);
+		if (r == -1)
 			goto out;
-		rx_progress(rx, avio_tell(si.ic->pb), 0);
-		if (rx->cancel)
+		/* audio held for the video: now it can go */
+		if (s->npend > 0 && s->live && !rx->leadin && pend_drain(rx, acfg) == -1)
 			goto out;
+		if (s->vdone && (!s->live || !rx->audio || s->ats == 0 || s->adone))
+			break;
+		rx_progress(rx, (int64_t)rx_input_pos(s->in), 0);
 	}
-	if (si.vdone)
+	if (s->live && !rx->leadin && s->end_wall > s->first_wall &&
+	    coverage_add(rx->res, s->first_wall, s->end_wall) == -1)
+		goto out;
+	if (s->vdone)
 		rx->done = 1;
-	/* TS is written in 188-byte packets: anything else was cut short. */
-	if (!si.vdone && strcmp(si.ic->iformat->name, "mpegts") == 0 &&
-	    avio_size(si.ic->pb) % 188 != 0)
-		cut = 1;
-	/* Footage ending well before the index says is a file cut short too. */
-	if (!si.vdone && si.held != NULL && si.held->data != NULL &&
-	    seg->end_us > seg->start_us && seg->start_us +
-	    seg_rel_us(&si, si.vi, si.held->pts) + si.vdur_us < seg->end_us - CUT_US)
-		cut = 1;
-	if (si.held != NULL && si.held->data != NULL) {
-		if (cut)
-			log_warnx("segment '%s' ends in a partial frame; dropped it",
-			    seg->path);
-		else if (video_write(rx, &si, si.held) == -1)
-			goto out;
-	}
-	if (si.live) {
-		rx->next_us = si.off_us + si.last_vdts_us + si.vdur_us;
-		if (coverage_add(rx->res, si.first_wall, si.last_wall_end) == -1)
-			goto out;
-	}
 	ret = 0;
 out:
+	pend_drain(rx, NULL);
 	rx->bytes_done += seg_bytes(seg);
-	av_packet_free(&pkt);
-	seg_close(&si);
+	rx_input_close(s->in);
+	s->in = NULL;
 	return ret;
 }
 
-/* libavformat's own messages are jargon: debug level only. */
-static void
-av_log_to_debug(void *avcl, int level, const char *fmt, va_list ap)
-{
-	char msg[512];
+/* Growable memory for the samples read while planning. */
+struct scratch {
+	uint8_t		*p;
+	size_t		 cap;
+};
 
-	(void)avcl;
-	if (level > AV_LOG_WARNING || log_get_level() < LOG_LVL_DEBUG)
-		return;
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	msg[strcspn(msg, "\n")] = '\0';
-	log_debug("libav: %s", msg);
+static uint8_t *
+scratch_room(void *ctx, size_t used, size_t need)
+{
+	struct scratch *sc = ctx;
+	uint8_t *p;
+
+	(void)used;
+	if (need <= sc->cap)
+		return sc->p;
+	if ((p = realloc(sc->p, need)) == NULL)
+		return NULL;
+	sc->p = p;
+	sc->cap = need;
+	return p;
+}
+
+/*
+ * Bytes to reserve for moov: the range's recorded seconds times the index
+ * bytes per second of the first readable segment's first seconds, with a
+ * margin. Too little costs a second pass at the end, not a failure.
+ */
+static uint64_t
+plan_reserve(const struct remux_job *job)
+{
+	struct scratch sc = { NULL, 0 };
+	struct rx_sink sink = { scratch_room, &sc };
+	double secs = 2, vps = 30, aps = 0, kps = 1, span;
+	int ctts = 0, irregular = 0, unsupported;
+	uint64_t nv, na, nk, nchunks, bytes;
+
+	for (size_t i = 0; i < job->nsegs; i++) {
+		const struct remux_segment *g = &job->segs[i];
+		int64_t a = g->start_us > job->from_us ? g->start_us : job->from_us;
+		int64_t b = g->end_us < job->to_us ? g->end_us : job->to_us;
+
+		secs += g->end_us > g->start_us ? (b > a ? (double)(b - a) / US : 0) :
+		    (double)(job->to_us - job->from_us) / US / (double)job->nsegs;
+	}
+	for (size_t i = 0; i < job->nsegs; i++) {
+		struct rx_input *in = rx_input_open(job->segs[i].path, sink, &unsupported);
+		struct rx_sample smp;
+		int64_t first = INT64_MIN, last = 0, delta = 0;
+		uint32_t vts;
+		int n = 0, nvid = 0, naud = 0, nkey = 0;
+
+		if (in == NULL)
+			continue;
+		vts = rx_input_timescale(in, RX_VIDEO);
+		while (n++ < 600 && rx_input_read(in, &smp) == 1) {
+			if (smp.track == RX_AUDIO) {
+				naud++;
+				continue;
+			}
+			if (first == INT64_MIN)
+				first = smp.dts;
+			else if (delta == 0)
+				delta = smp.dts - last;
+			else if (llabs(smp.dts - last - delta) > 1)
+				irregular = 1;
+			ctts |= smp.pts != smp.dts;
+			nkey += smp.key;
+			last = smp.dts;
+			if (++nvid >= 150 || last - first >= 3 * (int64_t)vts)
+				break;
+		}
+		rx_input_close(in);
+		span = nvid > 1 && vts > 0 ? (double)(last - first) / vts : 0;
+		if (span > 0) {
+			vps = (nvid - 1) / span;
+			aps = naud / span;
+			kps = nkey / span + 0.5;
+		}
+		break;
+	}
+	free(sc.p);
+	nv = (uint64_t)(secs * vps * 1.2) + 100;
+	na = (uint64_t)(secs * aps * 1.2) + 100;
+	nk = (uint64_t)(secs * kps * 1.5) + 20;
+	/* a video chunk per keyframe and per audio chunk, two audio chunks a second */
+	nchunks = (uint64_t)(secs * (kps + 4) * 1.3) + 2 * job->nsegs + 20;
+	bytes = nv * (4 + (ctts ? 8 : 0) + (irregular ? 8 : 0)) + na * 4 + nk * 4 +
+	    nchunks * 20 + job->nsegs * 64 + 8192;
+	return bytes;
 }
 
 void
@@ -650,69 +612,98 @@ remux_result_release(struct remux_result *res)
 	res->ncoverage = 0;
 }
 
+/* Close the file: edit lists from output time 0 to the presentation end. */
+static int
+out_finish(struct rx *rx)
+{
+	struct mp4w_edit edit[2] = { { 0, rx->vend, 0 }, { 0, 0, 0 } };
+	int64_t end[2] = { rx->vlast + (rx->vdur > 0 ? rx->vdur : VTS / 25), rx->aend };
+	uint64_t size;
+
+	if (rx->have_acfg && rx->afirst != INT64_MIN) {
+		int sr = rx->acfg.sample_rate;
+
+		edit[1].end = rescale(rx->vend, sr, VTS);
+		if (rx->afirst > 0) {	/* the sound starts late */
+			edit[1].start = rx->afirst;
+			edit[1].delay_us = rescale(rx->afirst, US, sr);
+		}
+	}
+	if (mp4w_finish(rx->w, end, edit, &size) == -1) {
+		res_set(rx->res, REMUX_OUTPUT_ERROR, "cannot finish the output file: %s",
+		    errno ? strerror(errno) : "internal error");
+		return -1;
+	}
+	rx->res->size = (int64_t)size;
+	rx->res->duration_us = rescale(rx->vend, US, VTS);
+	return 0;
+}
+
 int
 remux_run(const struct remux_job *job, struct remux_result *res)
 {
-	struct rx rx = { .job = job, .res = res, .ovs = -1, .oas = -1 };
-	char eb[128];
+	struct rx *rx;
 	struct stat st;
-	int err, ret = -1;
+	int ret = -1;
 
 	memset(res, 0, sizeof(*res));
-	av_log_set_callback(av_log_to_debug);
-	rx.last_dts[0] = rx.last_dts[1] = INT64_MIN;
 	if (job->out_path == NULL || job->to_us <= job->from_us ||
 	    (job->nsegs > 0 && job->segs == NULL)) {
 		res_set(res, REMUX_INPUT_ERROR, "invalid export request");
 		return -1;
 	}
-	rx.bytes_total = job_bytes(job);
-	rx.last_progress = mono_us();
-	for (size_t i = 0; i < job->nsegs && !rx.done && !rx.stop; i++)
-		if (seg_copy(&rx, &job->segs[i]) == -1 || rx_cancelled(&rx)) {
-			if (!rx.cancel && res->code[0] == '\0')
-				res_set(res, REMUX_OUTPUT_ERROR, "out of memory");
+	if ((rx = calloc(1, sizeof(*rx))) == NULL) {
+		res_set(res, REMUX_OUTPUT_ERROR, "out of memory");
+		return -1;
+	}
+	rx->job = job;
+	rx->res = res;
+	rx->vlast = rx->aend = rx->afirst = INT64_MIN;
+	rx->bytes_total = job_bytes(job);
+	rx->last_progress = mono_us();
+	if ((rx->w = mp4w_open(job->out_path, job->tmp_dir)) == NULL) {
+		res_set(res, REMUX_OUTPUT_ERROR, "cannot create the output file: %s",
+		    strerror(errno));
+		goto out;
+	}
+	rx->reserve = plan_reserve(job);
+	for (size_t i = 0; i < job->nsegs && !rx->done && !rx->stop; i++)
+		if (seg_run(rx, &job->segs[i]) == -1 || rx_cancelled(rx)) {
+			if (!rx->cancel && res->code[0] == '\0')
+				res_set(res, REMUX_OUTPUT_ERROR, "cannot write the output "
+				    "file: %s", errno ? strerror(errno) : "out of memory");
 			break;
 		}
-	if (rx.cancel) {
+	if (rx->cancel) {
 		res_set(res, REMUX_CANCELLED, "the export was cancelled");
 		goto out;
 	}
 	if (res->code[0] != '\0' && strcmp(res->code, REMUX_STREAM_CHANGED) != 0)
 		goto out;
-	if (!rx.started) {
-		if (res->code[0] == '\0')
-			res_set(res, REMUX_NO_FOOTAGE, rx.nbad > 0 ?
-			    "no readable recording in the range (%zu of %zu segments unreadable)" :
-			    "no recording in the range", rx.nbad, job->nsegs);
+	if (!rx->started || rx->leadin) {
+		if (rx->nunsupported > 0 && !rx->started)
+			res_set(res, REMUX_UNSUPPORTED, "the recording's video codec cannot "
+			    "be exported to MP4 without re-encoding");
+		else if (!rx->started && rx->nbad > 0)
+			res_set(res, REMUX_NO_FOOTAGE, "no readable recording in the range "
+			    "(%zu of %zu segments unreadable)", rx->nbad, job->nsegs);
+		else
+			res_set(res, REMUX_NO_FOOTAGE, "no recording in the range");
 		goto out;
 	}
-	if ((err = av_write_trailer(rx.oc)) < 0 ||
-	    (err = avio_closep(&rx.oc->pb)) < 0) {
-		res_set(res, rx.cancel ? REMUX_CANCELLED : REMUX_OUTPUT_ERROR,
-		    "cannot finish the output file: %s", av_err(err, eb, sizeof(eb)));
+	if (out_finish(rx) == -1)
 		goto out;
-	}
-	if (stat(job->out_path, &st) == -1) {
-		res_set(res, REMUX_OUTPUT_ERROR, "cannot stat the output file");
-		goto out;
-	}
-	res->size = st.st_size;
-	res->duration_us = rx.end_us;
-	rx_progress(&rx, 0, 1);
+	rx_progress(rx, 0, 1);
 	ret = 0;
 out:
-	if (rx.oc != NULL) {
-		avio_closep(&rx.oc->pb);
-		avformat_free_context(rx.oc);
-	}
-	avcodec_parameters_free(&rx.vpar);
-	avcodec_parameters_free(&rx.apar);
-	if (ret == -1) {
+	if (rx->w != NULL) {
+		mp4w_free(rx->w);
 		/* never a device or a fifo the caller pointed us at */
-		if (rx.created && stat(job->out_path, &st) == 0 && S_ISREG(st.st_mode))
+		if (ret == -1 && stat(job->out_path, &st) == 0 && S_ISREG(st.st_mode))
 			unlink(job->out_path);
-		remux_result_release(res);
 	}
+	if (ret == -1)
+		remux_result_release(res);
+	free(rx);
 	return ret;
 }

@@ -277,8 +277,7 @@ static const struct {
 	int		 slack;		/* extra frames allowed at the end */
 } cases[] = {
 	{ "h264_aac_ts", 1, 11, "", 10 * SEC, 1, 1 * SEC, "avc1", 0 },
-	/* libavformat's muxer cannot end the edit list at to: B-frames after */
-	{ "h264_bframes_ts", 1, 11, "", 10 * SEC, 1, 1 * SEC, "avc1", 2 },
+	{ "h264_bframes_ts", 1, 11, "", 10 * SEC, 1, 1 * SEC, "avc1", 0 },
 	{ "h264_fmp4", 1, 11, "", 10 * SEC, 1, 1 * SEC, "avc1", 0 },
 	{ "h264_mp4", 1, 11, "", 10 * SEC, 1, 1 * SEC, "avc1", 0 },
 	{ "h265_ts", 1, 11, "", 10 * SEC, 1, 1 * SEC, "hvc1", 0 },

@@ -1,0 +1,826 @@
+/*
+ * Bitstream knowledge for copying H.264/H.265/AAC into MP4. References:
+ * ITU-T H.264 7.3.2.1 (SPS) and H.265 7.3.2.2 (SPS), 7.3.3 (profile, tier
+ * and level); ISO/IEC 14496-15 5.3.3.1 (avcC) and 8.3.3.1 (hvcC);
+ * ISO/IEC 14496-3 1.6.2.1 (AudioSpecificConfig) and 1.A.2.2 (ADTS).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "remux_codec.h"
+#include "banned.h"
+
+#define RBSP_MAX	1024	/* enough of an SPS for the fields we read */
+
+/* An MSB-first bit reader over an RBSP; reading past the end sets bad. */
+struct bits {
+	const uint8_t	*p;
+	size_t		 n, pos;	/* bytes, bit position */
+	int		 bad;
+};
+
+static uint32_t
+bits_u(struct bits *b, int n)
+{
+	uint32_t v = 0;
+
+	while (n-- > 0) {
+		if (b->pos >= b->n * 8) {
+			b->bad = 1;
+			return 0;
+		}
+		v = v << 1 | ((b->p[b->pos >> 3] >> (7 - (b->pos & 7))) & 1);
+		b->pos++;
+	}
+	return v;
+}
+
+static void
+bits_skip(struct bits *b, size_t n)
+{
+	b->pos += n;
+	if (b->pos > b->n * 8)
+		b->bad = 1;
+}
+
+/* Exp-Golomb ue(v); values past 2^31 are treated as damage. */
+static uint32_t
+bits_ue(struct bits *b)
+{
+	int zeros = 0;
+
+	while (bits_u(b, 1) == 0) {
+		if (b->bad || ++zeros > 31) {
+			b->bad = 1;
+			return 0;
+		}
+	}
+	return ((1u << zeros) - 1) + bits_u(b, zeros);
+}
+
+static int32_t
+bits_se(struct bits *b)
+{
+	uint32_t v = bits_ue(b);
+
+	return (v & 1) ? (int32_t)((v + 1) / 2) : -(int32_t)(v / 2);
+}
+
+/* NAL payload -> RBSP: drop emulation prevention bytes (00 00 03). */
+static size_t
+rbsp_unescape(const uint8_t *nal, size_t n, uint8_t *out, size_t cap)
+{
+	size_t o = 0, zeros = 0;
+
+	for (size_t i = 0; i < n && o < cap; i++) {
+		if (zeros >= 2 && nal[i] == 3) {
+			zeros = 0;
+			continue;
+		}
+		zeros = nal[i] == 0 ? zeros + 1 : 0;
+		out[o++] = nal[i];
+	}
+	return o;
+}
+
+void
+nal_list_release(struct nal_list *l)
+{
+	free(l->v);
+	l->v = NULL;
+	l->n = l->cap = 0;
+}
+
+static int
+nal_list_add(struct nal_list *l, size_t off, size_t len)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		struct nal_span *v = realloc(l->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return -1;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n].off = off;
+	l->v[l->n].len = len;
+	l->n++;
+	return 0;
+}
+
+/* Index of the next 00 00 01 at or after i, or n: memchr finds the 0x01s. */
+static size_t
+find_start_code_c(const uint8_t *p, size_t n, size_t i)
+{
+	while (i + 3 <= n) {
+		const uint8_t *q = memchr(p + i + 2, 1, n - i - 2);
+		size_t k;
+
+		if (q == NULL)
+			return n;
+		k = (size_t)(q - p);
+		if (p[k - 1] == 0 && p[k - 2] == 0)
+			return k - 2;
+		i = k - 1;
+	}
+	return n;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+/*
+ * Slice data holds a 0x01 every 256 bytes or so, but two zero bytes in a
+ * row only at start codes and emulation prevention (00 00 03): look for
+ * those pairs, 16 or 32 bytes at a time.
+ */
+static size_t
+find_start_code_sse2(const uint8_t *p, size_t n, size_t i)
+{
+	const __m128i z = _mm_setzero_si128();
+
+	for (; i + 18 <= n; i += 16) {
+		__m128i a = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 1));
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_or_si128(a, b), z));
+
+		for (; m != 0; m &= m - 1) {
+			size_t k = i + (size_t)__builtin_ctz(m);
+
+			if (p[k + 2] == 1)
+				return k;
+		}
+	}
+	return find_start_code_c(p, n, i);
+}
+
+__attribute__((target("avx2")))
+static size_t
+find_start_code_avx2(const uint8_t *p, size_t n, size_t i)
+{
+	const __m256i z = _mm256_setzero_si256();
+
+	for (; i + 34 <= n; i += 32) {
+		__m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(p + i));
+		__m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(p + i + 1));
+		unsigned m = (unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(
+		    _mm256_or_si256(a, b), z));
+
+		for (; m != 0; m &= m - 1) {
+			size_t k = i + (size_t)__builtin_ctz(m);
+
+			if (p[k + 2] == 1)
+				return k;
+		}
+	}
+	return find_start_code_sse2(p, n, i);
+}
+
+static size_t
+find_start_code(const uint8_t *p, size_t n, size_t i)
+{
+	static int avx2 = -1;
+
+	if (avx2 == -1)
+		avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
+	return avx2 ? find_start_code_avx2(p, n, i) : find_start_code_sse2(p, n, i);
+}
+#else
+#define find_start_code	find_start_code_c
+#endif
+
+int
+nal_split_annexb(const uint8_t *p, size_t n, struct nal_list *l)
+{
+	size_t pos = find_start_code(p, n, 0);
+
+	l->n = 0;
+	while (pos < n) {
+		size_t start = pos + 3, end = find_start_code(p, n, start);
+		size_t next = end;
+
+		/* zero bytes before a start code belong to the byte stream */
+		while (end > start && p[end - 1] == 0)
+			end--;
+		if (end > start && nal_list_add(l, start, end - start) == -1)
+			return -1;
+		pos = next;
+	}
+	return 0;
+}
+
+int
+nal_split_lp(const uint8_t *p, size_t n, struct nal_list *l)
+{
+	size_t pos = 0;
+
+	l->n = 0;
+	while (pos + 4 <= n) {
+		size_t len = (size_t)p[pos] << 24 | (size_t)p[pos + 1] << 16 |
+		    (size_t)p[pos + 2] << 8 | p[pos + 3];
+
+		if (len == 0 || len > n - pos - 4)
+			return -1;
+		if (nal_list_add(l, pos + 4, len) == -1)
+			return -1;
+		pos += 4 + len;
+	}
+	return pos == n ? 0 : -1;
+}
+
+size_t
+nal_lp_size(const struct nal_list *l)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < l->n; i++)
+		n += 4 + l->v[i].len;
+	return n;
+}
+
+static void
+put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+int
+nal_annexb_to_lp(uint8_t *p, size_t n, const struct nal_list *l,
+    uint8_t **scratch, size_t *scratch_cap)
+{
+	size_t d = 0;
+	int grow = 0, shrink = 0;
+
+	/* Each unit moves by (its new offset + 4) - (its old offset). With
+	 * 4-byte start codes that is 0: the length just overwrites the code. */
+	for (size_t i = 0; i < l->n; i++) {
+		if (d + 4 > l->v[i].off)
+			grow = 1;
+		else if (d + 4 < l->v[i].off)
+			shrink = 1;
+		d += 4 + l->v[i].len;
+	}
+	if (grow && shrink) {
+		if (*scratch_cap < n) {
+			uint8_t *s = realloc(*scratch, n);
+
+			if (s == NULL)
+				return -1;
+			*scratch = s;
+			*scratch_cap = n;
+		}
+		memcpy(*scratch, p, n);
+		d = 0;
+		for (size_t i = 0; i < l->n; i++) {
+			put_be32(p + d, (uint32_t)l->v[i].len);
+			memcpy(p + d + 4, *scratch + l->v[i].off, l->v[i].len);
+			d += 4 + l->v[i].len;
+		}
+		return 0;
+	}
+	if (grow) {	/* move right: last unit first */
+		for (size_t i = l->n; i-- > 0;) {
+			d -= 4 + l->v[i].len;
+			memmove(p + d + 4, p + l->v[i].off, l->v[i].len);
+			put_be32(p + d, (uint32_t)l->v[i].len);
+		}
+		return 0;
+	}
+	d = 0;
+	for (size_t i = 0; i < l->n; i++) {
+		if (d + 4 != l->v[i].off)
+			memmove(p + d + 4, p + l->v[i].off, l->v[i].len);
+		put_be32(p + d, (uint32_t)l->v[i].len);
+		d += 4 + l->v[i].len;
+	}
+	return 0;
+}
+
+int
+nal_type(enum rx_codec codec, const uint8_t *nal)
+{
+	return codec == RX_HEVC ? (nal[0] >> 1) & 0x3f : nal[0] & 0x1f;
+}
+
+int
+nal_is_vcl(enum rx_codec codec, int type)
+{
+	return codec == RX_HEVC ? type < 32 : type >= 1 && type <= 5;
+}
+
+int
+nal_is_key(enum rx_codec codec, int type)
+{
+	return codec == RX_HEVC ? type >= 16 && type <= 21 : type == 5;
+}
+
+int
+nal_param_kind(enum rx_codec codec, int type)
+{
+	if (codec == RX_HEVC)
+		return type == 33 ? 1 : type == 34 ? 2 : type == 32 ? 3 : 0;
+	return type == 7 ? 1 : type == 8 ? 2 : 0;
+}
+
+/* What an avcC/hvcC needs from an SPS. */
+struct sps_info {
+	int		 width, height;
+	int		 profile;		/* H.264 profile_idc */
+	int		 chroma, depth_luma, depth_chroma;
+	uint8_t		 ptl[12];		/* H.265 general profile/tier/level */
+	int		 sub_layers, id_nesting;	/* H.265 */
+};
+
+static void
+h264_skip_scaling_list(struct bits *b, int size)
+{
+	int last = 8, next = 8;
+
+	for (int j = 0; j < size && !b->bad; j++) {
+		if (next != 0)
+			next = (last + bits_se(b) + 256) % 256;
+		last = next == 0 ? last : next;
+	}
+}
+
+static int
+h264_parse_sps(const uint8_t *nal, size_t n, struct sps_info *s)
+{
+	uint8_t rbsp[RBSP_MAX];
+	struct bits b = { rbsp, 0, 8, 0 };	/* past the NAL header */
+	uint32_t w, h, crop[4] = { 0 }, poc;
+	int frame_mbs_only, sub_w = 2, sub_h = 2, separate = 0;
+
+	b.n = rbsp_unescape(nal, n, rbsp, sizeof(rbsp));
+	memset(s, 0, sizeof(*s));
+	s->profile = (int)bits_u(&b, 8);
+	bits_skip(&b, 16);		/* constraint flags, level */
+	bits_ue(&b);			/* seq_parameter_set_id */
+	s->chroma = 1;
+	s->depth_luma = s->depth_chroma = 8;
+	switch (s->profile) {
+	case 100: case 110: case 122: case 244: case 44: case 83: case 86:
+	case 118: case 128: case 138: case 139: case 134: case 135:
+		s->chroma = (int)bits_ue(&b);
+		if (s->chroma == 3)
+			separate = (int)bits_u(&b, 1);
+		s->depth_luma = 8 + (int)bits_ue(&b);
+		s->depth_chroma = 8 + (int)bits_ue(&b);
+		bits_skip(&b, 1);	/* qpprime_y_zero_transform_bypass */
+		if (bits_u(&b, 1))	/* seq_scaling_matrix_present */
+			for (int i = 0; i < (s->chroma == 3 ? 12 : 8); i++)
+				if (bits_u(&b, 1))
+					h264_skip_scaling_list(&b, i < 6 ? 16 : 64);
+		break;
+	}
+	bits_ue(&b);			/* log2_max_frame_num_minus4 */
+	poc = bits_ue(&b);
+	if (poc == 0)
+		bits_ue(&b);
+	else if (poc == 1) {
+		uint32_t cycle;
+
+		bits_skip(&b, 1);
+		bits_se(&b);
+		bits_se(&b);
+		cycle = bits_ue(&b);
+		for (uint32_t i = 0; i < cycle && !b.bad; i++)
+			bits_se(&b);
+	}
+	bits_ue(&b);			/* max_num_ref_frames */
+	bits_skip(&b, 1);
+	w = bits_ue(&b) + 1;
+	h = bits_ue(&b) + 1;
+	frame_mbs_only = (int)bits_u(&b, 1);
+	if (!frame_mbs_only)
+		bits_skip(&b, 1);
+	bits_skip(&b, 1);		/* direct_8x8_inference */
+	if (bits_u(&b, 1))
+		for (int i = 0; i < 4; i++)
+			crop[i] = bits_ue(&b);
+	if (b.bad || s->chroma > 3 || w > 1024 || h > 1024)
+		return -1;
+	if (separate || s->chroma == 0)
+		sub_w = sub_h = 1;
+	else if (s->chroma == 2)
+		sub_h = 1;
+	else if (s->chroma == 3)
+		sub_w = sub_h = 1;
+	sub_h *= 2 - frame_mbs_only;
+	s->width = (int)(w * 16) - sub_w * (int)(crop[0] + crop[1]);
+	s->height = (int)(h * 16 * (2 - (uint32_t)frame_mbs_only)) -
+	    sub_h * (int)(crop[2] + crop[3]);
+	return s->width > 0 && s->height > 0 ? 0 : -1;
+}
+
+static int
+hevc_parse_sps(const uint8_t *nal, size_t n, struct sps_info *s)
+{
+	uint8_t rbsp[RBSP_MAX];
+	struct bits b = { rbsp, 0, 16, 0 };	/* past the 2-byte NAL header */
+	uint32_t w, h, crop[4] = { 0 };
+	int max_sub, sub_w = 2, sub_h = 2;
+	int prof[8] = { 0 }, level[8] = { 0 };
+
+	b.n = rbsp_unescape(nal, n, rbsp, sizeof(rbsp));
+	memset(s, 0, sizeof(*s));
+	bits_skip(&b, 4);		/* sps_video_parameter_set_id */
+	max_sub = (int)bits_u(&b, 3);
+	s->sub_layers = max_sub + 1;
+	s->id_nesting = (int)bits_u(&b, 1);
+	if (b.n < 15)
+		return -1;
+	/* general profile_space..level_idc: 12 whole bytes, as hvcC has them */
+	memcpy(s->ptl, rbsp + 3, 12);
+	bits_skip(&b, 96);
+	for (int i = 0; i < max_sub; i++) {
+		prof[i] = (int)bits_u(&b, 1);
+		level[i] = (int)bits_u(&b, 1);
+	}
+	if (max_sub > 0)
+		bits_skip(&b, (size_t)(8 - max_sub) * 2);
+	for (int i = 0; i < max_sub; i++)
+		bits_skip(&b, (size_t)(prof[i] ? 88 : 0) + (level[i] ? 8 : 0));
+	bits_ue(&b);			/* sps_seq_parameter_set_id */
+	s->chroma = (int)bits_ue(&b);
+	if (s->chroma == 3 && bits_u(&b, 1))
+		s->chroma = 0;		/* separate planes: cropped like 4:0:0 */
+	w = bits_ue(&b);
+	h = bits_ue(&b);
+	if (bits_u(&b, 1))
+		for (int i = 0; i < 4; i++)
+			crop[i] = bits_ue(&b);
+	s->depth_luma = 8 + (int)bits_ue(&b);
+	s->depth_chroma = 8 + (int)bits_ue(&b);
+	if (b.bad || s->chroma > 3 || w > 16888 || h > 16888)
+		return -1;
+	if (s->chroma == 0 || s->chroma == 3)
+		sub_w = sub_h = 1;
+	else if (s->chroma == 2)
+		sub_h = 1;
+	s->width = (int)w - sub_w * (int)(crop[0] + crop[1]);
+	s->height = (int)h - sub_h * (int)(crop[2] + crop[3]);
+	return s->width > 0 && s->height > 0 ? 0 : -1;
+}
+
+/* Append to the record; -1 once it would not fit. */
+static int
+rec_put(struct rx_config *c, const void *p, size_t n)
+{
+	if (n > sizeof(c->rec) - c->reclen)
+		return -1;
+	memcpy(c->rec + c->reclen, p, n);
+	c->reclen += n;
+	return 0;
+}
+
+static int
+rec_put8(struct rx_config *c, unsigned v)
+{
+	uint8_t b = (uint8_t)v;
+
+	return rec_put(c, &b, 1);
+}
+
+static int
+rec_put16(struct rx_config *c, unsigned v)
+{
+	uint8_t b[2] = { (uint8_t)(v >> 8), (uint8_t)v };
+
+	return rec_put(c, b, 2);
+}
+
+/* Parameter sets of one kind, length-prefixed as records store them. */
+static int
+rec_put_nals(struct rx_config *c, enum rx_codec codec, int kind,
+    const uint8_t *const *nals, const size_t *lens, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (nal_param_kind(codec, nal_type(codec, nals[i])) == kind &&
+		    (lens[i] > 0xffff || rec_put16(c, (unsigned)lens[i]) == -1 ||
+		    rec_put(c, nals[i], lens[i]) == -1))
+			return -1;
+	return 0;
+}
+
+static size_t
+count_kind(enum rx_codec codec, int kind, const uint8_t *const *nals, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (nal_param_kind(codec, nal_type(codec, nals[i])) == kind)
+			k++;
+	return k;
+}
+
+static int
+avcc_build(struct rx_config *c, const struct sps_info *s, const uint8_t *sps,
+    const uint8_t *const *nals, const size_t *lens, size_t n)
+{
+	size_t nsps = count_kind(RX_H264, 1, nals, n), npps = count_kind(RX_H264, 2, nals, n);
+
+	if (nsps > 31 || npps > 255 || npps == 0)
+		return -1;
+	if (rec_put8(c, 1) == -1 || rec_put(c, sps + 1, 3) == -1 ||
+	    rec_put8(c, 0xff) == -1 || rec_put8(c, 0xe0 | (unsigned)nsps) == -1 ||
+	    rec_put_nals(c, RX_H264, 1, nals, lens, n) == -1 ||
+	    rec_put8(c, (unsigned)npps) == -1 ||
+	    rec_put_nals(c, RX_H264, 2, nals, lens, n) == -1)
+		return -1;
+	/* 14496-15 5.3.3.1.2: the high profiles carry chroma and bit depth */
+	if (s->profile == 100 || s->profile == 110 || s->profile == 122 ||
+	    s->profile == 144) {
+		if (rec_put8(c, 0xfc | (unsigned)s->chroma) == -1 ||
+		    rec_put8(c, 0xf8 | (unsigned)(s->depth_luma - 8)) == -1 ||
+		    rec_put8(c, 0xf8 | (unsigned)(s->depth_chroma - 8)) == -1 ||
+		    rec_put8(c, 0) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+hvcc_build(struct rx_config *c, const struct sps_info *s,
+    const uint8_t *const *nals, const size_t *lens, size_t n)
+{
+	static const int order[] = { 3, 1, 2 };	/* VPS, SPS, PPS */
+	static const int types[] = { 32, 33, 34 };
+	unsigned narrays = 0;
+
+	for (int k = 0; k < 3; k++)
+		if (count_kind(RX_HEVC, order[k], nals, n) > 0)
+			narrays++;
+	if (count_kind(RX_HEVC, 2, nals, n) == 0 || count_kind(RX_HEVC, 3, nals, n) == 0)
+		return -1;
+	if (rec_put8(c, 1) == -1 || rec_put(c, s->ptl, 12) == -1 ||
+	    rec_put16(c, 0xf000) == -1 ||	/* min_spatial_segmentation_idc unknown */
+	    rec_put8(c, 0xfc) == -1 ||		/* parallelismType unknown */
+	    rec_put8(c, 0xfc | (unsigned)s->chroma) == -1 ||
+	    rec_put8(c, 0xf8 | (unsigned)(s->depth_luma - 8)) == -1 ||
+	    rec_put8(c, 0xf8 | (unsigned)(s->depth_chroma - 8)) == -1 ||
+	    rec_put16(c, 0) == -1 ||		/* avgFrameRate unknown */
+	    rec_put8(c, (unsigned)(s->sub_layers & 7) << 3 |
+	    (unsigned)s->id_nesting << 2 | 3) == -1 ||
+	    rec_put8(c, narrays) == -1)
+		return -1;
+	for (int k = 0; k < 3; k++) {
+		size_t cnt = count_kind(RX_HEVC, order[k], nals, n);
+
+		if (cnt == 0)
+			continue;
+		/* array_completeness: hvc1 keeps every parameter set here */
+		if (rec_put8(c, 0x80 | (unsigned)types[k]) == -1 ||
+		    rec_put16(c, (unsigned)cnt) == -1 ||
+		    rec_put_nals(c, RX_HEVC, order[k], nals, lens, n) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+rx_config_from_params(struct rx_config *c, enum rx_codec codec,
+    const uint8_t *const *nals, const size_t *lens, size_t n)
+{
+	struct sps_info s;
+	const uint8_t *sps = NULL;
+	size_t spslen = 0;
+
+	memset(c, 0, sizeof(*c));
+	c->codec = codec;
+	for (size_t i = 0; i < n && sps == NULL; i++)
+		if (nal_param_kind(codec, nal_type(codec, nals[i])) == 1) {
+			sps = nals[i];
+			spslen = lens[i];
+		}
+	if (sps == NULL || spslen < 4)
+		return -1;
+	if (codec == RX_H264) {
+		if (h264_parse_sps(sps, spslen, &s) == -1 ||
+		    avcc_build(c, &s, sps, nals, lens, n) == -1)
+			return -1;
+	} else if (hevc_parse_sps(sps, spslen, &s) == -1 ||
+	    hvcc_build(c, &s, nals, lens, n) == -1)
+		return -1;
+	c->width = s.width;
+	c->height = s.height;
+	return 0;
+}
+
+/* Walk a stored record's parameter sets; fn(nal, len, arg) for each. */
+static int
+record_each(enum rx_codec codec, const uint8_t *rec, size_t len,
+    int (*fn)(const uint8_t *, size_t, void *), void *arg)
+{
+	size_t pos, narrays;
+
+	if (codec == RX_H264) {
+		if (len < 7 || rec[0] != 1)
+			return -1;
+		pos = 5;
+		for (int pass = 0; pass < 2; pass++) {
+			size_t cnt = pass == 0 ? rec[pos] & 0x1f : rec[pos];
+
+			pos++;
+			for (size_t i = 0; i < cnt; i++) {
+				size_t l;
+
+				if (pos + 2 > len)
+					return -1;
+				l = (size_t)rec[pos] << 8 | rec[pos + 1];
+				if (l == 0 || pos + 2 + l > len || fn(rec + pos + 2, l, arg) == -1)
+					return -1;
+				pos += 2 + l;
+			}
+			if (pass == 0 && pos >= len)
+				return -1;
+		}
+		return 0;
+	}
+	if (len < 23 || rec[0] != 1)
+		return -1;
+	narrays = rec[22];
+	pos = 23;
+	for (size_t a = 0; a < narrays; a++) {
+		size_t cnt;
+
+		if (pos + 3 > len)
+			return -1;
+		cnt = (size_t)rec[pos + 1] << 8 | rec[pos + 2];
+		pos += 3;
+		for (size_t i = 0; i < cnt; i++) {
+			size_t l;
+
+			if (pos + 2 > len)
+				return -1;
+			l = (size_t)rec[pos] << 8 | rec[pos + 1];
+			if (l == 0 || pos + 2 + l > len || fn(rec + pos + 2, l, arg) == -1)
+				return -1;
+			pos += 2 + l;
+		}
+	}
+	return 0;
+}
+
+struct sps_find {
+	enum rx_codec	 codec;
+	struct sps_info	 s;
+	int		 found;
+};
+
+static int
+record_sps(const uint8_t *nal, size_t len, void *arg)
+{
+	struct sps_find *f = arg;
+	int r;
+
+	if (f->found || nal_param_kind(f->codec, nal_type(f->codec, nal)) != 1)
+		return 0;
+	r = f->codec == RX_H264 ? h264_parse_sps(nal, len, &f->s) :
+	    hevc_parse_sps(nal, len, &f->s);
+	if (r == 0)
+		f->found = 1;
+	return r;
+}
+
+int
+rx_config_from_record(struct rx_config *c, enum rx_codec codec,
+    const uint8_t *rec, size_t len)
+{
+	struct sps_find f = { codec, { 0 }, 0 };
+
+	memset(c, 0, sizeof(*c));
+	c->codec = codec;
+	if (len > sizeof(c->rec) || record_each(codec, rec, len, record_sps, &f) == -1 ||
+	    !f.found)
+		return -1;
+	/* lengthSizeMinusOne: we copy samples with 4-byte lengths only */
+	if ((codec == RX_H264 ? rec[4] & 3 : rec[21] & 3) != 3)
+		return -1;
+	memcpy(c->rec, rec, len);
+	c->reclen = len;
+	c->width = f.s.width;
+	c->height = f.s.height;
+	return 0;
+}
+
+struct lp_out {
+	uint8_t		*p;
+	size_t		 cap, len;
+};
+
+static int
+record_lp(const uint8_t *nal, size_t len, void *arg)
+{
+	struct lp_out *o = arg;
+
+	if (4 + len > o->cap - o->len)
+		return -1;
+	put_be32(o->p + o->len, (uint32_t)len);
+	memcpy(o->p + o->len + 4, nal, len);
+	o->len += 4 + len;
+	return 0;
+}
+
+size_t
+rx_config_params_lp(const struct rx_config *c, uint8_t *out, size_t cap)
+{
+	struct lp_out o = { out, cap, 0 };
+
+	if (record_each(c->codec, c->rec, c->reclen, record_lp, &o) == -1)
+		return 0;
+	return o.len;
+}
+
+int
+rx_config_compatible(const struct rx_config *a, const struct rx_config *b,
+    char *why, size_t len)
+{
+	static const char *names[] = { "none", "H.264", "H.265", "AAC" };
+
+	if (a->codec != b->codec) {
+		snprintf(why, len, "codec changed from %s to %s", names[a->codec],
+		    names[b->codec]);
+		return 0;
+	}
+	if (a->codec == RX_AAC) {
+		if (a->sample_rate != b->sample_rate || a->channels != b->channels ||
+		    a->aot != b->aot) {
+			snprintf(why, len, "audio changed from %d Hz %d ch to %d Hz %d ch",
+			    a->sample_rate, a->channels, b->sample_rate, b->channels);
+			return 0;
+		}
+		return 1;
+	}
+	if (a->width != b->width || a->height != b->height) {
+		snprintf(why, len, "resolution changed from %dx%d to %dx%d",
+		    a->width, a->height, b->width, b->height);
+		return 0;
+	}
+	return 1;
+}
+
+static const int aac_rates[13] = {
+	96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000,
+	11025, 8000, 7350,
+};
+
+int
+adts_parse(const uint8_t *p, size_t n, struct adts *a)
+{
+	if (n < 7 || p[0] != 0xff || (p[1] & 0xf6) != 0xf0)
+		return -1;
+	a->header = (p[1] & 1) ? 7 : 9;
+	a->aot = (p[2] >> 6) + 1;
+	a->sr_index = (p[2] >> 2) & 0xf;
+	a->channels = (p[2] & 1) << 2 | p[3] >> 6;
+	a->frame = (size_t)(p[3] & 3) << 11 | (size_t)p[4] << 3 | p[5] >> 5;
+	/* several raw blocks per frame, or channels only in a PCE: not as samples */
+	if (a->frame <= a->header || a->sr_index >= 13 || (p[6] & 3) != 0 ||
+	    a->channels == 0)
+		return -1;
+	return 0;
+}
+
+int
+rx_config_from_adts(struct rx_config *c, const struct adts *a)
+{
+	memset(c, 0, sizeof(*c));
+	c->codec = RX_AAC;
+	c->aot = a->aot;
+	c->sample_rate = aac_rates[a->sr_index];
+	c->channels = a->channels == 7 ? 8 : a->channels;
+	c->rec[0] = (uint8_t)(a->aot << 3 | a->sr_index >> 1);
+	c->rec[1] = (uint8_t)((a->sr_index & 1) << 7 | a->channels << 3);
+	c->reclen = 2;
+	return 0;
+}
+
+int
+rx_config_from_asc(struct rx_config *c, const uint8_t *asc, size_t len)
+{
+	struct bits b = { asc, len, 0, 0 };
+	uint32_t sri, ch;
+
+	memset(c, 0, sizeof(*c));
+	c->codec = RX_AAC;
+	c->aot = (int)bits_u(&b, 5);
+	if (c->aot == 31)
+		c->aot = 32 + (int)bits_u(&b, 6);
+	sri = bits_u(&b, 4);
+	c->sample_rate = sri == 15 ? (int)bits_u(&b, 24) : sri < 13 ? aac_rates[sri] : 0;
+	ch = bits_u(&b, 4);
+	c->channels = ch == 7 ? 8 : (int)ch;
+	if (b.bad || c->sample_rate == 0 || len > sizeof(c->rec))
+		return -1;
+	memcpy(c->rec, asc, len);
+	c->reclen = len;
+	return 0;
+}
