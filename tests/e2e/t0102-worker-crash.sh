@@ -3,8 +3,9 @@
 # job, SIGTERM with a job in hand, a lease left by a dead worker, a job
 # that keeps dying, SIGHUP, and a second worker on the same data.
 #
-# A "slow disk" makes a job reliably be in the middle of its remux: one
-# segment is a FIFO that a feeder fills a few KiB at a time.
+# A slow disk (tests/e2e/slowio.c, preloaded into the worker) makes a job
+# reliably be in the middle of its remux: its middle segment is read 4 KiB
+# at a time, 20 ms apart.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fixtures.sh"
 
@@ -13,45 +14,38 @@ setup "$(big_licence)" "workers = 1;" "poll_interval_ms = 200;" "shutdown_grace 
 	"lease_seconds = 3;" "max_attempts = 3;"
 start_lighttpd
 
-# slow_stream: a stream whose middle segment comes through a FIFO; sets
-# SLOW_STREAM and SLOW_FIFO, and SLOW_REAL (the file it stands for).
+cc -shared -fPIC -o "$T/slowio.so" "$top_srcdir/tests/e2e/slowio.c" -ldl
+start_worker() {
+	LD_PRELOAD="$T/slowio.so" ASAN_OPTIONS="$ASAN_OPTIONS:verify_asan_link_order=0" \
+		"$top_builddir/daemon/archived" --config "$CONF" 2>>"$T/archived.log" &
+	WORKER_PID=$!
+	PIDS="$PIDS $WORKER_PID"
+}
+
+# slow_stream: a stream of h264_aac_ts whose middle segment is on the slow
+# disk; sets SLOW_STREAM.
 slow_stream() {
-	local cam n=$((${N:-0} + 1))
+	local cam n=$((${N:-0} + 1)) dir
 	N=$n
-	mkdir -p "$T/rec$n"
+	dir="$T/rec$n"
+	mkdir -p "$dir/slowdisk"
+	cp "$FIXTURES/h264_aac_ts/seg000.ts" "$FIXTURES/h264_aac_ts/seg002.ts" "$dir/"
+	cp "$FIXTURES/h264_aac_ts/seg001.ts" "$dir/slowdisk/"
 	cam=$(ctl camera add --name "slow $n")
 	SLOW_STREAM=$(ctl stream add --camera "$cam" --type high --url rtsp://cam/slow)
-	SLOW_FIFO="$T/rec$n/seg001.ts"
-	SLOW_REAL="$FIXTURES/h264_aac_ts/seg001.ts"
-	# Links, so that each slow stream has segment paths of its own.
-	ln -s "$FIXTURES/h264_aac_ts/seg000.ts" "$T/rec$n/seg000.ts"
-	ln -s "$FIXTURES/h264_aac_ts/seg002.ts" "$T/rec$n/seg002.ts"
-	mkfifo "$SLOW_FIFO"
-	awk -F'\t' -v s="$SLOW_STREAM" -v dir="$T/rec$n" \
-		'NR > 1 && $1 == "h264_aac_ts" {
-		path = dir "/" substr($2, index($2, "/") + 1)
+	awk -F'\t' -v s="$SLOW_STREAM" -v dir="$dir" 'NR > 1 && $1 == "h264_aac_ts" {
+		f = substr($2, index($2, "/") + 1)
+		path = (f == "seg001.ts") ? dir "/slowdisk/" f : dir "/" f
 		printf "INSERT INTO segments(stream_id, path, start_us, end_us, bytes, codec, created_at) VALUES (%s, '\''%s'\'', %s, %s, %s, '\''%s'\'', 0);\n", s, path, $3, $4, $5, $6
 	}' "$FIXTURES/manifest.tsv" | sql
 }
 
-# feed: trickle the real segment into the FIFO, 4 KiB every 50 ms.
-feed() {
-	python3 -c '
-import sys, time
-src, dst = sys.argv[1], sys.argv[2]
-with open(src, "rb") as i, open(dst, "wb") as o:
-    while True:
-        b = i.read(4096)
-        if not b:
-            break
-        try:
-            o.write(b); o.flush()
-        except BrokenPipeError:
-            break
-        time.sleep(0.05)
-' "$SLOW_REAL" "$SLOW_FIFO" 2>/dev/null &
-	FEEDER=$!
-	PIDS="$PIDS $FEEDER"
+# unslow N: move stream N's slow segment to an ordinary disk (same path:
+# a link), so that a restarted worker finishes quickly.
+unslow() {
+	local dir="$T/rec$1"
+	mv "$dir/slowdisk" "$dir/fastdisk"
+	ln -s fastdisk "$dir/slowdisk"
 }
 
 post_slow() {
@@ -78,7 +72,6 @@ temps() { ls -A "$DL_DIR" | grep -c '^\.tmp-' || true; }
 
 # --- kill -9 in the middle of a remux, then start again
 slow_stream
-feed
 start_worker
 ID=$(post_slow)
 check "job is mid-remux" wait_running "$ID"
@@ -86,9 +79,7 @@ kill -9 "$WORKER_PID"
 wait "$WORKER_PID" 2>/dev/null || true
 expect_eq "after kill -9 the row is still processing" processing "$(sql "SELECT condition FROM downloads WHERE id=$ID")"
 expect_eq "after kill -9 a temp file is left" 1 "$(temps)"
-kill "$FEEDER" 2>/dev/null || true
-rm -f "$SLOW_FIFO"
-ln -s "$SLOW_REAL" "$SLOW_FIFO"
+unslow 1
 start_worker
 check "restarted worker completes the job" wait_download "$ID" 30
 expect_eq "the job is active" active "$COND"
@@ -101,7 +92,6 @@ expect_eq "one archive_generated event" 1 \
 
 # --- DELETE of a processing job stops it within a second, no temp file
 slow_stream
-feed
 ID=$(post_slow)
 check "second job is mid-remux" wait_running "$ID"
 api DELETE "/api/admin/v1/downloads/$ID"
@@ -115,11 +105,9 @@ echo "# cancel took ${ms} ms"
 check "DELETE stopped the remux within a second (${ms} ms)" test "$ms" -le 1000
 expect_eq "the row stays cancelled" cancelled "$(sql "SELECT condition FROM downloads WHERE id=$ID")"
 expect_eq "no archive for it" 1 "$(ls "$DL_DIR" | wc -l)"
-kill "$FEEDER" 2>/dev/null || true
 
 # --- SIGTERM with a job in hand: handed back within the grace, exit 0
 slow_stream
-feed
 ID=$(post_slow)
 check "third job is mid-remux" wait_running "$ID"
 t0=$(date +%s%N)
@@ -131,9 +119,7 @@ check "SIGTERM: stopped within the grace period and a second (${ms} ms)" test "$
 expect_eq "SIGTERM: job handed back" pending "$(sql "SELECT condition FROM downloads WHERE id=$ID")"
 expect_eq "SIGTERM: the attempt is not counted" 0 "$(sql "SELECT attempts FROM downloads WHERE id=$ID")"
 expect_eq "SIGTERM: no temp file" 0 "$(temps)"
-kill "$FEEDER" 2>/dev/null || true
-rm -f "$SLOW_FIFO"
-ln -s "$SLOW_REAL" "$SLOW_FIFO"
+unslow 3
 start_worker
 check "the handed-back job completes after a restart" wait_download "$ID" 30
 expect_eq "handed-back job active" active "$COND"
