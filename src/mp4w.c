@@ -78,7 +78,8 @@ mp4w_open(const char *path, const char *tmp_dir)
 	    (w->abuf = malloc(AUDIO_CHUNK)) == NULL ||
 	    (w->aq = calloc(AUDIO_QUEUE, sizeof(*w->aq))) == NULL)
 		goto fail;
-	if ((w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) == -1) {
+	/* read and write: a moov larger than its space moves the data up */
+	if ((w->fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) == -1) {
 		log_warn("cannot create '%s'", path);
 		goto fail;
 	}

@@ -6,7 +6,7 @@
 #include "mp4w.h"
 
 #define STAGE_SIZE	(1024 * 1024)	/* staging buffer, grows for huge samples */
-#define FLUSH_AT	(512 * 1024)	/* write out once this much is committed */
+#define FLUSH_AT	(128 * 1024)	/* write out once this much is committed */
 #define AUDIO_CHUNK	(256 * 1024)	/* an audio chunk's most bytes */
 #define AUDIO_QUEUE	4096		/* and most samples */
 #define MOVIE_TS	1000

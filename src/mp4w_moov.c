@@ -606,8 +606,12 @@ mp4w_finish(struct mp4w *w, const int64_t end_dts[2],
 		    w->path, (unsigned long long)b->total, (unsigned long long)moov);
 		goto out;
 	}
-	if (w->reserve > moov)
-		bw_box(b, w->reserve - moov, "free");	/* its content: a hole */
+	if (w->reserve - moov > UINT32_MAX) {	/* its content: a hole */
+		bw_u32(b, 1);
+		bw_put(b, "free", 4);
+		bw_u64(b, w->reserve - moov);
+	} else if (w->reserve > moov)
+		bw_box(b, w->reserve - moov, "free");
 	bw_flush(b);
 	if (b->err) {
 		error("cannot write the index of '%s': %s", w->path, strerror(b->err));

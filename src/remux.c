@@ -101,8 +101,19 @@ res_set(struct remux_result *res, const char *code, const char *fmt, ...)
 static int64_t
 rescale(int64_t v, int64_t num, int64_t den)
 {
-	__int128 x = (__int128)v * num;
+	__int128 x;
 
+	if (num == den)
+		return v;
+	if (v > -(INT64_C(1) << 31) && v < (INT64_C(1) << 31) && num < (INT64_C(1) << 31))
+		x = v * num;	/* the common case fits: no 128-bit division */
+	else
+		x = (__int128)v * num;
+	if (x >= INT64_MIN / 2 && x <= INT64_MAX / 2) {
+		int64_t y = (int64_t)x;
+
+		return y >= 0 ? (y + den / 2) / den : -((-y + den / 2) / den);
+	}
 	return (int64_t)(x >= 0 ? (x + den / 2) / den : -((-x + den / 2) / den));
 }
 

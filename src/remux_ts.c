@@ -22,7 +22,7 @@
 
 #define TS		188
 #define PAYLOAD		(TS - 4)		/* the most payload a packet has */
-#define READ_PKTS	2788			/* about 512 KiB a read */
+#define READ_PKTS	697			/* about 128 KiB a read, as cat does */
 #define VIDEO_STEP	(256 * 1024)		/* sink room asked for at a time */
 #define AUDIO_MAX	(256 * 1024)
 #define WRAP		(1LL << 33)		/* PTS/DTS are 33 bits */

@@ -17,7 +17,9 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "mp4w.h"
 #include "remux.h"
+#include "remux_in.h"
 #include "util.h"
 #include "unit.h"
 #include "banned.h"
@@ -470,6 +472,160 @@ START_TEST(test_progress)
 }
 END_TEST
 
+static uint8_t *
+writer_room(void *ctx, size_t used, size_t need)
+{
+	return mp4w_room(ctx, used, need);
+}
+
+/*
+ * Copy one TS segment straight through the writer with `reserve` bytes
+ * for moov; the number of video samples written.
+ */
+static uint64_t
+write_direct(const char *seg, const char *out, uint64_t reserve)
+{
+	struct mp4w *w = mp4w_open(out, tmp);
+	struct rx_sink sink = { writer_room, w };
+	struct rx_input *in;
+	struct rx_sample smp;
+	struct mp4w_edit edit[2] = { { 0, 0, 0 }, { 0, 0, 0 } };
+	int64_t end[2] = { 0, 0 }, vfirst = INT64_MIN, afirst = INT64_MIN;
+	int unsupported, vtrack = 0, atrack = 0;
+	uint64_t size, n;
+
+	ck_assert_ptr_nonnull(w);
+	ck_assert_ptr_nonnull(in = rx_input_open(seg, sink, &unsupported));
+	ck_assert_int_eq(rx_input_timescale(in, RX_VIDEO), 90000);
+	ck_assert_int_eq(mp4w_begin(w, reserve), 0);
+	while (rx_input_read(in, &smp) == 1) {
+		if (smp.track == RX_VIDEO) {
+			if (!vtrack++)
+				ck_assert_int_eq(mp4w_track(w, MP4W_VIDEO, smp.cfg, 90000), 0);
+			if (vfirst == INT64_MIN)
+				vfirst = smp.pts;
+			ck_assert_int_eq(mp4w_put_video(w, smp.size, smp.dts, smp.pts,
+			    smp.key), 0);
+			end[0] = smp.dts + 3600;
+		} else {
+			int64_t t = smp.dts * 48000 / 90000;
+
+			if (!atrack++)
+				ck_assert_int_eq(mp4w_track(w, MP4W_AUDIO, smp.cfg, 48000), 0);
+			if (afirst == INT64_MIN)
+				afirst = t;
+			ck_assert_int_eq(mp4w_put_audio(w, smp.data, smp.size, t), 0);
+			end[1] = t + 1024;
+		}
+	}
+	rx_input_close(in);
+	edit[0].start = vfirst;
+	edit[0].end = end[0];
+	edit[1].start = afirst;
+	edit[1].end = end[1];
+	n = mp4w_count(w, MP4W_VIDEO);
+	ck_assert_int_eq(mp4w_finish(w, end, edit, &size), 0);
+	mp4w_free(w);
+	return n;
+}
+
+static int64_t
+count_packets(const char *out)
+{
+	struct buf b;
+	char cmd[2048];
+	int64_t n;
+
+	buf_init(&b);
+	snprintf(cmd, sizeof(cmd), "ffprobe -v error -select_streams v -count_packets "
+	    "-show_entries stream=nb_read_packets -of csv=p=0 '%s'", out);
+	ck_assert_int_eq(run(&b, cmd), 0);
+	n = strtoll(b.data, NULL, 10);
+	snprintf(cmd, sizeof(cmd), "ffmpeg -nostdin -v error -i '%s' -f null - 2>&1", out);
+	ck_assert_int_eq(run(&b, cmd), 0);
+	ck_assert_msg(b.len == 0, "ffmpeg decoding %s says: %s", out, b.data);
+	buf_release(&b);
+	return n;
+}
+
+/* moov larger than the space reserved: the data moves up, once. */
+START_TEST(test_index_shift)
+{
+	struct remux_segment segs[4];
+	char out[1100], boxes[256];
+	int audio;
+	uint64_t n;
+
+	case_segments("h264_aac_ts", segs, nitems(segs), &audio);
+	snprintf(out, sizeof(out), "%s/shift.mp4", tmp);
+	n = write_direct(segs[0].path, out, 8);
+	top_boxes(out, boxes, sizeof(boxes));
+	ck_assert_msg(strncmp(boxes, "ftyp moov", 9) == 0, "boxes: %s", boxes);
+	ck_assert_int_eq(count_packets(out), (int64_t)n);
+}
+END_TEST
+
+/* Chunk offsets past 4 GB (co64) and a free box that needs 64 bits: the
+ * reserve is a hole, so the file is sparse and small on disk. */
+START_TEST(test_large_offsets)
+{
+	struct remux_segment segs[4];
+	char out[1100], boxes[256], cmd[1200];
+	struct buf b;
+	int audio;
+	uint64_t n;
+
+	case_segments("h264_aac_ts", segs, nitems(segs), &audio);
+	snprintf(out, sizeof(out), "%s/large.mp4", tmp);
+	n = write_direct(segs[0].path, out, 4400000000ULL);
+	top_boxes(out, boxes, sizeof(boxes));
+	ck_assert_str_eq(boxes, "ftyp moov free mdat");
+	ck_assert_int_eq(count_packets(out), (int64_t)n);
+	buf_init(&b);
+	snprintf(cmd, sizeof(cmd), "head -c 65536 '%s' | grep -c co64", out);
+	ck_assert_int_eq(run(&b, cmd), 0);
+	buf_release(&b);
+	unlink(out);
+}
+END_TEST
+
+/* MPEG-TS timestamps are 33 bits: a recording running for 26.5 h wraps.
+ * The segment is copied with its times moved so the wrap falls inside. */
+START_TEST(test_pts_wrap)
+{
+	struct remux_segment segs[4], seg;
+	struct remux_job job = { 0 };
+	struct remux_result res;
+	struct expect e = { 3 * SEC, 0, 1, "avc1" };
+	char wrapped[1100], out[1100], cmd[2600];
+	struct buf b;
+	int audio;
+
+	case_segments("h264_aac_ts", segs, nitems(segs), &audio);
+	snprintf(wrapped, sizeof(wrapped), "%s/wrap.ts", tmp);
+	snprintf(out, sizeof(out), "%s/wrap.mp4", tmp);
+	/* first pts ~1.4 s + 95441 s: the 2^33 / 90 kHz = 95443.7 s wrap at +1.3 s */
+	snprintf(cmd, sizeof(cmd), "ffmpeg -nostdin -v error -y -i '%s' -map 0 -c copy "
+	    "-output_ts_offset 95441 -f mpegts '%s' 2>&1", segs[0].path, wrapped);
+	buf_init(&b);
+	ck_assert_int_eq(run(&b, cmd), 0);
+	buf_release(&b);
+	seg = segs[0];
+	seg.path = wrapped;
+	seg.bytes = 0;
+	job.segs = &seg;
+	job.nsegs = 1;
+	job.from_us = BASE;
+	job.to_us = BASE + 3 * SEC;
+	job.out_path = out;
+	ck_assert_int_eq(remux_run(&job, &res), 0);
+	ck_assert_int_le(llabs(res.duration_us - 3 * SEC), FRAME);
+	ck_assert_uint_eq(res.ncoverage, 1);
+	check_output(out, &e, FRAME);
+	remux_result_release(&res);
+}
+END_TEST
+
 static Suite *
 remux_suite(void)
 {
@@ -482,6 +638,9 @@ remux_suite(void)
 	tcase_add_test(tc, test_nothing_readable);
 	tcase_add_test(tc, test_cancel);
 	tcase_add_test(tc, test_progress);
+	tcase_add_test(tc, test_index_shift);
+	tcase_add_test(tc, test_large_offsets);
+	tcase_add_test(tc, test_pts_wrap);
 	suite_add_tcase(s, tc);
 	return s;
 }
