@@ -35,6 +35,7 @@
 #define PROGRESS_US	250000		/* at most four progress calls a second */
 #define CANCEL_US	20000		/* how often cancelled() is asked */
 #define PEND_MAX	512		/* audio frames waiting for the video */
+#define OVERLAP_US	20000		/* footage this much before the end is a repeat */
 
 struct pend {			/* an audio frame before its segment's video starts */
 	int64_t		 dts;		/* input ticks */
@@ -69,6 +70,7 @@ struct rx {
 	int		 have_acfg;
 	struct rx_config vcfg, acfg;	/* the output's sample descriptions */
 	int64_t		 start_wall;	/* wall time of output time 0 */
+	int64_t		 wall_end;	/* wall time where the footage written ends */
 	int64_t		 off;		/* this segment: out = off + (ts - base), 90 kHz */
 	int64_t		 vlast, vdur;	/* last video dts out, its duration */
 	int64_t		 vend;		/* presentation end, 90 kHz */
@@ -370,6 +372,8 @@ video_write(struct rx *rx, struct rx_sample *smp, int64_t wall)
 		end = rx->job->to_us;
 	if (end > s->end_wall)
 		s->end_wall = end;
+	if (end > rx->wall_end)
+		rx->wall_end = end;
 	s->last_in_dts = smp->dts;
 	return 0;
 }
@@ -408,6 +412,7 @@ out_restart(struct rx *rx, size_t keep)
 	rx->started = rx->leadin = 0;
 	rx->vlast = rx->aend = rx->afirst = INT64_MIN;
 	rx->vdur = rx->vend = 0;
+	rx->wall_end = INT64_MIN;
 	return 0;
 }
 
@@ -436,6 +441,10 @@ video_sample(struct rx *rx, struct rx_sample *smp)
 	if (!s->live) {
 		if (!smp->key)
 			return 0;	/* a piece starts with a keyframe */
+		/* segments that overlap in time (a duplicate in the index):
+		 * only what comes after the footage already written */
+		if (rx->started && !rx->leadin && wall < rx->wall_end - OVERLAP_US)
+			return 0;
 		if (rx->leadin && out_restart(rx, smp->size) == -1)
 			return -1;
 		if (!rx->started) {
@@ -669,7 +678,7 @@ remux_run(const struct remux_job *job, struct remux_result *res)
 	}
 	rx->job = job;
 	rx->res = res;
-	rx->vlast = rx->aend = rx->afirst = INT64_MIN;
+	rx->vlast = rx->aend = rx->afirst = rx->wall_end = INT64_MIN;
 	rx->bytes_total = job_bytes(job);
 	rx->last_progress = mono_us();
 	if ((rx->w = mp4w_open(job->out_path, job->tmp_dir)) == NULL) {

@@ -1,6 +1,7 @@
 /* The remux engine: recorded segment files -> one MP4, samples copied bit
- * for bit, never re-encoded. The only module (with probe) that links
- * libavformat. Not thread-safe per job; separate jobs may run in threads. */
+ * for bit, never re-encoded. It reads MPEG-TS, MP4 and fragmented MP4 and
+ * writes MP4 itself (no libav*), in memory that does not grow with the
+ * length of the range. One job per call; separate jobs may run in threads. */
 #ifndef ARCHIVED_REMUX_H
 #define ARCHIVED_REMUX_H
 

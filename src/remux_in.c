@@ -46,12 +46,12 @@ rx_input_open(const char *path, struct rx_sink sink, int *unsupported)
 	*unsupported = 0;
 	if ((in = calloc(1, sizeof(*in))) == NULL)
 		return NULL;
-	if ((in->path = strdup(path)) == NULL)
-		goto fail;
 	if ((in->fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
 		log_warn("cannot open segment '%s'", path);
-		goto fail_nofd;
+		goto fail;
 	}
+	if ((in->path = strdup(path)) == NULL)
+		goto fail;
 	if (fstat(in->fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 		log_warnx("segment '%s' is not a regular file", path);
 		goto fail;
@@ -73,8 +73,8 @@ rx_input_open(const char *path, struct rx_sink sink, int *unsupported)
 		goto fail;
 	return in;
 fail:
-	close(in->fd);
-fail_nofd:
+	if (in->fd != -1)
+		close(in->fd);
 	free(in->path);
 	free(in);
 	return NULL;

@@ -18,6 +18,7 @@
 
 #include "log.h"
 #include "mp4w.h"
+#include "probe.h"
 #include "remux.h"
 #include "remux_in.h"
 #include "util.h"
@@ -32,9 +33,9 @@ static char fixtures[1024];	/* OUTDIR of make-fixtures.sh */
 static char tmp[1024];
 
 struct row {
-	char	 kase[32], path[1600];
+	char	 kase[32], path[1600], codec[16];
 	int64_t	 start_us, end_us, bytes;
-	int	 audio;
+	int	 width, height, audio;
 };
 static struct row rows[64];
 static size_t nrows;
@@ -51,12 +52,11 @@ manifest_read(void)
 		return -1;
 	while (fgets(line, sizeof(line), f) != NULL && nrows < nitems(rows)) {
 		struct row *r = &rows[nrows];
-		char rel[512], codec[16];
-		int w, h;
+		char rel[512];
 
 		if (sscanf(line, "%31s %511s %" SCNd64 " %" SCNd64 " %" SCNd64
 		    " %15s %d %d %d", r->kase, rel, &r->start_us, &r->end_us,
-		    &r->bytes, codec, &w, &h, &r->audio) != 9)
+		    &r->bytes, r->codec, &r->width, &r->height, &r->audio) != 9)
 			continue;
 		snprintf(r->path, sizeof(r->path), "%s/%s", fixtures, rel);
 		nrows++;
@@ -626,6 +626,64 @@ START_TEST(test_pts_wrap)
 }
 END_TEST
 
+/* The index lists a segment twice, or segments that overlap: no footage twice. */
+START_TEST(test_overlap)
+{
+	struct remux_segment one[4], segs[5];
+	struct remux_job job = { 0 };
+	struct remux_result res;
+	struct expect e = { 10 * SEC, 1 * SEC, 1, "avc1" };
+	char out[1100];
+	int audio;
+
+	case_segments("h264_aac_ts", one, nitems(one), &audio);
+	segs[0] = one[0];
+	segs[1] = one[1];
+	segs[2] = one[1];
+	segs[3] = one[2];
+	job.segs = segs;
+	job.nsegs = 4;
+	job.from_us = BASE + 1 * SEC;
+	job.to_us = BASE + 11 * SEC;
+	snprintf(out, sizeof(out), "%s/overlap.mp4", tmp);
+	job.out_path = out;
+	ck_assert_int_eq(remux_run(&job, &res), 0);
+	ck_assert_uint_eq(res.ncoverage, 1);
+	ck_assert_int_le(llabs(res.duration_us - 10 * SEC), FRAME);
+	check_output(out, &e, FRAME);
+	remux_result_release(&res);
+}
+END_TEST
+
+/* probe_segment agrees with what make-fixtures.sh checked with ffprobe. */
+START_TEST(test_probe)
+{
+	struct probe_info pi;
+
+	for (size_t i = 0; i < nrows; i++) {
+		const struct row *r = &rows[i];
+		int missing = access(r->path, F_OK) == -1;
+
+		if (missing) {
+			ck_assert_int_eq(probe_segment(r->path, &pi), -1);
+			continue;
+		}
+		ck_assert_msg(probe_segment(r->path, &pi) == 0, "%s", r->path);
+		ck_assert_str_eq(pi.codec, r->codec);
+		ck_assert_int_eq(pi.width, r->width);
+		ck_assert_int_eq(pi.height, r->height);
+		ck_assert_int_eq(pi.has_audio, r->audio);
+		ck_assert_int_eq(pi.bytes, r->bytes);
+		if (strstr(r->path, "truncated") != NULL && strstr(r->path, "seg001") != NULL) {
+			ck_assert_int_eq(pi.truncated, 1);
+			ck_assert(pi.duration_us > SEC && pi.duration_us < 3 * SEC);
+		} else
+			ck_assert_msg(llabs(pi.duration_us - 4 * SEC) <= FRAME,
+			    "%s lasts %lld us", r->path, (long long)pi.duration_us);
+	}
+}
+END_TEST
+
 static Suite *
 remux_suite(void)
 {
@@ -641,6 +699,8 @@ remux_suite(void)
 	tcase_add_test(tc, test_index_shift);
 	tcase_add_test(tc, test_large_offsets);
 	tcase_add_test(tc, test_pts_wrap);
+	tcase_add_test(tc, test_overlap);
+	tcase_add_test(tc, test_probe);
 	suite_add_tcase(s, tc);
 	return s;
 }
