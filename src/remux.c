@@ -452,11 +452,8 @@ video_sample(struct rx *rx, struct rx_sample *smp)
 				return -1;
 			s->first_wall = rx->start_wall;
 		} else {
-			if ((s->ats != 0) != rx->audio) {
-				stream_changed(rx, wall, s->ats ? "audio appeared" :
-				    "audio disappeared");
-				return 0;
-			}
+			/* (audio that comes or goes is no reason to stop: the
+			 * sound track has a gap, or new sound is left out) */
 			/* go on where the previous piece's video ended */
 			rx->off = rx->vlast + (rx->vdur > 0 ? rx->vdur : VTS / 25) -
 			    rescale(smp->dts - s->base, VTS, s->vts);
