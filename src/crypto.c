@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,10 +18,34 @@
 #define SALT_LEN	16
 #define HASH_LEN	32
 
+/*
+ * OpenSSL 3 looks an algorithm up in its provider tables on every one-shot
+ * SHA256()/HMAC() call, which costs more than hashing a token. Fetch the
+ * digest once per process and reuse it.
+ */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void
+sha256_fetch(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+static const EVP_MD *
+md(void)
+{
+	pthread_once(&sha256_once, sha256_fetch);
+	return sha256_md != NULL ? sha256_md : EVP_sha256();
+}
+
 void
 sha256(const void *data, size_t len, unsigned char out[SHA256_LEN])
 {
-	SHA256(data, len, out);
+	unsigned int n = SHA256_LEN;
+
+	if (EVP_Digest(data, len, out, &n, md(), NULL) != 1)
+		abort();
 }
 
 void
@@ -29,7 +54,8 @@ hmac_sha256(const void *key, size_t keylen, const void *data, size_t len,
 {
 	unsigned int n = SHA256_LEN;
 
-	HMAC(EVP_sha256(), key, (int)keylen, data, len, out, &n);
+	if (HMAC(md(), key, (int)keylen, data, len, out, &n) == NULL)
+		abort();
 }
 
 void

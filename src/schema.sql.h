@@ -146,4 +146,7 @@ static const char *const schema_migrations[] = {
 	"  payload TEXT NOT NULL,"
 	"  created_at INTEGER NOT NULL);"
 	"CREATE INDEX events_created ON events(created_at);",
+	/* 1 -> 2: a user's unfinished downloads are counted on every create;
+	 * without this the count read every download the user ever made. */
+	"CREATE INDEX downloads_user_condition ON downloads(user_id, condition);",
 };

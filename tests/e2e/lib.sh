@@ -114,7 +114,7 @@ big_licence() {
 # a token ($TOKEN), a camera ($CAMERA) with a high stream ($STREAM).
 setup() {
 	write_config "$@"
-	ctl init 2>/dev/null
+	ctl init 2>"$T/init.log" || { cat "$T/init.log"; return 1; }
 	TOKEN=$(ctl token create --user alice)
 	CAMERA=$(ctl camera add --name "Camera 1" --address "City, Street 1")
 	STREAM=$(ctl stream add --camera "$CAMERA" --type high \

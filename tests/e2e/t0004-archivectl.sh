@@ -13,6 +13,18 @@ ctl init 2>/dev/null
 expect_eq "init keeps the generated url_key" "$KEY1" "$(sql "SELECT value FROM settings WHERE name='url_key'")"
 expect_eq "journal mode WAL" wal "$(sql 'PRAGMA journal_mode')"
 
+# An older schema: programs refuse it, init upgrades it in place.
+LATEST=$(sql 'SELECT version FROM schema_version')
+sql "DROP INDEX downloads_user_condition; UPDATE schema_version SET version = 1"
+out=$(ctl user list 2>&1) && rc=0 || rc=$?
+check "a program refuses an older schema" test "$rc" -ne 0
+check "and says to run init" grep -q "run 'archivectl init'" <<<"$out"
+ctl init 2>/dev/null
+expect_eq "init upgrades to the latest version" "$LATEST" "$(sql 'SELECT version FROM schema_version')"
+expect_eq "the upgrade ran the migration" 1 \
+	"$(sql "SELECT count(*) FROM sqlite_master WHERE name='downloads_user_condition'")"
+expect_eq "and kept the data" "$KEY1" "$(sql "SELECT value FROM settings WHERE name='url_key'")"
+
 TOKEN=$(ctl token create --user alice)
 check "token create prints <id>|<40 characters> alone" grep -Eqx '[0-9]+\|[A-Za-z0-9]{40}' <<<"$TOKEN"
 expect_eq "token create made the user" alice "$(sql 'SELECT login FROM users')"
