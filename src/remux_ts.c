@@ -136,6 +136,7 @@ static void
 psi(struct ts *t, const uint8_t *p, size_t n, int pid)
 {
 	size_t sl, pos;
+	int vpid = -1, vtype = 0, apid = -1;
 
 	if (n < 1 || (size_t)p[0] + 1 > n)
 		return;
@@ -157,7 +158,6 @@ psi(struct ts *t, const uint8_t *p, size_t n, int pid)
 	if (pid != t->pmt_pid || p[0] != 2)
 		return;
 	pos = 12 + ((size_t)(p[10] & 0x0f) << 8 | p[11]);
-	int vpid = -1, vtype = 0, apid = -1;
 	while (pos + 5 <= sl - 4) {
 		int type = p[pos], epid = (p[pos + 1] & 0x1f) << 8 | p[pos + 2];
 
