@@ -337,7 +337,9 @@ next_packet(struct ts *t, const uint8_t **pp)
 			memmove(t->buf, t->buf + t->off, rem);
 			t->len = rem;
 			t->off = 0;
-			while (t->len < READ_PKTS * TS && !t->eof) {
+			/* Whatever one read brings (a full buffer from a local
+			 * disk): a slow one must not delay the cancel check. */
+			while (t->len < TS && !t->eof) {
 				ssize_t r = read(t->fd, t->buf + t->len, READ_PKTS * TS - t->len);
 
 				if (r == -1 && errno == EINTR)
