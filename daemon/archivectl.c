@@ -22,9 +22,11 @@ static const struct ctl_cmd *const commands[] = {
 	&ctl_cmd_init,
 	&ctl_cmd_user_add, &ctl_cmd_user_list,
 	&ctl_cmd_token_create, &ctl_cmd_token_list, &ctl_cmd_token_revoke,
-	&ctl_cmd_camera_add, &ctl_cmd_camera_list,
+	&ctl_cmd_camera_add, &ctl_cmd_camera_list, &ctl_cmd_camera_update,
 	&ctl_cmd_stream_add, &ctl_cmd_stream_list,
-	&ctl_cmd_cleanup,
+	&ctl_cmd_segments_import, &ctl_cmd_segments_list, &ctl_cmd_segments_prune,
+	&ctl_cmd_export,
+	&ctl_cmd_cleanup, &ctl_cmd_check,
 };
 
 static void

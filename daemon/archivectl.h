@@ -50,5 +50,7 @@ extern const struct ctl_cmd ctl_cmd_init, ctl_cmd_user_add, ctl_cmd_user_list,
     ctl_cmd_camera_add, ctl_cmd_camera_list, ctl_cmd_stream_add,
     ctl_cmd_stream_list;
 extern const struct ctl_cmd ctl_cmd_cleanup;
+extern const struct ctl_cmd ctl_cmd_camera_update, ctl_cmd_segments_import,
+    ctl_cmd_segments_list, ctl_cmd_segments_prune, ctl_cmd_export, ctl_cmd_check;
 
 #endif

@@ -60,6 +60,114 @@ const struct ctl_cmd ctl_cmd_camera_add = {
 	.run = camera_add_run,
 };
 
+/* The group's id, made if new; inside the caller's transaction. */
+static int
+group_id(sqlite3 *db, const char *group, int64_t *gid)
+{
+	sqlite3_stmt *st = db_prepare(db, "INSERT INTO camera_groups(name, created_at)"
+	    " VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET name=name RETURNING id");
+	int ret = -1;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, now_us());
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*gid = sqlite3_column_int64(st, 0);
+		ret = 0;
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+static int
+camera_update_run(struct ctl *ctl, sqlite3 *db, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "name", required_argument, NULL, 'N' },
+		{ "group", required_argument, NULL, 'g' },
+		{ "address", required_argument, NULL, 'a' },
+		OPT_HELP, OPT_END,
+	};
+	const char *name = NULL, *group = NULL, *address = NULL;
+	sqlite3_stmt *st = NULL;
+	long long id;
+	int64_t gid = 0;
+	int help = 0, ch, changed = -1;
+
+	optind = 0;
+	while ((ch = ctl_next_opt(&ctl_cmd_camera_update, argc, argv, opts, &help)) != -1) {
+		if (ch == 'N')
+			name = optarg;
+		else if (ch == 'g')
+			group = optarg;
+		else if (ch == 'a')
+			address = optarg;
+	}
+	if (help == 1)
+		return 0;
+	if (help == 2)
+		return 2;
+	if (optind + 1 != argc)
+		return ctl_usage_error("camera update: ID is required; usage: archivectl"
+		    " camera update %s", ctl_cmd_camera_update.usage);
+	if (ctl_parse_id("camera update: ID", argv[optind], &id) == -1)
+		return 2;
+	if (name == NULL && group == NULL && address == NULL)
+		return ctl_usage_error("camera update: nothing to change: give --name,"
+		    " --group or --address");
+	if (name != NULL && (name[0] == '\0' || strlen(name) > 255))
+		return ctl_usage_error("camera update: --name must be 1 to 255 characters");
+	if (group != NULL && strlen(group) > 255)
+		return ctl_usage_error("camera update: --group must be at most 255"
+		    " characters (empty: no group)");
+	if (address != NULL && strlen(address) > 1024)
+		return ctl_usage_error("camera update: --address is longer than 1024"
+		    " characters");
+	if (db_begin(db) == -1)
+		return ctl_fail("camera update: cannot update camera %lld", id);
+	/* An empty --group takes the camera out of its group. */
+	if (group != NULL && group[0] != '\0' && group_id(db, group, &gid) == -1)
+		goto out;
+	st = db_prepare(db, "UPDATE cameras SET name=coalesce(?1, name),"
+	    " group_id=CASE WHEN ?2 THEN nullif(?3, 0) ELSE group_id END,"
+	    " address=coalesce(?4, address), updated_at=?5"
+	    " WHERE id=?6 AND deleted_at IS NULL");
+	if (st == NULL)
+		goto out;
+	if (name != NULL)
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, group != NULL);
+	sqlite3_bind_int64(st, 3, gid);
+	if (address != NULL)
+		sqlite3_bind_text(st, 4, address, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, now_us());
+	sqlite3_bind_int64(st, 6, id);
+	if (db_step_done(st) == -1)
+		goto out;
+	changed = sqlite3_changes(db);
+	if (changed == 0 || db_commit(db) == -1)
+		changed = changed == 0 ? 0 : -1;
+out:
+	sqlite3_finalize(st);
+	if (changed <= 0)
+		db_rollback(db);
+	if (changed == 0)
+		return ctl_fail("camera update: ID: no camera %lld", id);
+	if (changed == -1)
+		return ctl_fail("camera update: cannot update camera %lld", id);
+	(void)ctl;
+	return 0;
+}
+
+const struct ctl_cmd ctl_cmd_camera_update = {
+	.name = "camera update",
+	.usage = "ID [--name NAME] [--group NAME] [--address TEXT]",
+	.help = "change a camera's name, group (empty: none) or address",
+	.needs_db = 1,
+	.run = camera_update_run,
+};
+
 static int
 camera_list_run(struct ctl *ctl, sqlite3 *db, int argc, char **argv)
 {
