@@ -31,10 +31,11 @@ die() { printf 'quickstart: %s\n' "$*" >&2; exit 1; }
 
 # --- stop -----------------------------------------------------------------
 stop_one() {
-	local name=$1 pidfile=$RUN/$1.pid
-	if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
-		kill "$(cat "$pidfile")"
-		for _ in $(seq 1 100); do kill -0 "$(cat "$pidfile")" 2>/dev/null || break; sleep 0.1; done
+	local name=$1 pidfile=$RUN/$1.pid pid
+	pid=$(cat "$pidfile" 2>/dev/null || true)
+	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+		kill "$pid"
+		for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 		say "stopped $name"
 	fi
 	rm -f "$pidfile"
@@ -74,7 +75,9 @@ install -d -o $USER_NAME -g $USER_NAME -m 0750 $RUN
 tz=UTC
 [ -f /etc/timezone ] && tz=$(tr -d ' \n' < /etc/timezone)
 [ -f "/usr/share/zoneinfo/$tz" ] || tz=UTC
-if ! grep -q '^# written by quickstart' "$CONF" 2>/dev/null && grep -q '^[a-z]' "$CONF" 2>/dev/null; then
+# Write our settings unless the operator has made the file their own.
+if [ -f "$CONF" ] && ! grep -q '^# written by quickstart' "$CONF" &&
+	! cmp -s "$CONF" "$SRC/conf/archived.conf"; then
 	say "keeping your $CONF"
 else
 	cat > "$CONF" <<CONFEOF
@@ -121,7 +124,10 @@ if [ -z "$(ls -A $REC)" ]; then
 		mv "$name.part" "$name"
 	done
 fi
-as_archived $SBIN/archivectl segments import --stream "$STREAM" --layout ffmpeg "$REC" >/dev/null
+# The segment the camera is writing now may be skipped (it is empty or
+# growing); the watching importer below indexes it when it is closed.
+as_archived $SBIN/archivectl segments import --stream "$STREAM" --layout ffmpeg "$REC" >/dev/null 2>&1 ||
+	say "some segments were not indexed yet (the one being recorded)"
 
 # start_bg NAME COMMAND...: a background process as the archived user.
 start_bg() {
@@ -148,16 +154,15 @@ start_bg archived $SBIN/archived
 start_bg archive-pushd $SBIN/archive-pushd
 
 if ! { [ -f "$RUN/lighttpd.pid" ] && kill -0 "$(cat "$RUN/lighttpd.pid")" 2>/dev/null; }; then
-	install -d -o $USER_NAME -g $USER_NAME $RUN/docroot
-	cat > "$RUN/lighttpd.conf" <<LTEOF
-server.username = "$USER_NAME"
-server.groupname = "$USER_NAME"
-include "$SHARE/lighttpd/archived.conf"
-LTEOF
+	install -d -o $USER_NAME -g $USER_NAME $RUN/docroot $RUN/lighttpd
+	# lighttpd resolves includes next to the file it was started with.
+	cp "$SHARE/lighttpd/archived.conf" "$SHARE/lighttpd/archived-site.conf" $RUN/lighttpd/
+	printf 'server.username = "%s"\nserver.groupname = "%s"\n' $USER_NAME $USER_NAME \
+		>> $RUN/lighttpd/archived.conf
 	ARCHIVED_HTTP_BIND=0.0.0.0 ARCHIVED_HTTP_PORT=$PORT ARCHIVED_STATE_DIR=$RUN \
 	ARCHIVED_DOCROOT=$RUN/docroot ARCHIVED_FCGI=$PREFIX/libexec/archived/downloads.fcgi \
 	ARCHIVED_CONFIG=$CONF ARCHIVED_DOWNLOADS_DIR=$DATA/downloads ARCHIVED_PUSHD_PORT=6001 \
-		lighttpd -f "$RUN/lighttpd.conf"
+		lighttpd -f $RUN/lighttpd/archived.conf
 	say "started lighttpd on port $PORT (log: $RUN/lighttpd-error.log)"
 fi
 for _ in $(seq 1 50); do

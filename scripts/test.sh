@@ -44,8 +44,22 @@ if ! (cd build-release && make -j"$jobs" -s distcheck >distcheck.out 2>&1); then
 fi
 grep -E '^=+$|archived-.*archives ready for distribution' build-release/distcheck.out | tail -2 || true
 
-# One closing line for CI: the tests of the sanitizer build, plus the
-# distcheck run counted as one more test.
+# The README's first command, used as a new user would (it installs into
+# /usr/local and starts services on port 8080, so it runs last).
+qs_pass=0
+qs_fail=0
+if bash tests/quickstart/check-quickstart.sh > build-release/quickstart.out 2>&1; then :; else status=1; fi
+cat build-release/quickstart.out
+line=$(tail -1 build-release/quickstart.out)
+if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+	qs_pass=${BASH_REMATCH[1]}
+	qs_fail=${BASH_REMATCH[2]}
+else
+	qs_fail=1
+fi
+
+# One closing line for CI: the tests of the sanitizer build, the distcheck
+# run counted as one more test, and the quickstart's checks.
 p=$(sed -n 's/^# PASS: *//p' build-debug/test-suite.log | head -1)
 x=$(sed -n 's/^# FAIL: *//p' build-debug/test-suite.log | head -1)
 e=$(sed -n 's/^# ERROR: *//p' build-debug/test-suite.log | head -1)
@@ -56,6 +70,8 @@ if grep -q 'archives ready for distribution' build-release/distcheck.out 2>/dev/
 else
 	total_fail=$((total_fail + 1))
 fi
+total_pass=$((total_pass + qs_pass))
+total_fail=$((total_fail + qs_fail))
 [ $status -ne 0 ] && [ $total_fail -eq 0 ] && total_fail=1
 echo "$total_pass passed, $total_fail failed"
 exit $status

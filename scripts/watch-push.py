@@ -68,7 +68,8 @@ async def watch(args):
             elif ev == "pusher:ping":
                 await ws.send(json.dumps({"event": "pusher:pong", "data": {}}))
             elif ev == "pusher_internal:subscription_succeeded":
-                print("subscribed to %s" % msg.get("channel"), flush=True)
+                print("subscribed to %s" % msg.get("channel"), flush=True,
+                      file=sys.stderr if args.json else sys.stdout)
             elif ev == "pusher:error":
                 print("error: %s" % data, file=sys.stderr, flush=True)
             elif ev and not ev.startswith("pusher"):
