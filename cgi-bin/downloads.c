@@ -67,8 +67,7 @@ main(int argc, char *argv[])
 	}
 	if (optind != argc)
 		usage();
-	if ((c = conf_load(conf_default_path(config),
-	    config != NULL || getenv("ARCHIVED_CONFIG") != NULL, err, sizeof(err))) == NULL) {
+	if ((c = conf_load_start(config, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "downloads.fcgi: %s\n", err);
 		return 2;
 	}

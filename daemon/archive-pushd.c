@@ -67,7 +67,6 @@ static volatile sig_atomic_t got_term, got_hup;
 
 static struct {
 	const char		*config;	/* --config, or NULL */
-	int			 must_exist;
 	struct conf		*conf;
 	sqlite3			*db;
 	struct hub		*hub;
@@ -129,8 +128,7 @@ main(int argc, char *argv[])
 	log_init("archive-pushd", to_syslog);
 
 	/* Configuration: a bad key stops us here with its line. */
-	g.must_exist = g.config != NULL || getenv("ARCHIVED_CONFIG") != NULL;
-	g.conf = conf_load(conf_default_path(g.config), g.must_exist, err, sizeof(err));
+	g.conf = conf_load_start(g.config, err, sizeof(err));
 	if (g.conf == NULL) {
 		fprintf(stderr, "archive-pushd: %s\n", err);
 		return 2;
@@ -278,7 +276,7 @@ reload(void)
 	struct conf *c;
 	char err[512];
 
-	c = conf_load(conf_default_path(g.config), g.must_exist, err, sizeof(err));
+	c = conf_load_start(g.config, err, sizeof(err));
 	if (c == NULL) {
 		log_warnx("configuration not reloaded, the old one stays: %s", err);
 		return;

@@ -38,16 +38,22 @@ usage(FILE *f)
 		    commands[i]->usage, commands[i]->help);
 }
 
+static void
+vsay(const char *fmt, va_list ap)
+{
+	fprintf(stderr, "archivectl: ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+}
+
 int
 ctl_usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "archivectl: ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsay(fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n");
 	return 2;
 }
 
@@ -56,11 +62,9 @@ ctl_fail(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "archivectl: ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsay(fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n");
 	return 1;
 }
 
@@ -136,8 +140,7 @@ main(int argc, char *argv[])
 			return 2;
 		}
 	}
-	ctl.conf = conf_load(conf_default_path(config),
-	    config != NULL || getenv("ARCHIVED_CONFIG") != NULL, err, sizeof(err));
+	ctl.conf = conf_load_start(config, err, sizeof(err));
 	if (ctl.conf == NULL) {
 		fprintf(stderr, "archivectl: %s\n", err);
 		return 2;

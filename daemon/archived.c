@@ -112,8 +112,7 @@ main(int argc, char *argv[])
 	if (optind != argc)
 		usage();
 	log_init("archived", to_syslog);
-	g.conf = conf_load(conf_default_path(config),
-	    config != NULL || getenv("ARCHIVED_CONFIG") != NULL, err, sizeof(err));
+	g.conf = conf_load_start(config, err, sizeof(err));
 	if (g.conf == NULL) {
 		fprintf(stderr, "archived: %s\n", err);
 		return 2;

@@ -372,6 +372,15 @@ fail:
 	return NULL;
 }
 
+struct conf *
+conf_load_start(const char *flag, char *err, size_t errlen)
+{
+	const char *env = getenv("ARCHIVED_CONFIG");
+
+	return conf_load(conf_default_path(flag),
+	    flag != NULL || (env != NULL && *env != '\0'), err, errlen);
+}
+
 void
 conf_free(struct conf *c)
 {

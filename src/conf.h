@@ -56,6 +56,9 @@ const char *conf_default_path(const char *flag);
  * into err. must_exist: a missing file is an error. Caller conf_free()s. */
 struct conf *conf_load(const char *path, int must_exist, char *err, size_t errlen);
 void	 conf_free(struct conf *c);
+/* What a program loads at start: the file named by flag (--config), else
+ * $ARCHIVED_CONFIG (both must exist), else the default file if present. */
+struct conf *conf_load_start(const char *flag, char *err, size_t errlen);
 
 /* Point TZ at the configured zone so local-time calls agree on every host. */
 int	 conf_apply_timezone(const struct conf *c);
