@@ -213,6 +213,13 @@ sink_room(void *ctx, size_t used, size_t need)
 	return mp4w_room(ctx, used, need);
 }
 
+/* For a reader blocked inside libavformat. */
+static int
+seg_cancelled(void *arg)
+{
+	return rx_cancelled(arg);
+}
+
 /* Microseconds of input ticks ts (timescale tsc) after the segment's base. */
 static int64_t
 rel_us(const struct seg *s, int64_t ts, uint32_t tsc)
@@ -488,7 +495,8 @@ seg_run(struct rx *rx, const struct remux_segment *seg)
 	s->seg = seg;
 	s->last_in_dts = INT64_MIN;
 	s->end_wall = INT64_MIN;
-	if ((s->in = rx_input_open(seg->path, sink, &unsupported)) == NULL) {
+	if ((s->in = rx_input_open_job(seg->path, sink, seg_cancelled, rx,
+	    &unsupported)) == NULL) {
 		rx->nbad++;
 		rx->nunsupported += unsupported;
 		ret = 0;

@@ -1,4 +1,5 @@
-/* Opening a segment: MPEG-TS or (fragmented) MP4, told apart by content. */
+/* Opening a segment: MPEG-TS or (fragmented) MP4, told apart by content,
+ * with libavformat for what those two readers do not take. */
 #include "config.h"
 
 #include <errno.h>
@@ -35,13 +36,56 @@ looks_mp4(const uint8_t *h, size_t n)
 	return 0;
 }
 
+/* Whether the first program map of a TS lists LATM AAC (stream_type
+ * 0x11), which the TS reader does not read; any PID: no PAT needed. */
+static int
+ts_lists_latm(int fd)
+{
+	uint8_t b[64 * 188];
+	ssize_t n;
+
+	do
+		n = pread(fd, b, sizeof(b), 0);
+	while (n == -1 && errno == EINTR);
+	for (ssize_t off = 0; off + 188 <= n; off += 188) {
+		const uint8_t *p = b + off;
+		size_t o = 4, end, pos;
+
+		if (p[0] != 0x47 || !(p[1] & 0x40) || !(p[3] & 0x10))
+			continue;
+		if (p[3] & 0x20)
+			o = 5 + (size_t)p[4];
+		if (o >= 188 || (o += 1 + (size_t)p[o]) + 12 > 188 || p[o] != 0x02)
+			continue;	/* not a PMT section */
+		end = o + 3 + ((size_t)(p[o + 1] & 0x0f) << 8 | p[o + 2]) - 4;
+		if (end > 188)
+			end = 188;
+		for (pos = o + 12 + ((size_t)(p[o + 10] & 0x0f) << 8 | p[o + 11]);
+		    pos + 5 <= end; pos += 5 + ((size_t)(p[pos + 3] & 0x0f) << 8 | p[pos + 4]))
+			if (p[pos] == 0x11)
+				return 1;
+		return 0;
+	}
+	return 0;
+}
+
 struct rx_input *
 rx_input_open(const char *path, struct rx_sink sink, int *unsupported)
 {
+	return rx_input_open_job(path, sink, NULL, NULL, unsupported);
+}
+
+struct rx_input *
+rx_input_open_job(const char *path, struct rx_sink sink, int (*cancelled)(void *),
+    void *arg, int *unsupported)
+{
+	const struct rx_reader_ops *ops;
 	struct rx_input *in;
 	struct stat st;
 	uint8_t h[189];
 	ssize_t n;
+	int is_ts = 0, known = 1;
+	void *r;
 
 	*unsupported = 0;
 	if ((in = calloc(1, sizeof(*in))) == NULL)
@@ -61,14 +105,31 @@ rx_input_open(const char *path, struct rx_sink sink, int *unsupported)
 	do
 		n = pread(in->fd, h, sizeof(h), 0);
 	while (n == -1 && errno == EINTR);
-	if (n > 0 && h[0] == 0x47 && (n < 189 || h[188] == 0x47))
+	if (n > 0 && h[0] == 0x47 && (n < 189 || h[188] == 0x47)) {
+		is_ts = 1;
 		in->r = rx_ts_open(in->fd, in->size, in->path, sink, &in->ops,
 		    unsupported);
-	else if (n > 0 && looks_mp4(h, (size_t)n))
+	} else if (n > 0 && looks_mp4(h, (size_t)n))
 		in->r = rx_mp4_open(in->fd, in->size, in->path, sink, &in->ops,
 		    unsupported);
 	else
-		log_warnx("segment '%s' is neither MPEG-TS nor MP4", path);
+		known = 0;
+	/* What the fast readers do not take, libavformat may: a codec setup
+	 * they refuse, another container, or (TS) sound they would leave out. */
+	if ((in->r == NULL && (!known || *unsupported)) || (in->r != NULL &&
+	    is_ts && in->ops->timescale(in->r, RX_AUDIO) == 0 &&
+	    ts_lists_latm(in->fd))) {
+		int unsup = 0;
+
+		if ((r = rx_lavf_open(in->path, sink, cancelled, arg, &ops, &unsup)) != NULL) {
+			if (in->r != NULL)
+				in->ops->close(in->r);
+			in->r = r;
+			in->ops = ops;
+			*unsupported = 0;
+		} else
+			*unsupported |= unsup;
+	}
 	if (in->r == NULL)
 		goto fail;
 	return in;

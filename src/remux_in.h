@@ -1,6 +1,6 @@
-/* Reading recorded segments (MPEG-TS, MP4, fragmented MP4) as MP4-ready
- * samples: video length-prefixed with its keyframe flag, AAC raw frames.
- * Internal to the media library. */
+/* Reading recorded segments (MPEG-TS, MP4, fragmented MP4; anything else
+ * libavformat demuxes) as MP4-ready samples: video length-prefixed with
+ * its keyframe flag, AAC raw frames. Internal to the media library. */
 #ifndef ARCHIVED_REMUX_IN_H
 #define ARCHIVED_REMUX_IN_H
 
@@ -36,6 +36,10 @@ struct rx_input;
 /* Open a segment; NULL if it is missing or not a stream we read (logged);
  * *unsupported then says whether it held video in a codec we cannot copy. */
 struct rx_input	*rx_input_open(const char *path, struct rx_sink sink, int *unsupported);
+/* The same, for a job: a reader that can block (libavformat) polls
+ * cancelled(arg) and gives up once it says yes; cancelled may be NULL. */
+struct rx_input	*rx_input_open_job(const char *path, struct rx_sink sink,
+		    int (*cancelled)(void *), void *arg, int *unsupported);
 void		 rx_input_close(struct rx_input *in);
 /* 1: a sample; 0: end of file; -1: damaged beyond repair here (logged). */
 int		 rx_input_read(struct rx_input *in, struct rx_sample *s);
@@ -59,6 +63,10 @@ struct rx_reader_ops {
 void		*rx_ts_open(int fd, uint64_t size, const char *path, struct rx_sink sink,
 		    const struct rx_reader_ops **ops, int *unsupported);
 void		*rx_mp4_open(int fd, uint64_t size, const char *path, struct rx_sink sink,
+		    const struct rx_reader_ops **ops, int *unsupported);
+/* The fallback: libavformat, loaded on first use (remux_lavf.c). */
+void		*rx_lavf_open(const char *path, struct rx_sink sink,
+		    int (*cancelled)(void *), void *arg,
 		    const struct rx_reader_ops **ops, int *unsupported);
 
 #endif
