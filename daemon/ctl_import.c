@@ -199,35 +199,42 @@ walk(struct import *im, const char *dir, const char *shown, int depth)
 static int
 check_frigate_cameras(struct import *im)
 {
-	json_t *seen = json_object();
+	char **cams = NULL;
+	size_t n = 0;
 	struct buf list;
-	const char *key;
-	json_t *v;
 	int ret = 0;
 
-	if (im->source != NULL) {
-		json_decref(seen);
+	if (im->source != NULL)
 		return 0;
-	}
 	for (size_t i = 0; i < im->n; i++) {
 		struct layout_time lt;
 		char cam[256];
+		size_t k;
 
 		if (layout_parse(im->layout, im->files[i].path, im->utc, &lt) != 0 ||
 		    lt.layout != LAYOUT_FRIGATE)
 			continue;
 		snprintf(cam, sizeof(cam), "%.*s", (int)lt.camera_len, lt.camera);
-		json_object_set_new(seen, cam, json_true());
+		for (k = 0; k < n && strcmp(cams[k], cam) != 0; k++)
+			;
+		if (k < n)
+			continue;
+		if ((cams = realloc(cams, (n + 1) * sizeof(*cams))) == NULL)
+			abort();
+		cams[n++] = xstrdup(cam);
 	}
-	if (json_object_size(seen) > 1) {
+	if (n > 1) {
+		qsort(cams, n, sizeof(*cams), cmp_str);
 		buf_init(&list);
-		json_object_foreach(seen, key, v)
-			buf_printf(&list, "%s%s", list.len ? ", " : "", key);
+		for (size_t k = 0; k < n; k++)
+			buf_printf(&list, "%s%s", k ? ", " : "", cams[k]);
 		ret = ctl_usage_error("%s: DIR holds the Frigate recordings of several"
 		    " cameras (%s); choose one with --source NAME", CMD, list.data);
 		buf_release(&list);
 	}
-	json_decref(seen);
+	for (size_t k = 0; k < n; k++)
+		free(cams[k]);
+	free(cams);
 	return ret;
 }
 

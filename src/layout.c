@@ -26,7 +26,9 @@ static const struct {
 };
 
 /* The extensions recorders give segments; anything else is not ours. */
-static const char *const media_exts[] = { ".ts", ".mp4", ".m4v", ".mov" };
+static const char *const media_exts[] = {
+	".ts", ".mp4", ".m4v", ".mov", ".mkv", ".m2ts", ".mts", ".flv",
+};
 
 /* A calendar time as read from a name; zone_s is the offset %z gave. */
 struct civil {

@@ -43,8 +43,8 @@ struct layout_time {
 int	 layout_parse(enum layout want, const char *path, int utc,
 	    struct layout_time *out);
 
-/* Does the name end like a recording a layout writes (.ts, .mp4, .m4v,
- * .mov), and is it not hidden or a temporary name? */
+/* Does the name end like a recording (.ts, .mp4, .m4v, .mov, .mkv,
+ * .m2ts, .mts, .flv), and is it not hidden or a temporary name? */
 int	 layout_is_media_name(const char *name);
 
 #endif
