@@ -52,6 +52,7 @@ struct file {
 	int64_t		 start_us;
 	int		 media_wins;
 	const char	*follows;	/* media_wins: the file it continues */
+	char		 camera[128];	/* Frigate: the camera directory */
 	char		 why[256];	/* F_BAD */
 };
 
@@ -114,20 +115,31 @@ add_candidate(struct import *im, const char *path, const char *shown)
 {
 	struct file *f;
 	struct layout_time lt;
-	char real[PATH_MAX];
+	char real[PATH_MAX], *abs;
 	int has_name;
 
 	if (!layout_is_media_name(path))
 		return;
-	/* The resolved path: what the index stores, and every component a
-	 * layout may need (Frigate's date is three directories up). */
-	if (realpath(path, real) != NULL)
-		path = real;
-	has_name = layout_parse(im->layout, path, im->utc, &lt) == 0;
+	if (realpath(path, real) == NULL)
+		return;		/* gone already */
+	/* The name as found (absolute: Frigate's date is three directories
+	 * up), else the resolved one, which the index stores: a link may
+	 * carry the name, or point at it. */
+	if (path[0] == '/')
+		abs = xstrdup(path);
+	else {
+		char cwd[PATH_MAX];
+
+		abs = path_join(getcwd(cwd, sizeof(cwd)) != NULL ? cwd : ".", path);
+	}
+	has_name = layout_parse(im->layout, abs, im->utc, &lt) == 0 ||
+	    layout_parse(im->layout, real, im->utc, &lt) == 0;
 	if (im->source != NULL && (!has_name || lt.layout != LAYOUT_FRIGATE ||
 	    strlen(im->source) != lt.camera_len ||
-	    strncmp(im->source, lt.camera, lt.camera_len) != 0))
+	    strncmp(im->source, lt.camera, lt.camera_len) != 0)) {
+		free(abs);
 		return;
+	}
 	if (im->n == im->cap) {
 		im->cap = im->cap ? im->cap * 2 : 64;
 		if ((im->files = realloc(im->files, im->cap * sizeof(*im->files))) == NULL)
@@ -136,11 +148,15 @@ add_candidate(struct import *im, const char *path, const char *shown)
 	f = &im->files[im->n++];
 	memset(f, 0, sizeof(*f));
 	f->shown = xstrdup(shown);
-	f->path = xstrdup(path);
+	f->path = xstrdup(real);
 	f->has_name = has_name;
 	f->lt = lt;
-	f->lt.camera = NULL;	/* it pointed into path */
+	if (has_name && lt.layout == LAYOUT_FRIGATE)
+		snprintf(f->camera, sizeof(f->camera), "%.*s", (int)lt.camera_len,
+		    lt.camera);
+	f->lt.camera = NULL;	/* it pointed into a path freed here */
 	f->lt.camera_len = 0;
+	free(abs);
 }
 
 static int
@@ -207,14 +223,11 @@ check_frigate_cameras(struct import *im)
 	if (im->source != NULL)
 		return 0;
 	for (size_t i = 0; i < im->n; i++) {
-		struct layout_time lt;
-		char cam[256];
+		const char *cam = im->files[i].camera;
 		size_t k;
 
-		if (layout_parse(im->layout, im->files[i].path, im->utc, &lt) != 0 ||
-		    lt.layout != LAYOUT_FRIGATE)
+		if (cam[0] == '\0')
 			continue;
-		snprintf(cam, sizeof(cam), "%.*s", (int)lt.camera_len, lt.camera);
 		for (k = 0; k < n && strcmp(cams[k], cam) != 0; k++)
 			;
 		if (k < n)

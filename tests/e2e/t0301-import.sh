@@ -149,6 +149,29 @@ expect_eq "frigate --source front_door: exit 0" 0 "$RC"
 check "frigate: UTC times across two hour directories, no audio" same_rows "$S6" frigate other_camera
 expect_eq "frigate: one interval" 1 "$(ctl segments list --stream "$S6" | grep -c ^recorded)"
 
+# --- creation_time: the media's own wall clock beats the name
+S7=$(new_stream creation_time)
+import "$S7" "$LAYOUTS/creation_time"
+expect_eq "creation_time: exit 0" 0 "$RC"
+check "creation_time: placed by the tag" same_rows "$S7" creation_time
+check "creation_time: a warning where the name disagrees" \
+	grep -q "warning '.*cam1-2026-01-15_11-30-04.mp4': its name says 2026-01-15 11:30:04 but its creation_time says 2026-01-15 11:00:04" <<<"$OUT"
+expect_eq "creation_time: one warning only (clip.mp4's name has no time)" 1 "$(grep -c warning <<<"$OUT")"
+
+# --- no time in a name: placed by the timeline of a named file it
+# continues, else skipped
+mkdir -p "$T/unnamed"
+cp "$LAYOUTS/ffmpeg_ts/cam1-2026-01-15_11-00-00.ts" "$T/unnamed/"
+cp "$FIXTURES/gap_ts/seg001.ts" "$T/unnamed/next.ts"
+cp "$FIXTURES/gap_ts/seg003.ts" "$T/unnamed/lost.ts"
+S8=$(new_stream unnamed)
+import "$S8" --layout ffmpeg "$T/unnamed"
+expect_eq "unnamed: exit 3 (one file could not be placed)" 3 "$RC"
+expect_eq "unnamed: the continuing file follows the named one" "0 4000000" \
+	"$(sql "SELECT group_concat(start_us - $BASE_US, ' ') FROM (SELECT start_us FROM segments WHERE stream_id=$S8 ORDER BY start_us)")"
+check "unnamed: the other is skipped, saying why" \
+	grep -q "skipped '.*lost.ts': no time in its name (layout ffmpeg) and none in its media" <<<"$OUT"
+
 # --- camera update (by id)
 CAM=$(sql "SELECT camera_id FROM streams WHERE id=$S6")
 ctl camera update "$CAM" --name "Front door" --group "Outside" --address "Street 5"

@@ -152,7 +152,7 @@ start() {
 }
 
 rm -f "$OUTDIR/manifest.tsv" "$OUTDIR/.version"
-for c in ffmpeg_ts ffmpeg_renamed ffmpeg_mp4 mediamtx mediamtx_ts frigate; do
+for c in ffmpeg_ts ffmpeg_renamed ffmpeg_mp4 mediamtx mediamtx_ts frigate creation_time; do
 	rm -rf "${OUTDIR:?}/$c"
 done
 
@@ -225,6 +225,15 @@ s=$(start silent_ts seg000.ts)
 remux_as frigate silent_ts seg000.ts "$s" "$(utc_name %Y-%m-%d/%H/back_yard/%M.%S "$s").mp4" \
 	-an -movflags +faststart
 ROWS[${#ROWS[@]} - 1]="${ROWS[${#ROWS[@]} - 1]}other_camera"
+
+# MP4 with a creation_time tag (cameras' own recordings): the media's wall
+# clock. One file's name is half an hour off, another's has no time.
+s=$(start h264_aac_ts seg001.ts)
+remux_as creation_time h264_aac_ts seg001.ts "$s" "cam1-$(local_name %Y-%m-%d_%H-%M-%S $((s + 1800000000))).mp4" \
+	-metadata creation_time="$(utc_name %Y-%m-%dT%H:%M:%SZ "$s")"
+s=$(start h264_aac_ts seg002.ts)
+remux_as creation_time h264_aac_ts seg002.ts "$s" clip.mp4 \
+	-metadata creation_time="$(utc_name %Y-%m-%dT%H:%M:%SZ "$s")"
 
 echo "$VERSION" >"$OUTDIR/.version"
 {
