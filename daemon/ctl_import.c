@@ -24,6 +24,7 @@
 
 #include "archivectl.h"
 #include "conf.h"
+#include "ctl_import.h"
 #include "ctl_segments.h"
 #include "db.h"
 #include "layout.h"
@@ -35,53 +36,18 @@
 #include "util.h"
 #include "banned.h"
 
-#define CMD		"segments import"
-#define WATCH_SETTLE_MS	200	/* gather a burst of closes into one pass */
-#define MAX_DEPTH	16
-
-enum file_state { F_NEW, F_KNOWN, F_GROWN, F_BAD, F_OTHER_STREAM };
-
-struct file {
-	char		*path;		/* resolved: what the index stores */
-	char		*shown;		/* as found under DIR, for messages */
-	enum file_state	 state;
-	int		 has_name;
-	struct layout_time lt;
-	struct segprobe	 pr;
-	struct seg_row	 old;		/* F_GROWN, F_OTHER_STREAM: the indexed row */
-	int64_t		 start_us;
-	int		 media_wins;
-	const char	*follows;	/* media_wins: the file it continues */
-	char		 camera[128];	/* Frigate: the camera directory */
-	char		 why[256];	/* F_BAD */
-};
-
-struct import {
-	struct ctl	*ctl;
-	sqlite3		*db;
-	int64_t		 stream;
-	enum layout	 layout;
-	int		 utc;
-	int		 verbose;
-	const char	*source;	/* frigate camera, or NULL */
-	const char	*dir;
-	struct file	*files;
-	size_t		 n, cap;
-	/* the whole run */
-	int		 added, known, updated, bad, warned;
-	json_t		*problems;	/* --json: [{"path", "problem", "message"}] */
-};
+#define CMD		IMPORT_CMD
 
 static void
-file_release(struct file *f)
+file_release(struct import_file *f)
 {
 	free(f->path);
 	free(f->shown);
 	segindex_row_release(&f->old);
 }
 
-static void
-batch_clear(struct import *im)
+void
+import_clear(struct import *im)
 {
 	for (size_t i = 0; i < im->n; i++)
 		file_release(&im->files[i]);
@@ -108,12 +74,12 @@ report(struct import *im, const char *shown, const char *problem, const char *fm
 		    "path", shown, "problem", problem, "message", msg));
 }
 
-/* Add a candidate: a media name the layout understands (and, for
+/* A candidate: a media name the layout understands (and, for
  * Frigate, of the chosen camera). */
-static void
-add_candidate(struct import *im, const char *path, const char *shown)
+void
+import_add(struct import *im, const char *path, const char *shown)
 {
-	struct file *f;
+	struct import_file *f;
 	struct layout_time lt;
 	char real[PATH_MAX], *abs;
 	int has_name;
@@ -166,15 +132,15 @@ cmp_str(const void *a, const void *b)
 }
 
 /* Every media file under dir, in name order. */
-static int
-walk(struct import *im, const char *dir, const char *shown, int depth)
+int
+import_walk(struct import *im, const char *dir, const char *shown, int depth)
 {
 	DIR *d;
 	struct dirent *de;
 	char **names = NULL;
 	size_t n = 0, cap = 0;
 
-	if (depth > MAX_DEPTH)
+	if (depth > IMPORT_MAX_DEPTH)
 		return 0;
 	if ((d = opendir(dir)) == NULL) {
 		report(im, shown, "skipped", "cannot read the directory: %s",
@@ -200,9 +166,9 @@ walk(struct import *im, const char *dir, const char *shown, int depth)
 		struct stat sb;
 
 		if (lstat(p, &sb) == 0 && S_ISDIR(sb.st_mode))
-			walk(im, p, s, depth + 1);
+			import_walk(im, p, s, depth + 1);
 		else if (stat(p, &sb) == 0 && S_ISREG(sb.st_mode))
-			add_candidate(im, p, s);
+			import_add(im, p, s);
 		free(p);
 		free(s);
 		free(names[i]);
@@ -211,9 +177,8 @@ walk(struct import *im, const char *dir, const char *shown, int depth)
 	return 0;
 }
 
-/* Frigate keeps every camera under one root: one stream is one camera. */
-static int
-check_frigate_cameras(struct import *im)
+int
+import_check_cameras(struct import *im)
 {
 	char **cams = NULL;
 	size_t n = 0;
@@ -244,6 +209,10 @@ check_frigate_cameras(struct import *im)
 		ret = ctl_usage_error("%s: DIR holds the Frigate recordings of several"
 		    " cameras (%s); choose one with --source NAME", CMD, list.data);
 		buf_release(&list);
+	} else if (n == 1) {
+		/* The one camera; files of others that appear later are not it. */
+		snprintf(im->source_buf, sizeof(im->source_buf), "%s", cams[0]);
+		im->source = im->source_buf;
 	}
 	for (size_t k = 0; k < n; k++)
 		free(cams[k]);
@@ -256,7 +225,7 @@ static void
 probe_files(struct import *im)
 {
 	for (size_t i = 0; i < im->n; i++) {
-		struct file *f = &im->files[i];
+		struct import_file *f = &im->files[i];
 		struct stat sb;
 		int rc;
 
@@ -277,7 +246,7 @@ probe_files(struct import *im)
 
 /* creation_time is the media's own wall clock: it beats the name. */
 static void
-apply_creation_time(struct import *im, struct file *f)
+apply_creation_time(struct import *im, struct import_file *f)
 {
 	char said[TIME_LOCAL_LEN], media[TIME_LOCAL_LEN];
 
@@ -371,7 +340,7 @@ place_files(struct import *im)
 	size_t *idx = xcalloc(im->n + 1, sizeof(*idx)), n = 0, cap = im->n + 1, na;
 
 	for (size_t i = 0; i < im->n; i++) {
-		struct file *f = &im->files[i];
+		struct import_file *f = &im->files[i];
 
 		if (f->state != F_NEW)
 			continue;
@@ -386,7 +355,7 @@ place_files(struct import *im)
 	na = add_anchors(im, &nodes, n, &cap, &anchors);
 	segindex_place(nodes, n + na, SEGINDEX_TOL_US);
 	for (size_t k = 0; k < n; k++) {
-		struct file *f = &im->files[idx[k]];
+		struct import_file *f = &im->files[idx[k]];
 		ssize_t prev = nodes[k].prev;
 
 		if (!nodes[k].placed) {
@@ -419,7 +388,7 @@ place_files(struct import *im)
 }
 
 static void
-fill_row(const struct import *im, const struct file *f, struct seg_row *row)
+fill_row(const struct import *im, const struct import_file *f, struct seg_row *row)
 {
 	memset(row, 0, sizeof(*row));
 	row->stream_id = im->stream;
@@ -442,7 +411,7 @@ store_files(struct import *im)
 	if (db_begin(im->db) == -1)
 		return -1;
 	for (size_t i = 0; i < im->n; i++) {
-		struct file *f = &im->files[i];
+		struct import_file *f = &im->files[i];
 		struct seg_row row;
 
 		if (f->state != F_NEW && f->state != F_GROWN)
@@ -470,7 +439,7 @@ store_files(struct import *im)
 }
 
 /* The batch in im->files: probe, place, store, report. */
-static int
+int
 import_batch(struct import *im)
 {
 	int rc;
@@ -478,7 +447,7 @@ import_batch(struct import *im)
 	probe_files(im);
 	place_files(im);
 	for (size_t i = 0; i < im->n; i++) {
-		struct file *f = &im->files[i];
+		struct import_file *f = &im->files[i];
 
 		if (f->state == F_KNOWN)
 			im->known++;
@@ -495,7 +464,7 @@ import_batch(struct import *im)
 		return ctl_fail("%s: cannot store the segments of '%s'; nothing"
 		    " of this pass was indexed", CMD, im->dir);
 	for (size_t i = 0; i < im->n; i++) {
-		struct file *f = &im->files[i];
+		struct import_file *f = &im->files[i];
 		char at[TIME_LOCAL_LEN];
 
 		if ((f->state != F_NEW && f->state != F_GROWN) || !im->verbose)
@@ -509,8 +478,8 @@ import_batch(struct import *im)
 	return 0;
 }
 
-static void
-summary(struct import *im)
+void
+import_summary(struct import *im)
 {
 	if (im->ctl->json) {
 		json_t *o = json_pack("{s:I, s:i, s:i, s:i, s:i, s:i, s:O}",
@@ -526,170 +495,6 @@ summary(struct import *im)
 	fprintf(stderr, "archivectl: %s: %d new, %d already indexed, %d updated,"
 	    " %d skipped, %d placed by their media\n", CMD, im->added, im->known,
 	    im->updated, im->bad, im->warned);
-}
-
-/* ---- --watch ---- */
-
-struct watch {
-	int		 fd;
-	char		**dirs;		/* by watch descriptor */
-	char		**shown;
-	int		 ndirs;
-};
-
-static int
-watch_add(struct watch *w, const char *dir, const char *shown, int depth)
-{
-	DIR *d;
-	struct dirent *de;
-	int wd;
-
-	if (depth > MAX_DEPTH)
-		return 0;
-	wd = inotify_add_watch(w->fd, dir, IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE |
-	    IN_ONLYDIR | IN_DONT_FOLLOW);
-	if (wd == -1)
-		return error("cannot watch '%s'", dir);
-	if (wd >= w->ndirs) {
-		int n = wd + 16;
-
-		if ((w->dirs = realloc(w->dirs, (size_t)n * sizeof(*w->dirs))) == NULL ||
-		    (w->shown = realloc(w->shown, (size_t)n * sizeof(*w->shown))) == NULL)
-			abort();
-		for (int i = w->ndirs; i < n; i++)
-			w->dirs[i] = w->shown[i] = NULL;
-		w->ndirs = n;
-	}
-	if (w->dirs[wd] == NULL) {
-		w->dirs[wd] = xstrdup(dir);
-		w->shown[wd] = xstrdup(shown);
-	}
-	if ((d = opendir(dir)) == NULL)
-		return 0;
-	while ((de = readdir(d)) != NULL) {
-		char *p, *s;
-		struct stat sb;
-
-		if (de->d_name[0] == '.')
-			continue;
-		p = path_join(dir, de->d_name);
-		s = path_join(shown, de->d_name);
-		if (lstat(p, &sb) == 0 && S_ISDIR(sb.st_mode))
-			watch_add(w, p, s, depth + 1);
-		free(p);
-		free(s);
-	}
-	closedir(d);
-	return 0;
-}
-
-static void
-watch_release(struct watch *w)
-{
-	for (int i = 0; i < w->ndirs; i++) {
-		free(w->dirs[i]);
-		free(w->shown[i]);
-	}
-	free(w->dirs);
-	free(w->shown);
-	if (w->fd != -1)
-		close(w->fd);
-}
-
-/* Read the pending events: closed or moved-in files become candidates; a
- * new directory is watched and what it already holds is taken too. */
-static void
-watch_read(struct import *im, struct watch *w)
-{
-	char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
-	ssize_t len;
-
-	while ((len = read(w->fd, buf, sizeof(buf))) > 0) {
-		for (char *p = buf; p < buf + len;) {
-			const struct inotify_event *ev = (const struct inotify_event *)p;
-
-			char *path, *shown;
-
-			p += sizeof(*ev) + ev->len;
-			if (ev->wd < 0 || ev->wd >= w->ndirs || w->dirs[ev->wd] == NULL ||
-			    ev->len == 0 || ev->name[0] == '.')
-				continue;
-			path = path_join(w->dirs[ev->wd], ev->name);
-			shown = path_join(w->shown[ev->wd], ev->name);
-			if (ev->mask & IN_ISDIR) {
-				if (ev->mask & (IN_CREATE | IN_MOVED_TO)) {
-					watch_add(w, path, shown, 1);
-					walk(im, path, shown, 1);
-				}
-			} else if (ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO))
-				add_candidate(im, path, shown);
-			free(path);
-			free(shown);
-		}
-	}
-}
-
-static int
-watch_run(struct import *im)
-{
-	struct watch w = { .fd = -1 };
-	struct pollfd pfd[2];
-	sigset_t sigs;
-	int ret = 0, stop = 0;
-
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	sigprocmask(SIG_BLOCK, &sigs, NULL);
-	pfd[0].fd = signalfd(-1, &sigs, SFD_CLOEXEC);
-	pfd[0].events = POLLIN;
-	if ((w.fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1 || pfd[0].fd == -1) {
-		ret = ctl_fail("%s: --watch: cannot watch '%s': %s", CMD, im->dir,
-		    strerror(errno));
-		goto out;
-	}
-	pfd[1].fd = w.fd;
-	pfd[1].events = POLLIN;
-	/* Watch first, then scan: a file closed in between is seen twice,
-	 * and the index knows it the second time. */
-	if (watch_add(&w, im->dir, im->dir, 0) == -1) {
-		ret = ctl_fail("%s: --watch: cannot watch '%s': %s", CMD, im->dir,
-		    strerror(errno));
-		goto out;
-	}
-	walk(im, im->dir, im->dir, 0);
-	if ((ret = import_batch(im)) != 0)
-		goto out;
-	batch_clear(im);
-	summary(im);
-	fprintf(stderr, "archivectl: %s: watching '%s' for new segments\n", CMD, im->dir);
-	im->verbose = 1;
-	while (!stop) {
-		int n = poll(pfd, 2, im->n > 0 ? WATCH_SETTLE_MS : -1);
-
-		if (n == -1 && errno != EINTR) {
-			ret = ctl_fail("%s: --watch: poll: %s", CMD, strerror(errno));
-			break;
-		}
-		if (n > 0 && (pfd[0].revents & POLLIN))
-			stop = 1;
-		if (n > 0 && (pfd[1].revents & POLLIN)) {
-			watch_read(im, &w);
-			continue;	/* wait for the burst to settle */
-		}
-		if (im->n > 0) {
-			if ((ret = import_batch(im)) != 0)
-				break;
-			batch_clear(im);
-		}
-	}
-	if (stop)
-		fprintf(stderr, "archivectl: %s: stopped watching '%s'\n", CMD, im->dir);
-out:
-	watch_release(&w);
-	if (pfd[0].fd != -1)
-		close(pfd[0].fd);
-	return ret;
 }
 
 static int
@@ -760,14 +565,14 @@ import_run(struct ctl *ctl, sqlite3 *db, int argc, char **argv)
 	if (ctl->json)
 		im.problems = json_array();
 	if (watch)
-		ret = watch_run(&im);
+		ret = import_watch(&im);
 	else {
-		walk(&im, im.dir, im.dir, 0);
-		if ((ret = check_frigate_cameras(&im)) == 0 &&
+		import_walk(&im, im.dir, im.dir, 0);
+		if ((ret = import_check_cameras(&im)) == 0 &&
 		    (ret = import_batch(&im)) == 0)
-			summary(&im);
+			import_summary(&im);
 	}
-	batch_clear(&im);
+	import_clear(&im);
 	free(im.files);
 	json_decref(im.problems);
 	if (ret != 0)
