@@ -104,10 +104,15 @@ watch_read(struct import *im, struct watch *w)
 	while ((len = read(w->fd, buf, sizeof(buf))) > 0) {
 		for (char *p = buf; p < buf + len;) {
 			const struct inotify_event *ev = (const struct inotify_event *)p;
-
 			char *path, *shown;
 
 			p += sizeof(*ev) + ev->len;
+			if (ev->mask & IN_Q_OVERFLOW) {
+				/* Events were lost: look at everything again; what
+				 * the index knows is skipped. */
+				import_walk(im, im->dir, im->dir, 0);
+				continue;
+			}
 			if (ev->wd < 0 || ev->wd >= w->ndirs || w->dirs[ev->wd] == NULL ||
 			    ev->len == 0 || ev->name[0] == '.')
 				continue;
