@@ -438,12 +438,45 @@ store_files(struct import *im)
 	return 0;
 }
 
+static int
+cmp_file_path(const void *a, const void *b)
+{
+	return strcmp(((const struct import_file *)a)->path,
+	    ((const struct import_file *)b)->path);
+}
+
+/* One entry per resolved path: a link and its target, a file closed twice
+ * in one burst, or seen by an event and a rescan, are one segment. */
+static void
+dedupe(struct import *im)
+{
+	size_t k = 0;
+
+	if (im->n < 2)
+		return;
+	qsort(im->files, im->n, sizeof(*im->files), cmp_file_path);
+	for (size_t i = 0; i < im->n; i++) {
+		if (k > 0 && strcmp(im->files[k - 1].path, im->files[i].path) == 0) {
+			/* Keep the one whose name carries a time. */
+			if (!im->files[k - 1].has_name && im->files[i].has_name) {
+				file_release(&im->files[k - 1]);
+				im->files[k - 1] = im->files[i];
+			} else
+				file_release(&im->files[i]);
+			continue;
+		}
+		im->files[k++] = im->files[i];
+	}
+	im->n = k;
+}
+
 /* The batch in im->files: probe, place, store, report. */
 int
 import_batch(struct import *im)
 {
 	int rc;
 
+	dedupe(im);
 	probe_files(im);
 	place_files(im);
 	for (size_t i = 0; i < im->n; i++) {

@@ -172,6 +172,15 @@ expect_eq "unnamed: the continuing file follows the named one" "0 4000000" \
 check "unnamed: the other is skipped, saying why" \
 	grep -q "skipped '.*lost.ts': no time in its name (layout ffmpeg) and none in its media" <<<"$OUT"
 
+# --- a file and a link to it are one segment
+mkdir -p "$T/links"
+cp "$LAYOUTS/ffmpeg_ts/cam1-2026-01-15_11-00-00.ts" "$T/links/"
+ln -s cam1-2026-01-15_11-00-00.ts "$T/links/latest.ts"
+S9=$(new_stream links)
+import "$S9" "$T/links"
+expect_eq "a link and its target: exit 0" 0 "$RC"
+expect_eq "a link and its target: one row" 1 "$(count "$S9")"
+
 # --- camera update (by id)
 CAM=$(sql "SELECT camera_id FROM streams WHERE id=$S6")
 ctl camera update "$CAM" --name "Front door" --group "Outside" --address "Street 5"
