@@ -44,7 +44,7 @@ struct seg_node {
 	ssize_t	 prev;		/* the node whose timeline it continues, or -1 */
 };
 
-/* Place nodes (see above). Pure; 0, or -1 when out of memory. */
+/* Place nodes (see above). Pure; returns 0 (memory exhaustion aborts). */
 int	 segindex_place(struct seg_node *nodes, size_t n, int64_t tol_us);
 
 /* A row of the segments table. path is owned (segindex_row_release). */
