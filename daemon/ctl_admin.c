@@ -231,7 +231,7 @@ token_create_run(struct ctl *ctl, sqlite3 *db, int argc, char **argv)
 			admin = 1;
 		else if (ch == 'N')
 			name = optarg;
-		else if (ch == 'e' && ctl_parse_id("--expires-in", optarg, &expires_in) == -1)
+		else if (ch == 'e' && ctl_parse_id("token create: --expires-in", optarg, &expires_in) == -1)
 			return 2;
 	}
 	PARSE_END(ctl_cmd_token_create);
@@ -335,7 +335,7 @@ token_revoke_run(struct ctl *ctl, sqlite3 *db, int argc, char **argv)
 		return 2;
 	if (optind + 1 != argc)
 		return ctl_usage_error("token revoke: ID is required; usage: archivectl token revoke ID");
-	if (ctl_parse_id("ID", argv[optind], &id) == -1)
+	if (ctl_parse_id("token revoke: ID", argv[optind], &id) == -1)
 		return 2;
 	if (token_revoke(db, id) == -1)
 		return 1;

@@ -235,7 +235,7 @@ stream_add_run(struct ctl *ctl, sqlite3 *db, int argc, char **argv)
 
 	optind = 0;
 	while ((ch = ctl_next_opt(&ctl_cmd_stream_add, argc, argv, opts, &help)) != -1) {
-		if (ch == 'c' && ctl_parse_id("--camera", optarg, &camera) == -1)
+		if (ch == 'c' && ctl_parse_id("stream add: --camera", optarg, &camera) == -1)
 			return 2;
 		if (ch == 't')
 			type = optarg;

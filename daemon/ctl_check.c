@@ -258,7 +258,7 @@ check_run(struct ctl *ctl, sqlite3 *db, int argc, char **argv)
 	while ((ch = ctl_next_opt(&ctl_cmd_check, argc, argv, opts, &help)) != -1) {
 		if (ch == 'r')
 			c.repair = 1;
-		else if (ch == 's' && ctl_parse_id("--stream", optarg, &stream) == -1)
+		else if (ch == 's' && ctl_parse_id("check: --stream", optarg, &stream) == -1)
 			return 2;
 	}
 	PARSE_END(ctl_cmd_check);

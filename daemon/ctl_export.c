@@ -197,7 +197,7 @@ export_run(struct ctl *ctl, sqlite3 *db, int argc, char **argv)
 	while ((ch = ctl_next_opt(&ctl_cmd_export, argc, argv, opts, &help)) != -1) {
 		switch (ch) {
 		case 's':
-			if (ctl_parse_id("--stream", optarg, &stream) == -1)
+			if (ctl_parse_id("export: --stream", optarg, &stream) == -1)
 				return 2;
 			break;
 		case 'f':

@@ -551,7 +551,7 @@ import_run(struct ctl *ctl, sqlite3 *db, int argc, char **argv)
 	while ((ch = ctl_next_opt(&ctl_cmd_segments_import, argc, argv, opts, &help)) != -1) {
 		switch (ch) {
 		case 's':
-			if (ctl_parse_id("--stream", optarg, &stream) == -1)
+			if (ctl_parse_id("segments import: --stream", optarg, &stream) == -1)
 				return 2;
 			break;
 		case 'l':

@@ -212,7 +212,7 @@ list_run(struct ctl *ctl, sqlite3 *db, int argc, char **argv)
 
 	optind = 0;
 	while ((ch = ctl_next_opt(&ctl_cmd_segments_list, argc, argv, opts, &help)) != -1) {
-		if (ch == 's' && ctl_parse_id("--stream", optarg, &stream) == -1)
+		if (ch == 's' && ctl_parse_id("segments list: --stream", optarg, &stream) == -1)
 			return 2;
 		if (ch == 'f') {
 			if (ctl_parse_time(cmd, "--from", optarg, &l.from) != 0)
@@ -325,7 +325,7 @@ prune_run(struct ctl *ctl, sqlite3 *db, int argc, char **argv)
 	while ((ch = ctl_next_opt(&ctl_cmd_segments_prune, argc, argv, opts, &help)) != -1) {
 		if (ch == 'o')
 			older = optarg;
-		else if (ch == 's' && ctl_parse_id("--stream", optarg, &stream) == -1)
+		else if (ch == 's' && ctl_parse_id("segments prune: --stream", optarg, &stream) == -1)
 			return 2;
 		else if (ch == 'n')
 			dry = 1;
