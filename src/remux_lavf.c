@@ -7,25 +7,18 @@
  * 1- or 2-byte lengths widened), keyframes told by the NAL unit types,
  * AAC as raw frames (ADTS headers dropped, LATM unpacked) with an
  * AudioSpecificConfig, times in ticks of the stream's time base.
- *
- * libavformat is loaded with dlopen on the first segment that needs it:
- * linked, it would bring ~135 libraries and ~26 MB of RSS into every
- * worker, which mostly never sees such a segment. It stays loaded.
+ * libavformat is loaded on the first segment that needs it (avlib.c).
  */
 #include "config.h"
 
-#include <dlfcn.h>
-#include <pthread.h>
-#include <stdarg.h>
-#include <stddef.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#include <libavcodec/avcodec.h>
-#include <libavformat/avformat.h>
-#include <libavutil/avutil.h>
-
+#include "avlib.h"
 #include "log.h"
 #include "remux_in.h"
 #include "remux_latm.h"
@@ -40,123 +33,6 @@
 #define VQ_MAX		16		/* leading pictures without dts (Matroska) */
 #define AUDIO_MAX	(64 * 1024)
 #define AAC_FRAME	1024
-
-/* The functions used, typed by the headers, filled by dlsym. */
-#define AV_FN(f)	__typeof__(f) *f
-struct av_api {
-	AV_FN(avutil_version);
-	AV_FN(av_dict_set);
-	AV_FN(av_dict_free);
-	AV_FN(av_strerror);
-	AV_FN(av_log_set_callback);
-	AV_FN(av_log_format_line2);
-	AV_FN(avcodec_version);
-	AV_FN(av_packet_alloc);
-	AV_FN(av_packet_free);
-	AV_FN(av_packet_unref);
-	AV_FN(av_packet_move_ref);
-	AV_FN(av_packet_get_side_data);
-	AV_FN(avformat_version);
-	AV_FN(avformat_alloc_context);
-	AV_FN(avformat_open_input);
-	AV_FN(avformat_find_stream_info);
-	AV_FN(av_read_frame);
-	AV_FN(avformat_close_input);
-};
-
-enum { LIB_UTIL, LIB_CODEC, LIB_FORMAT };
-
-/* The sonames are those of the headers built against: another major
- * version has other structure layouts. */
-static const struct {
-	const char	*soname;
-	unsigned	 major, minor;
-} libs[] = {
-	[LIB_UTIL] = { "libavutil.so." AV_STRINGIFY(LIBAVUTIL_VERSION_MAJOR),
-	    LIBAVUTIL_VERSION_MAJOR, LIBAVUTIL_VERSION_MINOR },
-	[LIB_CODEC] = { "libavcodec.so." AV_STRINGIFY(LIBAVCODEC_VERSION_MAJOR),
-	    LIBAVCODEC_VERSION_MAJOR, LIBAVCODEC_VERSION_MINOR },
-	[LIB_FORMAT] = { "libavformat.so." AV_STRINGIFY(LIBAVFORMAT_VERSION_MAJOR),
-	    LIBAVFORMAT_VERSION_MAJOR, LIBAVFORMAT_VERSION_MINOR },
-};
-
-#define SYM(lib, f)	{ lib, #f, offsetof(struct av_api, f) }
-static const struct {
-	int		 lib;
-	const char	*name;
-	size_t		 off;
-} syms[] = {
-	SYM(LIB_UTIL, avutil_version), SYM(LIB_UTIL, av_dict_set),
-	SYM(LIB_UTIL, av_dict_free), SYM(LIB_UTIL, av_strerror),
-	SYM(LIB_UTIL, av_log_set_callback), SYM(LIB_UTIL, av_log_format_line2),
-	SYM(LIB_CODEC, avcodec_version), SYM(LIB_CODEC, av_packet_alloc),
-	SYM(LIB_CODEC, av_packet_free), SYM(LIB_CODEC, av_packet_unref),
-	SYM(LIB_CODEC, av_packet_move_ref), SYM(LIB_CODEC, av_packet_get_side_data),
-	SYM(LIB_FORMAT, avformat_version), SYM(LIB_FORMAT, avformat_alloc_context),
-	SYM(LIB_FORMAT, avformat_open_input), SYM(LIB_FORMAT, avformat_find_stream_info),
-	SYM(LIB_FORMAT, av_read_frame), SYM(LIB_FORMAT, avformat_close_input),
-};
-
-static struct av_api av;
-static pthread_once_t av_once = PTHREAD_ONCE_INIT;
-static int av_ready;
-static char av_why[512];	/* why not, when !av_ready */
-
-/* libav's messages go to the debug log: what matters, we say ourselves. */
-static void
-av_log_cb(void *avcl, int level, const char *fmt, va_list ap)
-{
-	char line[512];
-	int prefix = 1;
-
-	if (level > AV_LOG_WARNING || log_get_level() < LOG_LVL_DEBUG)
-		return;
-	if (av.av_log_format_line2(avcl, level, fmt, ap, line, sizeof(line), &prefix) < 0)
-		return;
-	line[strcspn(line, "\n")] = '\0';
-	log_debug("libav: %s", line);
-}
-
-static void
-av_load(void)
-{
-	void *h[nitems(libs)] = { NULL };
-	unsigned v[nitems(libs)];
-
-	for (size_t i = 0; i < nitems(libs); i++)
-		if ((h[i] = dlopen(libs[i].soname, RTLD_NOW | RTLD_LOCAL)) == NULL) {
-			snprintf(av_why, sizeof(av_why), "cannot load %s: %s",
-			    libs[i].soname, dlerror());
-			goto fail;
-		}
-	for (size_t i = 0; i < nitems(syms); i++) {
-		void *p = dlsym(h[syms[i].lib], syms[i].name);
-
-		if (p == NULL) {
-			snprintf(av_why, sizeof(av_why), "%s has no %s",
-			    libs[syms[i].lib].soname, syms[i].name);
-			goto fail;
-		}
-		memcpy((char *)&av + syms[i].off, &p, sizeof(p));
-	}
-	v[LIB_UTIL] = av.avutil_version();
-	v[LIB_CODEC] = av.avcodec_version();
-	v[LIB_FORMAT] = av.avformat_version();
-	for (size_t i = 0; i < nitems(libs); i++)
-		if (v[i] >> 16 != libs[i].major || (v[i] >> 8 & 0xff) < libs[i].minor) {
-			snprintf(av_why, sizeof(av_why), "%s is version %u.%u, built for "
-			    "%u.%u or a later %u.x", libs[i].soname, v[i] >> 16,
-			    v[i] >> 8 & 0xff, libs[i].major, libs[i].minor, libs[i].major);
-			goto fail;
-		}
-	av.av_log_set_callback(av_log_cb);
-	av_ready = 1;
-	return;
-fail:
-	for (size_t i = nitems(libs); i-- > 0;)
-		if (h[i] != NULL)
-			dlclose(h[i]);
-}
 
 struct lavf {
 	const char	*path;
@@ -206,7 +82,7 @@ struct lavf {
 static const char *
 av_err(int rc, char *buf, size_t len)
 {
-	if (av.av_strerror(rc, buf, len) < 0)
+	if (avlib.av_strerror(rc, buf, len) < 0)
 		snprintf(buf, len, "error %d", rc);
 	return buf;
 }
@@ -405,7 +281,7 @@ video_emit(struct lavf *r, AVPacket *pkt, struct rx_sample *s)
 	uint8_t *dst;
 	int key, inband;
 
-	ed = av.av_packet_get_side_data(pkt, AV_PKT_DATA_NEW_EXTRADATA, &edn);
+	ed = avlib.av_packet_get_side_data(pkt, AV_PKT_DATA_NEW_EXTRADATA, &edn);
 	if (ed != NULL && edn > 0 && ed[0] == 1 && video_record(r, ed, edn) == -1)
 		log_debug("segment '%s': unreadable new video configuration", r->path);
 	if (pkt->flags & AV_PKT_FLAG_CORRUPT) {
@@ -466,9 +342,9 @@ video_emit(struct lavf *r, AVPacket *pkt, struct rx_sample *s)
 static int
 vq_push(struct lavf *r, AVPacket *pkt)
 {
-	if (r->vq[r->nvq] == NULL && (r->vq[r->nvq] = av.av_packet_alloc()) == NULL)
+	if (r->vq[r->nvq] == NULL && (r->vq[r->nvq] = avlib.av_packet_alloc()) == NULL)
 		return -1;
-	av.av_packet_move_ref(r->vq[r->nvq++], pkt);
+	avlib.av_packet_move_ref(r->vq[r->nvq++], pkt);
 	return 0;
 }
 
@@ -509,7 +385,7 @@ audio_begin(struct lavf *r)
 	size_t edn = 0;
 
 	r->aoff = 0;
-	ed = av.av_packet_get_side_data(p, AV_PKT_DATA_NEW_EXTRADATA, &edn);
+	ed = avlib.av_packet_get_side_data(p, AV_PKT_DATA_NEW_EXTRADATA, &edn);
 	if (ed != NULL && !r->alatm && edn >= 2)
 		r->have_acfg = rx_config_from_asc(&r->acfg, ed, edn) == 0 &&
 		    r->acfg.channels > 0;
@@ -518,7 +394,7 @@ audio_begin(struct lavf *r)
 		r->anum = 0;
 	}
 	if ((p->flags & AV_PKT_FLAG_CORRUPT) || r->abase == AV_NOPTS_VALUE)
-		av.av_packet_unref(p);
+		avlib.av_packet_unref(p);
 }
 
 static void
@@ -573,7 +449,7 @@ audio_next(struct lavf *r, struct rx_sample *s)
 		    .data = frame, .size = len, .cfg = cfg };
 		return 1;
 	}
-	av.av_packet_unref(p);
+	avlib.av_packet_unref(p);
 	return 0;
 }
 
@@ -592,7 +468,7 @@ lavf_read(void *rp, struct rx_sample *s)
 			AVPacket *q = r->vq[r->vq_next++];
 
 			rc = video_emit(r, q, s);	/* the data is copied to the sink */
-			av.av_packet_unref(q);
+			avlib.av_packet_unref(q);
 			if (rc != 0)
 				return rc;
 			continue;
@@ -602,8 +478,8 @@ lavf_read(void *rp, struct rx_sample *s)
 			r->nvq = r->vq_next = 0;
 		if (r->eof)
 			return r->eof > 0 ? 0 : -1;
-		av.av_packet_unref(p);
-		if ((rc = av.av_read_frame(r->fc, p)) < 0) {
+		avlib.av_packet_unref(p);
+		if ((rc = avlib.av_read_frame(r->fc, p)) < 0) {
 			if (rc == AVERROR_EOF || r->interrupted) {
 				r->eof = 1;
 				r->truncated = r->last_corrupt;
@@ -620,8 +496,8 @@ lavf_read(void *rp, struct rx_sample *s)
 			r->pos = (uint64_t)p->pos + (uint64_t)p->size;
 		r->last_corrupt = (p->flags & AV_PKT_FLAG_CORRUPT) != 0;
 		if (p->stream_index == r->aidx) {
-			av.av_packet_unref(r->apkt);
-			av.av_packet_move_ref(r->apkt, p);
+			avlib.av_packet_unref(r->apkt);
+			avlib.av_packet_move_ref(r->apkt, p);
 			audio_begin(r);
 			continue;
 		}
@@ -653,11 +529,11 @@ lavf_close(void *rp)
 	if (r == NULL)
 		return;
 	for (size_t i = 0; i < nitems(r->vq); i++)
-		av.av_packet_free(&r->vq[i]);
-	av.av_packet_free(&r->pkt);
-	av.av_packet_free(&r->apkt);
+		avlib.av_packet_free(&r->vq[i]);
+	avlib.av_packet_free(&r->pkt);
+	avlib.av_packet_free(&r->apkt);
 	if (r->fc != NULL)
-		av.avformat_close_input(&r->fc);
+		avlib.avformat_close_input(&r->fc);
 	nal_list_release(&r->nals);
 	free(r->scratch);
 	free(r->abuf);
@@ -747,6 +623,41 @@ streams_pick(struct lavf *r, int *other_video)
 	return 0;
 }
 
+/*
+ * The demuxer a file's first bytes name, or NULL to let libavformat probe
+ * (within FORMATS). Probing runs every demuxer's probe function over the
+ * file's start, which alone adds ~2 MB of RSS.
+ */
+static const AVInputFormat *
+format_of(const char *path)
+{
+	static const struct {
+		size_t		 off, len;
+		const char	*magic, *name;
+	} magics[] = {
+		{ 0, 4, "\x1a\x45\xdf\xa3", "matroska" },	/* EBML */
+		{ 0, 3, "FLV", "flv" },
+		{ 4, 4, "ftyp", "mov" },
+		{ 0, 1, "\x47", "mpegts" },
+		{ 4, 1, "\x47", "mpegts" },			/* 192-byte M2TS packets */
+	};
+	uint8_t h[8];
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return NULL;
+	do
+		n = pread(fd, h, sizeof(h), 0);
+	while (n == -1 && errno == EINTR);
+	close(fd);
+	for (size_t i = 0; i < nitems(magics); i++)
+		if (n >= (ssize_t)(magics[i].off + magics[i].len) &&
+		    memcmp(h + magics[i].off, magics[i].magic, magics[i].len) == 0)
+			return avlib.av_find_input_format(magics[i].name);
+	return NULL;
+}
+
 static int
 options_set(AVDictionary **opt)
 {
@@ -759,7 +670,7 @@ options_set(AVDictionary **opt)
 	};
 
 	for (size_t i = 0; i < nitems(kv); i++)
-		if (av.av_dict_set(opt, kv[i][0], kv[i][1], 0) < 0)
+		if (avlib.av_dict_set(opt, kv[i][0], kv[i][1], 0) < 0)
 			return -1;
 	return 0;
 }
@@ -771,12 +682,13 @@ rx_lavf_open(const char *path, struct rx_sink sink, int (*cancelled)(void *), vo
 	struct lavf *r;
 	AVDictionary *opt = NULL;
 	char *url = NULL, err[128];
+	const char *why;
 	size_t len = strlen(path) + 6;
 	int rc, other_video = 0;
 
-	if (pthread_once(&av_once, av_load) != 0 || !av_ready) {
+	if (avlib_load(&why) == -1) {
 		log_warnx("segment '%s' needs libavformat, which cannot be used: %s", path,
-		    av_why);
+		    why);
 		return NULL;
 	}
 	if ((r = calloc(1, sizeof(*r))) == NULL)
@@ -789,21 +701,21 @@ rx_lavf_open(const char *path, struct rx_sink sink, int (*cancelled)(void *), vo
 	r->need_key = 1;
 	r->last_vdts = r->abase = AV_NOPTS_VALUE;
 	if ((url = malloc(len)) == NULL || (r->abuf = malloc(AUDIO_MAX)) == NULL ||
-	    (r->pkt = av.av_packet_alloc()) == NULL ||
-	    (r->apkt = av.av_packet_alloc()) == NULL ||
-	    (r->fc = av.avformat_alloc_context()) == NULL || options_set(&opt) == -1)
+	    (r->pkt = avlib.av_packet_alloc()) == NULL ||
+	    (r->apkt = avlib.av_packet_alloc()) == NULL ||
+	    (r->fc = avlib.avformat_alloc_context()) == NULL || options_set(&opt) == -1)
 		goto fail;
 	/* "file:" first: no part of a path is taken for another protocol */
 	snprintf(url, len, "file:%s", path);
 	r->fc->interrupt_callback.callback = lavf_interrupt;
 	r->fc->interrupt_callback.opaque = r;
-	if ((rc = av.avformat_open_input(&r->fc, url, NULL, &opt)) < 0) {
+	if ((rc = avlib.avformat_open_input(&r->fc, url, format_of(path), &opt)) < 0) {
 		if (!r->interrupted)
 			log_warnx("segment '%s' is in no format we read: %s", path,
 			    av_err(rc, err, sizeof(err)));
 		goto fail;
 	}
-	if ((rc = av.avformat_find_stream_info(r->fc, NULL)) < 0) {
+	if ((rc = avlib.avformat_find_stream_info(r->fc, NULL)) < 0) {
 		if (!r->interrupted)
 			log_warnx("cannot read the streams of segment '%s': %s", path,
 			    av_err(rc, err, sizeof(err)));
@@ -820,12 +732,12 @@ rx_lavf_open(const char *path, struct rx_sink sink, int (*cancelled)(void *), vo
 		goto fail;
 	}
 	log_debug("segment '%s': read with libavformat (%s)", path, r->fc->iformat->name);
-	av.av_dict_free(&opt);
+	avlib.av_dict_free(&opt);
 	free(url);
 	*ops = &lavf_ops;
 	return r;
 fail:
-	av.av_dict_free(&opt);
+	avlib.av_dict_free(&opt);
 	free(url);
 	lavf_close(r);
 	return NULL;
