@@ -18,7 +18,6 @@
 
 #include "log.h"
 #include "mp4w.h"
-#include "probe.h"
 #include "remux.h"
 #include "remux_in.h"
 #include "util.h"
@@ -655,35 +654,6 @@ START_TEST(test_overlap)
 }
 END_TEST
 
-/* probe_segment agrees with what make-fixtures.sh checked with ffprobe. */
-START_TEST(test_probe)
-{
-	struct probe_info pi;
-
-	for (size_t i = 0; i < nrows; i++) {
-		const struct row *r = &rows[i];
-		int missing = access(r->path, F_OK) == -1;
-
-		if (missing) {
-			ck_assert_int_eq(probe_segment(r->path, &pi), -1);
-			continue;
-		}
-		ck_assert_msg(probe_segment(r->path, &pi) == 0, "%s", r->path);
-		ck_assert_str_eq(pi.codec, r->codec);
-		ck_assert_int_eq(pi.width, r->width);
-		ck_assert_int_eq(pi.height, r->height);
-		ck_assert_int_eq(pi.has_audio, r->audio);
-		ck_assert_int_eq(pi.bytes, r->bytes);
-		if (strstr(r->path, "truncated") != NULL && strstr(r->path, "seg001") != NULL) {
-			ck_assert_int_eq(pi.truncated, 1);
-			ck_assert(pi.duration_us > SEC && pi.duration_us < 3 * SEC);
-		} else
-			ck_assert_msg(llabs(pi.duration_us - 4 * SEC) <= FRAME,
-			    "%s lasts %lld us", r->path, (long long)pi.duration_us);
-	}
-}
-END_TEST
-
 static Suite *
 remux_suite(void)
 {
@@ -700,7 +670,6 @@ remux_suite(void)
 	tcase_add_test(tc, test_large_offsets);
 	tcase_add_test(tc, test_pts_wrap);
 	tcase_add_test(tc, test_overlap);
-	tcase_add_test(tc, test_probe);
 	suite_add_tcase(s, tc);
 	return s;
 }
