@@ -45,7 +45,6 @@ respond_created(struct request *r, const int64_t *ids, size_t n, int as_array)
 {
 	json_t *arr = json_array();
 
-	kick_send(r->conf->run_dir, KICK_WORKER);
 	for (size_t i = 0; i < n; i++) {
 		json_t *d = download_to_json(r->db, r->conf, ids[i]);
 
@@ -56,6 +55,8 @@ respond_created(struct request *r, const int64_t *ids, size_t n, int as_array)
 		}
 		json_array_append_new(arr, d);
 	}
+	/* The answer shows the download as created; only then wake the worker. */
+	kick_send(r->conf->run_dir, KICK_WORKER);
 	if (as_array)
 		respond_json(r, 200, arr);
 	else {

@@ -5,9 +5,11 @@ channels at /api/v1/broadcasting/auth, and print every event. Speaks the
 Pusher protocol 7 over python3-websockets (a Debian package), so no npm is
 needed to see a push.
 
-  watch-push.py --url http://localhost:8080 --token 'ID|SECRET' [--count N] [--timeout S] [--json]
+  watch-push.py --url http://localhost:8080 --token 'ID|SECRET' [--count N] [--until TYPE]
+                [--timeout S] [--json]
 
-Exits 0 after --count events (default: never), 3 on --timeout, 1 on an error.
+Exits 0 after --count events or the first of type --until (default: never),
+3 on --timeout, 1 on an error.
 """
 import argparse
 import asyncio
@@ -82,6 +84,8 @@ async def watch(args):
                 seen += 1
                 if args.count and seen >= args.count:
                     return 0
+                if args.until and (envelope.get("data") or {}).get("type") == args.until:
+                    return 0
     return 1
 
 
@@ -90,6 +94,8 @@ def main():
     p.add_argument("--url", required=True, help="the web server, e.g. http://localhost:8080")
     p.add_argument("--token", required=True, help="an API token, ID|SECRET")
     p.add_argument("--count", type=int, default=0, help="exit after this many events")
+    p.add_argument("--until", metavar="TYPE", help="exit after the first event of this type"
+                   " (e.g. archive_generated)")
     p.add_argument("--timeout", type=float, default=0, help="give up after this many seconds")
     p.add_argument("--json", action="store_true", help="print events as JSON lines")
     args = p.parse_args()
