@@ -171,8 +171,13 @@ for _ in $(seq 1 50); do
 done
 
 TOKEN=$(as_archived $SBIN/archivectl token create --user demo --admin --name quickstart)
-FROM=$(date -d '-3 minutes' '+%Y-%m-%d %H:%M:00')
-TO=$(date -d '-2 minutes' '+%Y-%m-%d %H:%M:00')
+# The last minute the camera recorded without a break (a stop and a start
+# of the quickstart leave gaps), in the server's zone.
+read -r a b < <(as_archived $SBIN/archivectl --json segments list --stream "$STREAM" |
+	jq -r '[.intervals[] | select(.duration >= 65)] | last |
+		"\((.to_us / 1000000 | floor) - 62) \((.to_us / 1000000 | floor) - 2)"')
+FROM=$(TZ=$tz date -d "@$a" '+%Y-%m-%d %H:%M:%S')
+TO=$(TZ=$tz date -d "@$b" '+%Y-%m-%d %H:%M:%S')
 cat <<MSG
 
 archived is running on http://$HOST:$PORT (stop it with: bash scripts/quickstart.sh stop)
