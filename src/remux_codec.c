@@ -10,41 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bits.h"
 #include "remux_codec.h"
 #include "banned.h"
 
 #define RBSP_MAX	1024	/* enough of an SPS for the fields we read */
-
-/* An MSB-first bit reader over an RBSP; reading past the end sets bad. */
-struct bits {
-	const uint8_t	*p;
-	size_t		 n, pos;	/* bytes, bit position */
-	int		 bad;
-};
-
-static uint32_t
-bits_u(struct bits *b, int n)
-{
-	uint32_t v = 0;
-
-	while (n-- > 0) {
-		if (b->pos >= b->n * 8) {
-			b->bad = 1;
-			return 0;
-		}
-		v = v << 1 | ((b->p[b->pos >> 3] >> (7 - (b->pos & 7))) & 1);
-		b->pos++;
-	}
-	return v;
-}
-
-static void
-bits_skip(struct bits *b, size_t n)
-{
-	b->pos += n;
-	if (b->pos > b->n * 8)
-		b->bad = 1;
-}
 
 /* Exp-Golomb ue(v); values past 2^31 are treated as damage. */
 static uint32_t

@@ -9,55 +9,33 @@
 #include <string.h>
 
 #include "remux_latm.h"
+#include "bits.h"
 #include "banned.h"
 
 #define LOAS_SYNC	0x2b7		/* 11 bits */
 
-/* An MSB-first bit reader; reading past the end sets bad and gives 0. */
-struct lbits {
-	const uint8_t	*p;
-	size_t		 n, pos;	/* bytes, bit position */
-	int		 bad;
-};
-
-static uint32_t
-lb_get(struct lbits *b, int k)
-{
-	uint32_t v = 0;
-
-	while (k-- > 0) {
-		if (b->pos >= b->n * 8) {
-			b->bad = 1;
-			return 0;
-		}
-		v = v << 1 | ((b->p[b->pos >> 3] >> (7 - (b->pos & 7))) & 1);
-		b->pos++;
-	}
-	return v;
-}
-
 /* LatmGetValue(): 1 to 4 bytes, their count first. */
 static uint32_t
-lb_value(struct lbits *b)
+lb_value(struct bits *b)
 {
-	int bytes = (int)lb_get(b, 2) + 1;
+	int bytes = (int)bits_u(b, 2) + 1;
 
-	return lb_get(b, 8 * bytes);
+	return bits_u(b, 8 * bytes);
 }
 
 static uint32_t
-lb_aot(struct lbits *b)
+lb_aot(struct bits *b)
 {
-	uint32_t aot = lb_get(b, 5);
+	uint32_t aot = bits_u(b, 5);
 
-	return aot == 31 ? 32 + lb_get(b, 6) : aot;
+	return aot == 31 ? 32 + bits_u(b, 6) : aot;
 }
 
 static void
-lb_rate(struct lbits *b)
+lb_rate(struct bits *b)
 {
-	if (lb_get(b, 4) == 15)
-		lb_get(b, 24);		/* explicit samplingFrequency */
+	if (bits_u(b, 4) == 15)
+		bits_u(b, 24);		/* explicit samplingFrequency */
 }
 
 /*
@@ -67,62 +45,62 @@ lb_rate(struct lbits *b)
  * the engine times (AAC_FRAME); -1 for anything else.
  */
 static int
-asc_walk(struct lbits *b)
+asc_walk(struct bits *b)
 {
 	uint32_t aot, ch, ext;
 
 	aot = lb_aot(b);
 	lb_rate(b);
-	ch = lb_get(b, 4);
+	ch = bits_u(b, 4);
 	if (aot == 5 || aot == 29) {	/* explicit SBR (and PS): the core follows */
 		lb_rate(b);
 		aot = lb_aot(b);
 	}
 	if (aot != 2 || ch == 0)	/* ch 0: a program_config_element */
 		return -1;
-	if (lb_get(b, 1))		/* frameLengthFlag: 960-sample frames */
+	if (bits_u(b, 1))		/* frameLengthFlag: 960-sample frames */
 		return -1;
-	if (lb_get(b, 1))		/* dependsOnCoreCoder */
-		lb_get(b, 14);
-	ext = lb_get(b, 1);
+	if (bits_u(b, 1))		/* dependsOnCoreCoder */
+		bits_u(b, 14);
+	ext = bits_u(b, 1);
 	if (ext)
-		lb_get(b, 1);		/* extensionFlag3 */
+		bits_u(b, 1);		/* extensionFlag3 */
 	return b->bad ? -1 : 0;
 }
 
 /* Bits [from, from + nbits) of b as bytes, the last one zero-padded. */
 static size_t
-bits_to_bytes(const struct lbits *b, size_t from, size_t nbits, uint8_t *out, size_t cap)
+bits_to_bytes(const struct bits *b, size_t from, size_t nbits, uint8_t *out, size_t cap)
 {
-	struct lbits c = { b->p, b->n, from, 0 };
+	struct bits c = { b->p, b->n, from, 0 };
 	size_t nbytes = (nbits + 7) / 8;
 
 	if (nbytes > cap)
 		return 0;
 	memset(out, 0, nbytes);
 	for (size_t i = 0; i < nbits; i++)
-		out[i / 8] |= (uint8_t)(lb_get(&c, 1) << (7 - i % 8));
+		out[i / 8] |= (uint8_t)(bits_u(&c, 1) << (7 - i % 8));
 	return c.bad ? 0 : nbytes;
 }
 
 /* StreamMuxConfig(): one program, one layer, frameLengthType 0. */
 static int
-mux_config(struct latm *l, struct lbits *b)
+mux_config(struct latm *l, struct bits *b)
 {
 	uint8_t asc[64];
 	uint32_t version, asclen = 0;
 	size_t start, end, n;
 
-	version = lb_get(b, 1);
+	version = bits_u(b, 1);
 	if (version == 1) {
-		if (lb_get(b, 1))	/* audioMuxVersionA: reserved */
+		if (bits_u(b, 1))	/* audioMuxVersionA: reserved */
 			return -1;
 		lb_value(b);		/* taraBufferFullness */
 	}
-	if (lb_get(b, 1) != 1 ||	/* allStreamsSameTimeFraming */
-	    lb_get(b, 6) != 0 ||	/* numSubFrames */
-	    lb_get(b, 4) != 0 ||	/* numProgram */
-	    lb_get(b, 3) != 0)		/* numLayer */
+	if (bits_u(b, 1) != 1 ||	/* allStreamsSameTimeFraming */
+	    bits_u(b, 6) != 0 ||	/* numSubFrames */
+	    bits_u(b, 4) != 0 ||	/* numProgram */
+	    bits_u(b, 3) != 0)		/* numLayer */
 		return -1;
 	if (version == 1)
 		asclen = lb_value(b);
@@ -135,23 +113,23 @@ mux_config(struct latm *l, struct lbits *b)
 			return -1;
 		b->pos = end = start + asclen;
 	}
-	if (lb_get(b, 3) != 0)		/* frameLengthType: only byte lengths */
+	if (bits_u(b, 3) != 0)		/* frameLengthType: only byte lengths */
 		return -1;
-	lb_get(b, 8);			/* latmBufferFullness */
-	if (lb_get(b, 1)) {		/* otherDataPresent: its length */
+	bits_u(b, 8);			/* latmBufferFullness */
+	if (bits_u(b, 1)) {		/* otherDataPresent: its length */
 		if (version == 1)
 			lb_value(b);
 		else {
 			uint32_t esc;
 
 			do {		/* otherDataLenEsc, otherDataLenTmp */
-				esc = lb_get(b, 1);
-				lb_get(b, 8);
+				esc = bits_u(b, 1);
+				bits_u(b, 8);
 			} while (esc && !b->bad);
 		}
 	}
-	if (lb_get(b, 1))		/* crcCheckPresent */
-		lb_get(b, 8);
+	if (bits_u(b, 1))		/* crcCheckPresent */
+		bits_u(b, 8);
 	if (b->bad || (n = bits_to_bytes(b, start, end - start, asc, sizeof(asc))) == 0 ||
 	    rx_config_from_asc(&l->cfg, asc, n) == -1 || l->cfg.channels == 0)
 		return -1;
@@ -174,11 +152,11 @@ int
 latm_element(struct latm *l, const uint8_t *p, size_t n, uint8_t *out, size_t cap,
     size_t *len)
 {
-	struct lbits b = { p, n, 0, 0 };
+	struct bits b = { p, n, 0, 0 };
 	size_t plen = 0, at, sh;
 	uint32_t t;
 
-	if (lb_get(&b, 1) == 0) {	/* useSameStreamMux */
+	if (bits_u(&b, 1) == 0) {	/* useSameStreamMux */
 		if (mux_config(l, &b) == -1) {
 			l->have_cfg = 0;
 			return -1;
@@ -186,7 +164,7 @@ latm_element(struct latm *l, const uint8_t *p, size_t n, uint8_t *out, size_t ca
 	} else if (!l->have_cfg)
 		return 1;
 	do {				/* PayloadLengthInfo(): MuxSlotLengthBytes */
-		t = lb_get(&b, 8);
+		t = bits_u(&b, 8);
 		plen += t;
 	} while (t == 255 && !b.bad);
 	if (b.bad || plen == 0 || plen > cap || plen > (n * 8 - b.pos) / 8)
