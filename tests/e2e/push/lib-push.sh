@@ -65,7 +65,7 @@ client() {
 raw() {
 	local outf=$1
 	shift
-	node --experimental-websocket "$PUSH_SRC/raw.js" "$@" >"$outf" 2>"$outf.err" &
+	node "$PUSH_SRC/raw.js" "$@" >"$outf" 2>"$outf.err" &
 	RAW_PID=$!
 }
 

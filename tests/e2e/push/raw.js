@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// A bare WebSocket client (Node's built-in one) for what pusher-js hides:
+// A bare WebSocket client (the pinned "ws" package, so that any Node from
+// 18 on runs it) for what pusher-js hides:
 // close codes, unanswered pings, oversized frames. Prints every message
 // and the close as JSON lines, then exits; status 3 on --timeout.
 //
-//   node --experimental-websocket raw.js URL [--send TEXT]... [--big N]
+//   node raw.js URL [--send TEXT]... [--big N]
 //     [--timeout S] [--after-established]
 // --send TEXT is sent after connection_established; "{socket_id}" in it is
 // replaced by the connection's socket id. --big N sends N bytes of JSON.
@@ -28,6 +29,7 @@ while (args.length > 0) {
 	}
 }
 
+const WebSocket = require('ws');
 const out = (o) => process.stdout.write(JSON.stringify(o) + '\n');
 const ws = new WebSocket(url);
 const timer = setTimeout(() => { out({ type: 'timeout' }); process.exit(3); },
