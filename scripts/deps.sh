@@ -32,7 +32,17 @@ for p in "${pkgs[@]}"; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
 	export DEBIAN_FRONTEND=noninteractive
+	# lighttpd, nginx and Apache would each start a server on port 80 as
+	# they install, and all but the first fail to (which fails the install).
+	# archived starts the servers it needs itself: none starts here.
+	policy=/usr/sbin/policy-rc.d
+	made_policy=0
+	if [ ! -e $policy ]; then
+		printf '#!/bin/sh\nexit 101\n' > $policy
+		chmod 755 $policy
+		made_policy=1
+	fi
+	trap '[ $made_policy = 1 ] && rm -f $policy' EXIT
 	apt-get update -q
 	apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
-# The Debian lighttpd package starts a server on port 80; ours runs its own.
