@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <libconfig.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "db.h"
@@ -112,6 +114,51 @@ licence_evaluate(const struct licence *l, int64_t now, int64_t ncameras,
 	return 0;
 }
 
+/*
+ * The responder checks the licence on every request: read the file again
+ * only when it changed (its inode, size or mtime), not once per request.
+ * One process, one licence file: a single cached copy is enough.
+ */
+static struct {
+	char		*path;
+	struct stat	 st;
+	int		 ok;		/* licence_load succeeded */
+	struct licence	 l;
+	char		 why[160];	/* its reason when not */
+} cache;
+
+static int
+cache_fresh(const char *path, const struct stat *st)
+{
+	return cache.path != NULL && strcmp(cache.path, path) == 0 &&
+	    cache.st.st_ino == st->st_ino && cache.st.st_size == st->st_size &&
+	    cache.st.st_mtim.tv_sec == st->st_mtim.tv_sec &&
+	    cache.st.st_mtim.tv_nsec == st->st_mtim.tv_nsec;
+}
+
+static int
+licence_get(const char *path, struct licence *l, char *why, size_t len)
+{
+	struct stat st;
+
+	if (stat(path, &st) == -1) {
+		snprintf(why, len, "licence file cannot be read");
+		return -1;
+	}
+	if (!cache_fresh(path, &st)) {
+		free(cache.path);
+		cache.path = xstrdup(path);
+		cache.st = st;
+		cache.ok = licence_load(path, &cache.l, cache.why, sizeof(cache.why)) == 0;
+	}
+	if (!cache.ok) {
+		snprintf(why, len, "%s", cache.why);
+		return -1;
+	}
+	*l = cache.l;
+	return 0;
+}
+
 int
 licence_check(const char *path, sqlite3 *db, char *why, size_t len)
 {
@@ -120,7 +167,7 @@ licence_check(const char *path, sqlite3 *db, char *why, size_t len)
 
 	if (path == NULL)
 		licence_eval(&l);
-	else if (licence_load(path, &l, why, len) == -1)
+	else if (licence_get(path, &l, why, len) == -1)
 		return 1;
 	if (db_query_int(db, "SELECT count(*) FROM cameras WHERE deleted_at IS NULL",
 	    &ncam) == -1)
