@@ -21,6 +21,7 @@
 #include "remux.h"
 #include "remux_in.h"
 #include "util.h"
+#include "media_check.h"
 #include "unit.h"
 #include "banned.h"
 
@@ -88,45 +89,6 @@ case_segments(const char *kase, struct remux_segment *segs, size_t max, int *aud
 	return n;
 }
 
-/* Run a shell command; its stdout (and stderr if asked) into out. */
-static int
-run(struct buf *out, const char *cmd)
-{
-	char chunk[4096];
-	size_t n;
-	FILE *p;
-
-	buf_release(out);
-	buf_adds(out, "");
-	if ((p = popen(cmd, "r")) == NULL)
-		return -1;
-	while ((n = fread(chunk, 1, sizeof(chunk), p)) > 0)
-		buf_add(out, chunk, n);
-	return pclose(p);
-}
-
-/* The value of key in one "a=1|b=2" line, or NULL. */
-static const char *
-field(const char *line, const char *key, char *val, size_t len)
-{
-	size_t kl = strlen(key);
-	const char *p = line;
-
-	while (p != NULL && *p != '\0' && *p != '\n') {
-		if (strncmp(p, key, kl) == 0 && p[kl] == '=') {
-			size_t n = strcspn(p + kl + 1, "|\n");
-
-			snprintf(val, len, "%.*s", (int)n, p + kl + 1);
-			return val;
-		}
-		p = strpbrk(p, "|\n");
-		if (p == NULL || *p == '\n')
-			break;
-		p++;
-	}
-	return NULL;
-}
-
 /* Top-level box types in order, as "ftyp moov free mdat". */
 static void
 top_boxes(const char *path, char *out, size_t len)
@@ -178,26 +140,26 @@ check_output(const char *out, const struct expect *e, int64_t tolerance)
 	ck_assert_msg(strncmp(boxes, "ftyp moov", 9) == 0, "boxes: %s", boxes);
 
 	snprintf(cmd, sizeof(cmd), "ffmpeg -nostdin -v error -i '%s' -f null - 2>&1", out);
-	ck_assert_int_eq(run(&b, cmd), 0);
+	ck_assert_int_eq(unit_popen(&b, cmd), 0);
 	ck_assert_msg(b.len == 0, "ffmpeg decoding %s says: %s", out, b.data);
 
 	snprintf(cmd, sizeof(cmd), "ffprobe -v error -show_entries "
 	    "stream=index,codec_type,codec_tag_string,start_time,duration "
 	    "-of compact=p=0 '%s'", out);
-	ck_assert_int_eq(run(&b, cmd), 0);
+	ck_assert_int_eq(unit_popen(&b, cmd), 0);
 	for (line = b.data; line != NULL && *line; line = strchr(line, '\n'),
 	    line = line ? line + 1 : NULL) {
-		if (field(line, "codec_type", v, sizeof(v)) == NULL)
+		if (unit_field(line, "codec_type", v, sizeof(v))[0] == '\0')
 			continue;
 		nstreams++;
 		if (strcmp(v, "audio") == 0) {
 			saw_audio = 1;
 			continue;
 		}
-		ck_assert_str_eq(field(line, "codec_tag_string", v, sizeof(v)), e->tag);
-		ck_assert_msg(fabs(strtod(field(line, "start_time", v, sizeof(v)),
+		ck_assert_str_eq(unit_field(line, "codec_tag_string", v, sizeof(v)), e->tag);
+		ck_assert_msg(fabs(strtod(unit_field(line, "start_time", v, sizeof(v)),
 		    NULL)) < 0.001, "video start_time %s", v);
-		vdur = strtod(field(line, "duration", v, sizeof(v)), NULL);
+		vdur = strtod(unit_field(line, "duration", v, sizeof(v)), NULL);
 	}
 	ck_assert_int_eq(saw_audio, e->audio);
 	ck_assert_int_eq(nstreams, 1 + e->audio);
@@ -206,21 +168,21 @@ check_output(const char *out, const struct expect *e, int64_t tolerance)
 
 	snprintf(cmd, sizeof(cmd), "ffprobe -v error -show_entries "
 	    "packet=stream_index,pts_time,dts,flags -of compact=p=0 '%s'", out);
-	ck_assert_int_eq(run(&b, cmd), 0);
+	ck_assert_int_eq(unit_popen(&b, cmd), 0);
 	for (line = b.data; line != NULL && *line; line = strchr(line, '\n'),
 	    line = line ? line + 1 : NULL) {
 		int64_t dts;
 		int s;
 
-		if (field(line, "stream_index", v, sizeof(v)) == NULL)
+		if (unit_field(line, "stream_index", v, sizeof(v))[0] == '\0')
 			continue;	/* side data */
 		s = (int)strtol(v, NULL, 10);
-		dts = strtoll(field(line, "dts", v, sizeof(v)), NULL, 10);
+		dts = strtoll(unit_field(line, "dts", v, sizeof(v)), NULL, 10);
 		ck_assert(s == 0 || s == 1);
 		if (first[s] && s == 0) {
-			double pts = strtod(field(line, "pts_time", v, sizeof(v)), NULL);
+			double pts = strtod(unit_field(line, "pts_time", v, sizeof(v)), NULL);
 
-			ck_assert_msg(strchr(field(line, "flags", v, sizeof(v)), 'K') != NULL,
+			ck_assert_msg(strchr(unit_field(line, "flags", v, sizeof(v)), 'K') != NULL,
 			    "first video packet is not a keyframe");
 			/* the lead-in before from: negative, hidden by the edit list */
 			ck_assert_msg(fabs(pts * SEC + (double)e->lead_us) < 1000,
@@ -538,10 +500,10 @@ count_packets(const char *out)
 	buf_init(&b);
 	snprintf(cmd, sizeof(cmd), "ffprobe -v error -select_streams v -count_packets "
 	    "-show_entries stream=nb_read_packets -of csv=p=0 '%s'", out);
-	ck_assert_int_eq(run(&b, cmd), 0);
+	ck_assert_int_eq(unit_popen(&b, cmd), 0);
 	n = strtoll(b.data, NULL, 10);
 	snprintf(cmd, sizeof(cmd), "ffmpeg -nostdin -v error -i '%s' -f null - 2>&1", out);
-	ck_assert_int_eq(run(&b, cmd), 0);
+	ck_assert_int_eq(unit_popen(&b, cmd), 0);
 	ck_assert_msg(b.len == 0, "ffmpeg decoding %s says: %s", out, b.data);
 	buf_release(&b);
 	return n;
@@ -582,7 +544,7 @@ START_TEST(test_large_offsets)
 	ck_assert_int_eq(count_packets(out), (int64_t)n);
 	buf_init(&b);
 	snprintf(cmd, sizeof(cmd), "head -c 65536 '%s' | grep -c co64", out);
-	ck_assert_int_eq(run(&b, cmd), 0);
+	ck_assert_int_eq(unit_popen(&b, cmd), 0);
 	buf_release(&b);
 	unlink(out);
 }
@@ -607,7 +569,7 @@ START_TEST(test_pts_wrap)
 	snprintf(cmd, sizeof(cmd), "ffmpeg -nostdin -v error -y -i '%s' -map 0 -c copy "
 	    "-output_ts_offset 95441 -f mpegts '%s' 2>&1", segs[0].path, wrapped);
 	buf_init(&b);
-	ck_assert_int_eq(run(&b, cmd), 0);
+	ck_assert_int_eq(unit_popen(&b, cmd), 0);
 	buf_release(&b);
 	seg = segs[0];
 	seg.path = wrapped;

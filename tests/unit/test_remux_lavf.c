@@ -21,6 +21,7 @@
 #include "remux.h"
 #include "remux_in.h"
 #include "util.h"
+#include "media_check.h"
 #include "unit.h"
 #include "banned.h"
 
@@ -56,23 +57,6 @@ static const struct kind {
 	{ "ts_h264", "ts", "-c:v libx264 -preset ultrafast", "-segment_format mpegts",
 	    "avc1" },
 };
-
-/* Run a shell command; its output (stdout, and stderr if it says 2>&1) into out. */
-static int
-run(struct buf *out, const char *cmd)
-{
-	char chunk[4096];
-	size_t n;
-	FILE *p;
-
-	buf_release(out);
-	buf_adds(out, "");
-	if ((p = popen(cmd, "r")) == NULL)
-		return -1;
-	while ((n = fread(chunk, 1, sizeof(chunk), p)) > 0)
-		buf_add(out, chunk, n);
-	return pclose(p);
-}
 
 static void
 seg_path(char *out, size_t len, const char *kind, int i, const char *ext)
@@ -220,25 +204,6 @@ make_kind(const struct kind *k)
 	return 0;
 }
 
-/* The value of key in one "a=1|b=2" line, or "". */
-static const char *
-field(const char *line, const char *key, char *val, size_t len)
-{
-	char pat[64];
-	const char *p, *end = strchr(line, '\n');
-
-	snprintf(pat, sizeof(pat), "%s=", key);
-	val[0] = '\0';
-	for (p = line; (p = strstr(p, pat)) != NULL && (end == NULL || p < end); p++)
-		if (p == line || p[-1] == '|') {
-			size_t n = strcspn(p + strlen(pat), "|\n");
-
-			snprintf(val, len, "%.*s", (int)n, p + strlen(pat));
-			break;
-		}
-	return val;
-}
-
 struct expect {
 	const char	*tag;
 	int		 audio;
@@ -263,21 +228,21 @@ check_output(const char *out, const struct expect *e)
 	ck_assert_msg(memcmp(h + 4, "ftyp", 4) == 0, "no ftyp first");
 	buf_init(&b);
 	snprintf(cmd, sizeof(cmd), "ffmpeg -nostdin -v error -i '%s' -f null - 2>&1", out);
-	ck_assert_int_eq(run(&b, cmd), 0);
+	ck_assert_int_eq(unit_popen(&b, cmd), 0);
 	ck_assert_msg(b.len == 0, "ffmpeg decoding %s says: %s", out, b.data);
 	snprintf(cmd, sizeof(cmd), "ffprobe -v error -show_entries stream=codec_type,"
 	    "codec_tag_string,start_time,duration -of compact=p=0 '%s'", out);
-	ck_assert_int_eq(run(&b, cmd), 0);
+	ck_assert_int_eq(unit_popen(&b, cmd), 0);
 	for (line = b.data; *line != '\0'; line += strcspn(line, "\n") + (line[strcspn(line, "\n")] != '\0')) {
-		if (strcmp(field(line, "codec_type", v, sizeof(v)), "audio") == 0) {
+		if (strcmp(unit_field(line, "codec_type", v, sizeof(v)), "audio") == 0) {
 			audio++;
 			continue;
 		}
 		video++;
-		ck_assert_str_eq(field(line, "codec_tag_string", v, sizeof(v)), e->tag);
-		ck_assert_msg(fabs(strtod(field(line, "start_time", v, sizeof(v)), NULL)) < 0.001,
+		ck_assert_str_eq(unit_field(line, "codec_tag_string", v, sizeof(v)), e->tag);
+		ck_assert_msg(fabs(strtod(unit_field(line, "start_time", v, sizeof(v)), NULL)) < 0.001,
 		    "video start_time %s", v);
-		ck_assert_msg(fabs(strtod(field(line, "duration", v, sizeof(v)), NULL) * SEC -
+		ck_assert_msg(fabs(strtod(unit_field(line, "duration", v, sizeof(v)), NULL) * SEC -
 		    (double)e->duration_us) <= FRAME, "video lasts %s s, want %.3f", v,
 		    (double)e->duration_us / SEC);
 	}
@@ -285,18 +250,18 @@ check_output(const char *out, const struct expect *e)
 	ck_assert_int_eq(audio, e->audio);
 	snprintf(cmd, sizeof(cmd), "ffprobe -v error -show_entries packet=stream_index,"
 	    "pts_time,dts,flags -of compact=p=0 '%s'", out);
-	ck_assert_int_eq(run(&b, cmd), 0);
+	ck_assert_int_eq(unit_popen(&b, cmd), 0);
 	for (line = b.data; *line != '\0'; line += strcspn(line, "\n") + (line[strcspn(line, "\n")] != '\0')) {
-		int s = (int)strtol(field(line, "stream_index", v, sizeof(v)), NULL, 10);
-		int64_t dts = strtoll(field(line, "dts", v, sizeof(v)), NULL, 10);
+		int s = (int)strtol(unit_field(line, "stream_index", v, sizeof(v)), NULL, 10);
+		int64_t dts = strtoll(unit_field(line, "dts", v, sizeof(v)), NULL, 10);
 
 		if (v[0] == '\0' || s < 0 || s > 1)
 			continue;
 		if (s == 0 && first) {
 			/* a keyframe at or before from, the lead-in hidden by the edit list */
-			ck_assert_msg(strchr(field(line, "flags", v, sizeof(v)), 'K') != NULL,
+			ck_assert_msg(strchr(unit_field(line, "flags", v, sizeof(v)), 'K') != NULL,
 			    "first video packet is not a keyframe");
-			ck_assert_msg(fabs(strtod(field(line, "pts_time", v, sizeof(v)), NULL) *
+			ck_assert_msg(fabs(strtod(unit_field(line, "pts_time", v, sizeof(v)), NULL) *
 			    SEC + (double)e->lead_us) < 1000, "first video pts %s", v);
 			first = 0;
 		}
@@ -364,7 +329,7 @@ hashes(struct buf *b, const char *files, int s)
 	snprintf(cmd, sizeof(cmd), "for f in %s; do ffmpeg -nostdin -v error -i \"$f\" "
 	    "-map 0:%d -c copy -f framemd5 - | grep -v '^#' | awk -F', *' "
 	    "'{ print $6 }'; done", files, s);
-	ck_assert_int_eq(run(b, cmd), 0);
+	ck_assert_int_eq(unit_popen(b, cmd), 0);
 }
 
 /* The video and sound of a Matroska export are the recording's, byte for
@@ -423,7 +388,7 @@ START_TEST(test_mixed)
 	buf_init(&b);
 	snprintf(cmd, sizeof(cmd), "ffmpeg -nostdin -v error -y -i '%s/ts_h264/seg001.ts' "
 	    "-map 0 -c copy '%s' 2>&1", tmp, paths[1]);
-	ck_assert_int_eq(run(&b, cmd), 0);
+	ck_assert_int_eq(unit_popen(&b, cmd), 0);
 	buf_release(&b);
 	snprintf(out, sizeof(out), "%s/mixed.mp4", tmp);
 	ck_assert_msg(export(paths, NSEG, 1, 11, out, &res) == 0, "%s: %s", res.code,
