@@ -73,6 +73,7 @@ static struct {
 	struct lws_context	*ctx;
 	lws_sorted_usec_list_t	 poll, tick, expiry, sweep;
 	int64_t			 expiry_at;	/* armed for this expires_at; 0 none */
+	int64_t			 tokens_checked;	/* ended tokens looked for up to here */
 	int			 kick_fd;
 	int64_t			 stop_by;	/* mono_us(); 0 while running */
 } g = { .kick_fd = -1 };
@@ -152,6 +153,7 @@ main(int argc, char *argv[])
 	/* The database, and the hub that delivers from it. */
 	if ((g.db = db_open_checked(g.conf)) == NULL)
 		fatalx("cannot open the database '%s'", g.conf->database);
+	g.tokens_checked = now_us();
 	if ((g.hub = hub_new(g.db, g.conf, wake_conn)) == NULL)
 		fatalx("cannot start delivery from the events table");
 
@@ -504,7 +506,12 @@ timer_poll(lws_sorted_usec_list_t *sul)
 static void
 timer_tick(lws_sorted_usec_list_t *sul)
 {
+	int64_t now = now_us();
+
 	hub_tick(g.hub, mono_us());
+	/* A token logged out or expired: its sessions hear nothing more. */
+	if (hub_drop_revoked(g.hub, g.tokens_checked, now) >= 0)
+		g.tokens_checked = now;
 	lws_sul_schedule(g.ctx, 0, &g.tick, timer_tick, TICK_US);
 }
 

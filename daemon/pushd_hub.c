@@ -346,6 +346,21 @@ hub_publish(struct hub *h, const struct chan *ch, const char *event,
 	return n;
 }
 
+size_t
+hub_close_channel(struct hub *h, const struct chan *ch, int code, const char *reason)
+{
+	struct chan_entry *e = entry_find(h, (int)ch->kind, ch->id, 0);
+	size_t n = 0;
+
+	/* Closing marks the connection; it leaves the channel when freed. */
+	for (size_t i = 0; e != NULL && i < e->n; i++)
+		if (e->conns[i]->close_code == 0) {
+			hub_conn_close(e->conns[i], code, reason, 0);
+			n++;
+		}
+	return n;
+}
+
 int
 hub_user_count(struct hub *h, int64_t user)
 {

@@ -111,6 +111,10 @@ size_t	 hub_publish(struct hub *h, const struct chan *ch, const char *event,
 int	 hub_user_count(struct hub *h, int64_t user);
 int	 hub_user_adjust(struct hub *h, int64_t user, int delta);
 
+/* Close every connection subscribed to ch with code, at once. Returns how
+ * many. */
+size_t	 hub_close_channel(struct hub *h, const struct chan *ch, int code,
+	    const char *reason);
 /* Close every connection with code (going away at shutdown). */
 void	 hub_close_all(struct hub *h, int code, const char *reason);
 /* Once a second: ping silent clients, drop those that did not answer. */
@@ -134,6 +138,10 @@ int	 hub_conn_receive(struct hub_conn *conn, const void *data, size_t len,
 
 /* Deliver every event after last_event_id. Returns how many, or -1. */
 int	 hub_deliver(struct hub *h);
+/* Close the connections on the channel of every token revoked or expired
+ * in (since, now]: a logged-out session hears nothing more. Returns how
+ * many were closed, or -1 on a database error. */
+int	 hub_drop_revoked(struct hub *h, int64_t since, int64_t now);
 /* Queue on conn the kept events of ch after after_id, up to what has been
  * delivered live. Returns how many, or -1. */
 int	 hub_replay(struct hub_conn *conn, const struct chan *ch, int64_t after_id);

@@ -146,3 +146,29 @@ hub_replay(struct hub_conn *conn, const struct chan *ch, int64_t after_id)
 		    conn->socket_id, n, name, (long long)after_id);
 	return n;
 }
+
+int
+hub_drop_revoked(struct hub *h, int64_t since, int64_t now)
+{
+	sqlite3_stmt *st = db_prepare(h->db, "SELECT id FROM tokens"
+	    " WHERE (revoked_at > ?1 AND revoked_at <= ?2)"
+	    "    OR (expires_at > ?1 AND expires_at <= ?2)");
+	int n = 0, rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, since);
+	sqlite3_bind_int64(st, 2, now);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct chan ch = { CH_TOKEN, sqlite3_column_int64(st, 0) };
+		size_t closed = hub_close_channel(h, &ch, PC_UNAUTHORIZED,
+		    "the token was revoked or expired");
+
+		if (closed > 0)
+			log_info("token %lld ended: closed %zu connection(s)",
+			    (long long)ch.id, closed);
+		n += (int)closed;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? n : -1;
+}

@@ -149,4 +149,7 @@ static const char *const schema_migrations[] = {
 	/* 1 -> 2: a user's unfinished downloads are counted on every create;
 	 * without this the count read every download the user ever made. */
 	"CREATE INDEX downloads_user_condition ON downloads(user_id, condition);",
+	/* 2 -> 3: archive-pushd looks every second for tokens that ended. */
+	"CREATE INDEX tokens_revoked ON tokens(revoked_at) WHERE revoked_at IS NOT NULL;"
+	"CREATE INDEX tokens_expires ON tokens(expires_at) WHERE expires_at IS NOT NULL;",
 };

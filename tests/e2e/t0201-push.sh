@@ -178,6 +178,20 @@ check "a bad file is logged with its line" grep -q "not reloaded.*pusher_typo" "
 expect_eq "and the old configuration stays" 101 "$(upgrade -H 'Origin: http://new.example')"
 cp "$T/good.conf" "$CONF"
 
+# --- logging out ends the session's push: its connection closes with 4009
+login carol 'carol password 12'
+client "$T/c7" --token "$LOGIN_TOKEN" --channel "private-token.$LOGIN_TOKEN_ID" \
+	--channel "private-user.$LOGIN_USER_ID" --states --events 1 --timeout 10
+C7=$CLIENT_PID
+wait_line "$T/c7" '.type == "subscribed" and .channel == "private-user.'"$LOGIN_USER_ID"'"' || true
+TOKEN=$LOGIN_TOKEN api DELETE /api/admin/v1/auth/token
+expect_eq "logout answers 204" 204 "$STATUS"
+check "the logged-out session is closed with 4009 within 3 s" \
+	wait_line "$T/c7" '.type == "error" and .code == 4009' 3
+check "pusher-js does not reconnect it" \
+	wait_line "$T/c7" '.type == "state" and .current == "disconnected"' 2
+kill "$C7" 2>/dev/null; wait "$C7" 2>/dev/null || true
+
 # --- no secret, token or signature in the log
 SECRET=$(sql "SELECT value FROM settings WHERE name='pusher_secret'")
 check "the log holds no secret" sh -c "! grep -qF '$SECRET' '$T/pushd.log'"
