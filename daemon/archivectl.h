@@ -16,6 +16,7 @@ struct ctl_cmd {
 	const char	*name;		/* "token create" */
 	const char	*usage;		/* arguments, for --help */
 	const char	*help;		/* one line */
+	const char	*shortopts;	/* getopt's short options, or NULL */
 	int		 needs_db;	/* open and check the database first */
 	int		 (*run)(struct ctl *ctl, sqlite3 *db, int argc, char **argv);
 };

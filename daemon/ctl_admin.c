@@ -27,7 +27,7 @@ ctl_next_opt(const struct ctl_cmd *cmd, int argc, char **argv,
 	int ch;
 
 	opterr = 0;	/* one line of our own instead of getopt's */
-	ch = getopt_long(argc, argv, "", opts, NULL);
+	ch = getopt_long(argc, argv, cmd->shortopts ? cmd->shortopts : "", opts, NULL);
 	if (ch == 'h') {
 		printf("usage: archivectl %s %s\n  %s\n", cmd->name, cmd->usage, cmd->help);
 		*help = 1;

@@ -189,10 +189,6 @@ export_run(struct ctl *ctl, sqlite3 *db, int argc, char **argv)
 	int help = 0, ch, rc, ret = 1;
 	struct stat sb;
 
-	/* ctl_next_opt knows long options only; -o is the one short one. */
-	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
-		if (strcmp(argv[i], "-o") == 0)
-			argv[i] = (char *)"--output";
 	optind = 0;
 	while ((ch = ctl_next_opt(&ctl_cmd_export, argc, argv, opts, &help)) != -1) {
 		switch (ch) {
@@ -282,6 +278,7 @@ export_run(struct ctl *ctl, sqlite3 *db, int argc, char **argv)
 const struct ctl_cmd ctl_cmd_export = {
 	.name = "export",
 	.usage = "--stream ID --from T --to T -o|--output FILE [--quiet]",
+	.shortopts = "o:",
 	.help = "remux a range into FILE as the worker would, with progress",
 	.needs_db = 1,
 	.run = export_run,
