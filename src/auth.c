@@ -188,7 +188,7 @@ token_authenticate(sqlite3 *db, const char *token, struct principal *p)
 	if (token == NULL || token_parse(token, &id, &secret) == -1)
 		return AUTH_DENIED;
 	sha256(secret, TOKEN_SECRET_LEN, hash);
-	st = db_prepare(db, "SELECT t.secret_hash, t.revoked_at, t.expires_at,"
+	st = db_stmt(db, "SELECT t.secret_hash, t.revoked_at, t.expires_at,"
 	    " u.id, u.login, u.name, u.is_admin FROM tokens t"
 	    " JOIN users u ON u.id = t.user_id WHERE t.id=?");
 	if (st == NULL)
@@ -215,7 +215,7 @@ token_authenticate(sqlite3 *db, const char *token, struct principal *p)
 		error("database: %s", sqlite3_errmsg(db));
 		res = AUTH_ERROR;
 	}
-	sqlite3_finalize(st);
+	db_stmt_done(st);
 	return res;
 }
 

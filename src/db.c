@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,11 +58,85 @@ db_open(const char *path, int create)
 	return db;
 }
 
+/* The statement cache: a few entries per connection, shared by the
+ * threads of one process (each with its own connection). */
+#define STMT_CACHE 96
+
+static struct {
+	sqlite3		*db;
+	char		*sql;
+	sqlite3_stmt	*st;
+} stmt_cache[STMT_CACHE];
+static pthread_mutex_t stmt_lock = PTHREAD_MUTEX_INITIALIZER;
+
+sqlite3_stmt *
+db_stmt(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	int free_slot = -1;
+
+	pthread_mutex_lock(&stmt_lock);
+	for (int i = 0; i < STMT_CACHE; i++) {
+		if (stmt_cache[i].db == NULL) {
+			if (free_slot == -1)
+				free_slot = i;
+		} else if (stmt_cache[i].db == db && strcmp(stmt_cache[i].sql, sql) == 0) {
+			st = stmt_cache[i].st;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&stmt_lock);
+	if (st != NULL)
+		return st;
+	if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+		error("database: cannot prepare statement: %s", sqlite3_errmsg(db));
+		return NULL;
+	}
+	pthread_mutex_lock(&stmt_lock);
+	if (free_slot != -1 && stmt_cache[free_slot].db == NULL) {
+		stmt_cache[free_slot].db = db;
+		stmt_cache[free_slot].sql = xstrdup(sql);
+		stmt_cache[free_slot].st = st;
+	}
+	pthread_mutex_unlock(&stmt_lock);
+	return st;	/* uncached when full: db_stmt_done finalizes it */
+}
+
+void
+db_stmt_done(sqlite3_stmt *st)
+{
+	int cached = 0;
+
+	if (st == NULL)
+		return;
+	pthread_mutex_lock(&stmt_lock);
+	for (int i = 0; i < STMT_CACHE && !cached; i++)
+		cached = stmt_cache[i].st == st;
+	pthread_mutex_unlock(&stmt_lock);
+	if (!cached) {
+		sqlite3_finalize(st);
+		return;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
 void
 db_close(sqlite3 *db)
 {
-	if (db != NULL)
-		sqlite3_close_v2(db);
+	if (db == NULL)
+		return;
+	pthread_mutex_lock(&stmt_lock);
+	for (int i = 0; i < STMT_CACHE; i++)
+		if (stmt_cache[i].db == db) {
+			sqlite3_finalize(stmt_cache[i].st);
+			free(stmt_cache[i].sql);
+			stmt_cache[i].db = NULL;
+			stmt_cache[i].sql = NULL;
+			stmt_cache[i].st = NULL;
+		}
+	pthread_mutex_unlock(&stmt_lock);
+	sqlite3_close_v2(db);
 }
 
 int
@@ -127,7 +202,7 @@ db_step_done(sqlite3_stmt *st)
 int
 db_query_int(sqlite3 *db, const char *sql, int64_t *out)
 {
-	sqlite3_stmt *st = db_prepare(db, sql);
+	sqlite3_stmt *st = db_stmt(db, sql);
 	int ret = -1;
 
 	if (st == NULL)
@@ -137,7 +212,7 @@ db_query_int(sqlite3 *db, const char *sql, int64_t *out)
 		ret = 0;
 	} else
 		error("database: %s", sqlite3_errmsg(db));
-	sqlite3_finalize(st);
+	db_stmt_done(st);
 	return ret;
 }
 

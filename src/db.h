@@ -31,6 +31,16 @@ int	 db_commit(sqlite3 *db);
 void	 db_rollback(sqlite3 *db);
 /* Prepare, logging (never returning) SQLite's text on failure. */
 sqlite3_stmt *db_prepare(sqlite3 *db, const char *sql);
+/*
+ * A prepared statement kept for the connection's life, for the queries
+ * every request makes (token, licence, the download object): preparing
+ * them again each time was most of a read request's cost. Always give it
+ * back with db_stmt_done(), which resets it: a statement left stepping
+ * would hold its read snapshot open.
+ */
+sqlite3_stmt *db_stmt(sqlite3 *db, const char *sql);
+void	 db_stmt_done(sqlite3_stmt *st);
+
 /* Step a statement that returns no row (or whose rows are ignored). */
 int	 db_step_done(sqlite3_stmt *st);
 /* Run a one-column integer query (no parameters) into *out. */

@@ -101,7 +101,7 @@ enum {
 json_t *
 download_to_json(sqlite3 *db, const struct conf *c, int64_t id)
 {
-	sqlite3_stmt *st = db_prepare(db, "SELECT id, stream_id, from_us, to_us,"
+	sqlite3_stmt *st = db_stmt(db, "SELECT id, stream_id, from_us, to_us,"
 	    " name, condition, is_file_exists, is_actual, progress, size,"
 	    " duration_us, coverage, error_code, error_message, created_at,"
 	    " updated_at, stopped_at, expires_at FROM downloads WHERE id=?");
@@ -153,14 +153,14 @@ download_to_json(sqlite3 *db, const struct conf *c, int64_t id)
 		    (const char *)sqlite3_column_text(st, C_EMSG)));
 out:
 	free(url);
-	sqlite3_finalize(st);
+	db_stmt_done(st);
 	return o;
 }
 
 int
 download_visible(sqlite3 *db, const struct principal *p, int64_t id)
 {
-	sqlite3_stmt *st = db_prepare(db,
+	sqlite3_stmt *st = db_stmt(db,
 	    "SELECT 1 FROM downloads WHERE id=? AND (user_id=? OR ?)");
 	int rc;
 
@@ -170,7 +170,7 @@ download_visible(sqlite3 *db, const struct principal *p, int64_t id)
 	sqlite3_bind_int64(st, 2, p->user_id);
 	sqlite3_bind_int(st, 3, p->is_admin);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	db_stmt_done(st);
 	if (rc == SQLITE_ROW)
 		return 0;
 	return rc == SQLITE_DONE ? 1 : -1;

@@ -98,7 +98,7 @@ row_json(sqlite3 *db, const char *table, const struct field *fields,
 	for (size_t i = 0; i < n; i++)
 		buf_printf(&sql, "%s%s", i ? ", " : "", fields[i].name);
 	buf_printf(&sql, " FROM %s WHERE id=?", table);
-	if ((st = db_prepare(db, sql.data)) == NULL)
+	if ((st = db_stmt(db, sql.data)) == NULL)
 		goto out;
 	sqlite3_bind_int64(st, 1, id);
 	rc = sqlite3_step(st);
@@ -110,7 +110,7 @@ row_json(sqlite3 *db, const char *table, const struct field *fields,
 	} else if (rc != SQLITE_DONE)
 		error("database: %s", sqlite3_errmsg(db));
 out:
-	sqlite3_finalize(st);
+	db_stmt_done(st);
 	buf_release(&sql);
 	return obj;
 }
