@@ -36,6 +36,7 @@ case $MINUTES in
 '' | *[!0-9]* | 0) die "MINUTES must be a positive integer, not '$MINUTES'" ;;
 esac
 SCRIPT=${BASH_SOURCE[0]}
+. "$(dirname "$SCRIPT")/common.sh"
 
 command -v ffmpeg >/dev/null || skip "ffmpeg not found"
 command -v ffprobe >/dev/null || skip "ffprobe not found"
@@ -44,31 +45,10 @@ for enc in libx264 aac; do
 	grep -q " $enc " <<<"$ENCODERS" || skip "ffmpeg has no $enc encoder"
 done
 
-VERSION="$(sha256sum <"$SCRIPT" | cut -d' ' -f1) $MINUTES $(ffmpeg -version | head -n 1)"
+VERSION="$(media_script_hash "$SCRIPT") $MINUTES $(ffmpeg -version | head -n 1)"
 
-# complete: the manifest of this version is there and every file it lists
-# has its recorded size.
-complete() {
-	[ -f "$OUTDIR/manifest.tsv" ] && [ -f "$OUTDIR/.version" ] || return 1
-	[ "$(cat "$OUTDIR/.version")" = "$VERSION" ] || return 1
-	local c path bytes
-	while IFS=$'\t' read -r c path _ _ bytes _; do
-		[ "$c" = case ] && continue
-		[ "$(stat -c %s "$OUTDIR/$path" 2>/dev/null)" = "$bytes" ] || return 1
-	done <"$OUTDIR/manifest.tsv"
-}
 
-mkdir -p "$OUTDIR"
-complete && exit 0
-if command -v flock >/dev/null; then
-	exec 9>"$OUTDIR/.lock"
-	flock 9
-	complete && exit 0
-fi
-
-ff() {
-	ffmpeg -nostdin -hide_banner -loglevel error -y "$@"
-}
+media_reuse_or_lock
 
 rm -f "$OUTDIR/manifest.tsv" "$OUTDIR/manifest.tsv.tmp" "$OUTDIR/.version"
 rm -rf "${OUTDIR:?}/bench"
@@ -183,4 +163,4 @@ done
 } >"$OUTDIR/manifest.tsv.tmp"
 echo "$VERSION" >"$OUTDIR/.version"
 mv "$OUTDIR/manifest.tsv.tmp" "$OUTDIR/manifest.tsv"
-complete || die "manifest does not match the files written"
+media_complete || die "manifest does not match the files written"

@@ -42,6 +42,7 @@ skip() {
 [ $# -eq 1 ] || { echo "usage: $0 OUTDIR" >&2; exit 2; }
 OUTDIR=$1
 SCRIPT=${BASH_SOURCE[0]}
+. "$(dirname "$SCRIPT")/common.sh"
 
 command -v ffmpeg >/dev/null || skip "ffmpeg not found"
 command -v ffprobe >/dev/null || skip "ffprobe not found"
@@ -52,37 +53,10 @@ done
 
 # The cache key: this script and the ffmpeg that ran it (another x264 makes
 # other bytes).
-VERSION="$(sha256sum <"$SCRIPT" | cut -d' ' -f1) $(ffmpeg -version | head -n 1)"
+VERSION="$(media_script_hash "$SCRIPT") $(ffmpeg -version | head -n 1)"
 
-# complete: the manifest of this version is there and every file it lists
-# has its recorded size (a missing segment must still be missing).
-complete() {
-	[ -f "$OUTDIR/manifest.tsv" ] && [ -f "$OUTDIR/.version" ] || return 1
-	[ "$(cat "$OUTDIR/.version")" = "$VERSION" ] || return 1
-	local case path bytes
-	while IFS=$'\t' read -r case path _ _ bytes _; do
-		[ "$case" = case ] && continue
-		if [ "$bytes" -eq 0 ]; then
-			[ ! -e "$OUTDIR/$path" ] || return 1
-		else
-			[ "$(stat -c %s "$OUTDIR/$path" 2>/dev/null)" = "$bytes" ] || return 1
-		fi
-	done <"$OUTDIR/manifest.tsv"
-}
 
-mkdir -p "$OUTDIR"
-complete && exit 0
-# Tests running in parallel share one OUTDIR: the first builds, the others
-# wait and then find it complete.
-if command -v flock >/dev/null; then
-	exec 9>"$OUTDIR/.lock"
-	flock 9
-	complete && exit 0
-fi
-
-ff() {
-	ffmpeg -nostdin -hide_banner -loglevel error -y "$@"
-}
+media_reuse_or_lock
 
 # record CASE SIZE FROM TO FIRST CUTS FORMAT AUDIO ENCODER-ARGS...:
 # encodes the source seconds [FROM, TO) as one continuous stream and cuts it
@@ -286,4 +260,4 @@ echo "$VERSION" >"$OUTDIR/.version"
 	printf '%s\n' "${ROWS[@]}"
 } >"$OUTDIR/manifest.tsv.tmp"
 mv "$OUTDIR/manifest.tsv.tmp" "$OUTDIR/manifest.tsv"
-complete || die "manifest does not match the files written"
+media_complete || die "manifest does not match the files written"

@@ -22,6 +22,7 @@ die() {
 FIX=$1
 OUTDIR=$2
 SCRIPT=${BASH_SOURCE[0]}
+. "$(dirname "$SCRIPT")/common.sh"
 HERE=$(dirname "$SCRIPT")
 
 command -v ffmpeg >/dev/null || { echo "make-layouts: ffmpeg not found, skipping" >&2; exit 77; }
@@ -29,29 +30,10 @@ rc=0
 bash "$HERE/make-fixtures.sh" "$FIX" >/dev/null || rc=$?
 [ "$rc" -eq 0 ] || exit "$rc"
 
-VERSION="$(sha256sum <"$SCRIPT" | cut -d' ' -f1) $(cat "$FIX/.version") $ZONE"
+VERSION="$(media_script_hash "$SCRIPT") $(cat "$FIX/.version") $ZONE"
 
-complete() {
-	[ -f "$OUTDIR/manifest.tsv" ] && [ -f "$OUTDIR/.version" ] || return 1
-	[ "$(cat "$OUTDIR/.version")" = "$VERSION" ] || return 1
-	local case path bytes
-	while IFS=$'\t' read -r case path _ _ bytes _; do
-		[ "$case" = case ] && continue
-		[ "$(stat -c %s "$OUTDIR/$path" 2>/dev/null)" = "$bytes" ] || return 1
-	done <"$OUTDIR/manifest.tsv"
-}
 
-mkdir -p "$OUTDIR"
-complete && exit 0
-if command -v flock >/dev/null; then
-	exec 9>"$OUTDIR/.lock"
-	flock 9
-	complete && exit 0
-fi
-
-ff() {
-	ffmpeg -nostdin -hide_banner -loglevel error -y "$@"
-}
+media_reuse_or_lock
 
 # local_name FORMAT US: strftime of UTC microseconds in the recorders' zone.
 local_name() {
@@ -241,4 +223,4 @@ echo "$VERSION" >"$OUTDIR/.version"
 	printf '%s\n' "${ROWS[@]}"
 } >"$OUTDIR/manifest.tsv.tmp"
 mv "$OUTDIR/manifest.tsv.tmp" "$OUTDIR/manifest.tsv"
-complete || die "manifest does not match the files written"
+media_complete || die "manifest does not match the files written"
