@@ -117,7 +117,7 @@ main(int argc, char *argv[])
 	const char *config = NULL;
 	sqlite3 *db = NULL;
 	char err[512];
-	int ch, check = 0, used = 0, ret;
+	int ch, check = 0, used = 0, ret, wants_help = 0;
 
 	log_init("archivectl", 0);
 	/* Options stop at the command word; the command parses the rest. */
@@ -163,7 +163,11 @@ main(int argc, char *argv[])
 		return ret;
 	}
 	conf_apply_timezone(ctl.conf);
-	if (cmd->needs_db && (db = db_open_checked(ctl.conf)) == NULL) {
+	/* --help needs no database: the command prints its usage first. */
+	for (int i = optind + used; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--help") == 0)
+			wants_help = 1;
+	if (cmd->needs_db && !wants_help && (db = db_open_checked(ctl.conf)) == NULL) {
 		conf_free(ctl.conf);
 		return 1;
 	}

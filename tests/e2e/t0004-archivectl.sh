@@ -3,6 +3,10 @@
 . "$(dirname "$0")/lib.sh"
 
 write_config
+# Before init there is no database, and --help must not need one.
+out=$(ctl segments import --help 2>&1) && rc=0 || rc=$?
+expect_eq "--help works before init" 0 "$rc"
+check "--help shows the usage" grep -q '^usage: archivectl segments import' <<<"$out"
 out=$(ctl init 2>&1)
 check "init creates the database" test -f "$T/data/archived.db"
 check "init creates the downloads directory" test -d "$T/data/downloads"
