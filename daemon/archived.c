@@ -273,7 +273,10 @@ remove_stale_temps(const char *dir)
 	if (d == NULL)
 		return;
 	while ((de = readdir(d)) != NULL) {
-		if (strncmp(de->d_name, TMP_PREFIX, strlen(TMP_PREFIX)) != 0)
+		/* Our archives in the making, and the remux engine's index spill
+		 * files (unlinked as soon as made, unless a crash came between). */
+		if (strncmp(de->d_name, TMP_PREFIX, strlen(TMP_PREFIX)) != 0 &&
+		    strncmp(de->d_name, ".remux-index.", 13) != 0)
 			continue;
 		if (unlinkat(dirfd(d), de->d_name, 0) == 0)
 			log_info("removed stale temp file '%s/%s'", dir, de->d_name);
