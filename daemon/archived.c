@@ -30,6 +30,7 @@
 #include "log.h"
 #include "queue.h"
 #include "remux.h"
+#include "segindex.h"
 #include "util.h"
 #include "banned.h"
 
@@ -384,46 +385,6 @@ job_progress(void *arg, int64_t done, int64_t total)
 	return job_cancelled(arg);
 }
 
-/* The segments overlapping the job's range, in time order. */
-static struct remux_segment *
-load_segments(sqlite3 *db, const struct job *job, size_t *n)
-{
-	sqlite3_stmt *st = db_prepare(db, "SELECT path, start_us, end_us, bytes"
-	    " FROM segments WHERE stream_id=? AND end_us>? AND start_us<?"
-	    " ORDER BY start_us, id");
-	struct remux_segment *segs = NULL;
-	size_t cap = 0;
-
-	*n = 0;
-	if (st == NULL)
-		return NULL;
-	sqlite3_bind_int64(st, 1, job->stream_id);
-	sqlite3_bind_int64(st, 2, job->from_us);
-	sqlite3_bind_int64(st, 3, job->to_us);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 64;
-			if ((segs = realloc(segs, cap * sizeof(*segs))) == NULL)
-				abort();
-		}
-		segs[*n].path = xstrdup((const char *)sqlite3_column_text(st, 0));
-		segs[*n].start_us = sqlite3_column_int64(st, 1);
-		segs[*n].end_us = sqlite3_column_int64(st, 2);
-		segs[*n].bytes = sqlite3_column_int64(st, 3);
-		(*n)++;
-	}
-	sqlite3_finalize(st);
-	return segs;
-}
-
-static void
-free_segments(struct remux_segment *segs, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free((char *)segs[i].path);
-	free(segs);
-}
-
 static char *
 coverage_json(const struct remux_result *res)
 {
@@ -488,7 +449,13 @@ run_job(struct worker *w, sqlite3 *db, const struct conf *c, const struct job *j
 	snprintf(tmpname, sizeof(tmpname), "%s%lld-%ld-%d.mp4", TMP_PREFIX,
 	    (long long)job->id, (long)getpid(), w->index);
 	tmp = path_join(c->downloads_dir, tmpname);
-	segs = load_segments(db, job, &nsegs);
+	/* The segments overlapping the range, in time order (as export reads them). */
+	if ((segs = segindex_load_range(db, job->stream_id, job->from_us, job->to_us,
+	    &nsegs)) == NULL) {
+		rc = queue_finish_failed(db, c, job, w->owner, REMUX_INPUT_ERROR,
+		    "cannot read the recording index; see the worker log", 1);
+		goto out;
+	}
 	log_info("download %lld: attempt %d, %zu segment(s)", (long long)job->id,
 	    job->attempts, nsegs);
 	/* The archive is group-readable only: the web server's group sends it. */
@@ -562,5 +529,5 @@ out:
 	free(cov);
 	free(final);
 	free(tmp);
-	free_segments(segs, nsegs);
+	segindex_free_range(segs, nsegs);
 }

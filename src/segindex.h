@@ -77,8 +77,10 @@ int	 segindex_delete(sqlite3 *db, int64_t id);
 int	 segindex_foreach(sqlite3 *db, int64_t stream_id, int64_t from, int64_t to,
 	    int (*cb)(void *arg, const struct seg_row *row), void *arg);
 
-/* The segments a job of [from, to) remuxes, exactly as the worker loads
- * them. Caller frees with segindex_free_range. NULL on error. */
+/* The segments a job of [from, to) remuxes, in time order: the worker and
+ * archivectl export both load them here. Caller frees with
+ * segindex_free_range (NULL is fine). NULL on error; none is an empty,
+ * non-NULL array. */
 struct remux_segment *segindex_load_range(sqlite3 *db, int64_t stream_id,
 	    int64_t from, int64_t to, size_t *n);
 void	 segindex_free_range(struct remux_segment *segs, size_t n);
