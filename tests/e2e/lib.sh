@@ -102,6 +102,20 @@ write_config() {
 
 ctl() { "$CTL" --config "$CONF" "$@"; }
 
+# ctl_bad DESCRIPTION EXPECTED ARGS...: archivectl ARGS must fail with one
+# line on stderr that contains EXPECTED (the argument it names).
+ctl_bad() {
+	local what=$1 want=$2
+	shift 2
+	local out rc
+	out=$(ctl "$@" 2>&1 >/dev/null) && rc=0 || rc=$?
+	if [ "$rc" -ne 0 ] && grep -q -- "$want" <<<"$out" && [ "$(wc -l <<<"$out")" -eq 1 ]; then
+		ok "$what"
+	else
+		not_ok "$what: status $rc, said: $out"
+	fi
+}
+
 # A licence for tests that need more cameras than the evaluation's four;
 # use as: setup "$(big_licence)".
 big_licence() {

@@ -63,29 +63,18 @@ expect_eq "camera list --json" "rtsp://10.0.0.9/main" "$(jq -r '.[0].streams[0].
 check "camera list never shows the password" lacks w0rd "$out"
 
 # Bad input: one line naming the argument, non-zero status, nothing written.
-bad() {
-	local what=$1 want=$2
-	shift 2
-	local out rc
-	out=$(ctl "$@" 2>&1 >/dev/null) && rc=0 || rc=$?
-	if [ "$rc" -ne 0 ] && grep -q -- "$want" <<<"$out" && [ "$(wc -l <<<"$out")" -eq 1 ]; then
-		ok "$what"
-	else
-		not_ok "$what: status $rc, said: $out"
-	fi
-}
 ROWS=$(sql "SELECT (SELECT count(*) FROM streams) || '/' || (SELECT count(*) FROM cameras)")
-bad "stream add without --camera" --camera stream add --type high --url rtsp://x/y
-bad "stream add with a bad camera id" "--camera: 'x'" stream add --camera x --type high --url rtsp://x/y
-bad "stream add with an unknown camera" "no camera 99" stream add --camera 99 --type high --url rtsp://x/y
-bad "stream add with a bad type" --type stream add --camera "$CAM" --type middle --url rtsp://x/y
-bad "stream add with a bad url" --url stream add --camera "$CAM" --type low --url nonsense
-bad "stream add of a second high stream" "already has a high stream" stream add --camera "$CAM" --type high --url rtsp://x/y
-bad "camera add without --name" --name camera add --address x
-bad "token create without --user" --user token create
-bad "token revoke of a bad id" ID token revoke abc
-bad "unknown command" "unknown command" frobnicate
-bad "unknown option" "unknown option '--nmae'" camera add --nmae x
+ctl_bad "stream add without --camera" --camera stream add --type high --url rtsp://x/y
+ctl_bad "stream add with a bad camera id" "--camera: 'x'" stream add --camera x --type high --url rtsp://x/y
+ctl_bad "stream add with an unknown camera" "no camera 99" stream add --camera 99 --type high --url rtsp://x/y
+ctl_bad "stream add with a bad type" --type stream add --camera "$CAM" --type middle --url rtsp://x/y
+ctl_bad "stream add with a bad url" --url stream add --camera "$CAM" --type low --url nonsense
+ctl_bad "stream add of a second high stream" "already has a high stream" stream add --camera "$CAM" --type high --url rtsp://x/y
+ctl_bad "camera add without --name" --name camera add --address x
+ctl_bad "token create without --user" --user token create
+ctl_bad "token revoke of a bad id" ID token revoke abc
+ctl_bad "unknown command" "unknown command" frobnicate
+ctl_bad "unknown option" "unknown option '--nmae'" camera add --nmae x
 expect_eq "nothing written by bad commands" "$ROWS" \
 	"$(sql "SELECT (SELECT count(*) FROM streams) || '/' || (SELECT count(*) FROM cameras)")"
 out=$(ctl stream add --help)

@@ -191,41 +191,30 @@ expect_eq "camera update --group '': out of its group" "Front door|" \
 	"$(sql "SELECT name, coalesce(group_id, '') FROM cameras WHERE id=$CAM")"
 
 # --- bad input: one line naming the argument, non-zero, nothing written
-bad() {
-	local what=$1 want=$2
-	shift 2
-	local out rc
-	out=$(ctl "$@" 2>&1 >/dev/null) && rc=0 || rc=$?
-	if [ "$rc" -ne 0 ] && grep -q -- "$want" <<<"$out" && [ "$(wc -l <<<"$out")" -eq 1 ]; then
-		ok "$what"
-	else
-		not_ok "$what: status $rc, said: $out"
-	fi
-}
 ROWS=$(sql "SELECT count(*) FROM segments")
 D="$LAYOUTS/ffmpeg_ts"
-bad "import: unknown stream" "--stream: no stream 999" segments import --stream 999 "$D"
-bad "import: bad stream id" "--stream: 'x'" segments import --stream x "$D"
-bad "import: no --stream" "--stream is required" segments import "$D"
-bad "import: no DIR" "DIR is required" segments import --stream "$S1"
-bad "import: two DIRs" "one DIR only" segments import --stream "$S1" "$D" "$D"
-bad "import: missing DIR" "DIR: cannot read '$T/nowhere'" segments import --stream "$S1" "$T/nowhere"
-bad "import: DIR is a file" "is not a directory" segments import --stream "$S1" "$CONF"
-bad "import: bad --layout" "--layout: 'zoneminder' is not one of auto|ffmpeg|mediamtx|frigate" \
+ctl_bad "import: unknown stream" "--stream: no stream 999" segments import --stream 999 "$D"
+ctl_bad "import: bad stream id" "--stream: 'x'" segments import --stream x "$D"
+ctl_bad "import: no --stream" "--stream is required" segments import "$D"
+ctl_bad "import: no DIR" "DIR is required" segments import --stream "$S1"
+ctl_bad "import: two DIRs" "one DIR only" segments import --stream "$S1" "$D" "$D"
+ctl_bad "import: missing DIR" "DIR: cannot read '$T/nowhere'" segments import --stream "$S1" "$T/nowhere"
+ctl_bad "import: DIR is a file" "is not a directory" segments import --stream "$S1" "$CONF"
+ctl_bad "import: bad --layout" "--layout: 'zoneminder' is not one of auto|ffmpeg|mediamtx|frigate" \
 	segments import --stream "$S1" --layout zoneminder "$D"
-bad "import: --source without frigate" "--source" segments import --stream "$S1" --layout ffmpeg --source x "$D"
-bad "import: unknown option" "unknown option '--stram'" segments import --stram 1 "$D"
-bad "list: bad --from" "--from: 'yesterday'" segments list --stream "$S1" --from yesterday
-bad "list: --to before --from" "--to must be after --from" segments list --stream "$S1" \
+ctl_bad "import: --source without frigate" "--source" segments import --stream "$S1" --layout ffmpeg --source x "$D"
+ctl_bad "import: unknown option" "unknown option '--stram'" segments import --stram 1 "$D"
+ctl_bad "list: bad --from" "--from: 'yesterday'" segments list --stream "$S1" --from yesterday
+ctl_bad "list: --to before --from" "--to must be after --from" segments list --stream "$S1" \
 	--from "2026-01-15 12:00:00" --to "2026-01-15 11:00:00"
-bad "list: unknown stream" "--stream: no stream 999" segments list --stream 999
-bad "list: no --stream" "--stream is required" segments list
-bad "prune: no --older-than" "--older-than is required" segments prune
-bad "prune: bad --older-than" "--older-than: 'ages'" segments prune --older-than ages
-bad "prune: unknown stream" "--stream: no stream 999" segments prune --older-than 1d --stream 999
-bad "camera update: unknown camera" "no camera 999" camera update 999 --name x
-bad "camera update: nothing to change" "nothing to change" camera update "$CAM"
-bad "camera update: bad id" "camera update: ID: 'x'" camera update x --name y
+ctl_bad "list: unknown stream" "--stream: no stream 999" segments list --stream 999
+ctl_bad "list: no --stream" "--stream is required" segments list
+ctl_bad "prune: no --older-than" "--older-than is required" segments prune
+ctl_bad "prune: bad --older-than" "--older-than: 'ages'" segments prune --older-than ages
+ctl_bad "prune: unknown stream" "--stream: no stream 999" segments prune --older-than 1d --stream 999
+ctl_bad "camera update: unknown camera" "no camera 999" camera update 999 --name x
+ctl_bad "camera update: nothing to change" "nothing to change" camera update "$CAM"
+ctl_bad "camera update: bad id" "camera update: ID: 'x'" camera update x --name y
 expect_eq "bad input wrote nothing" "$ROWS" "$(sql "SELECT count(*) FROM segments")"
 out=$(ctl segments import --help)
 check "--help shows the usage" grep -q -- "--layout auto|ffmpeg|mediamtx|frigate" <<<"$out"

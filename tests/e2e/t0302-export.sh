@@ -103,29 +103,18 @@ check "no_footage: says so, with the stream and range" \
 check "no_footage: no FILE" test ! -e "$T/out/none.mp4"
 expect_eq "no temp file left beside FILE" "" "$(ls -A "$T/out" | grep '^\.' || true)"
 
-bad() {
-	local what=$1 want=$2
-	shift 2
-	local out rc
-	out=$(ctl "$@" 2>&1 >/dev/null) && rc=0 || rc=$?
-	if [ "$rc" -ne 0 ] && grep -q -- "$want" <<<"$out" && [ "$(wc -l <<<"$out")" -eq 1 ]; then
-		ok "$what"
-	else
-		not_ok "$what: status $rc, said: $out"
-	fi
-}
 S=${SID[ffmpeg_ts]}
 F="2026-01-15 11:00:02"
 U="2026-01-15 11:00:20"
-bad "export: unknown stream" "--stream: no stream 999" export --stream 999 --from "$F" --to "$U" -o "$T/x.mp4"
-bad "export: bad --from" "--from: '11:00' does not match" export --stream "$S" --from 11:00 --to "$U" -o "$T/x.mp4"
-bad "export: bad --to" "--to: '2026-02-30 10:00:00' is not a valid date" export --stream "$S" --from "$F" --to "2026-02-30 10:00:00" -o "$T/x.mp4"
-bad "export: --to before --from" "--to must be after --from" export --stream "$S" --from "$U" --to "$F" -o "$T/x.mp4"
-bad "export: no --from" "--from and --to are required" export --stream "$S" --to "$U" -o "$T/x.mp4"
-bad "export: no -o" "-o FILE is required" export --stream "$S" --from "$F" --to "$U"
-bad "export: -o in a missing directory" "-o: cannot create a file beside '$T/nowhere/x.mp4'" \
+ctl_bad "export: unknown stream" "--stream: no stream 999" export --stream 999 --from "$F" --to "$U" -o "$T/x.mp4"
+ctl_bad "export: bad --from" "--from: '11:00' does not match" export --stream "$S" --from 11:00 --to "$U" -o "$T/x.mp4"
+ctl_bad "export: bad --to" "--to: '2026-02-30 10:00:00' is not a valid date" export --stream "$S" --from "$F" --to "2026-02-30 10:00:00" -o "$T/x.mp4"
+ctl_bad "export: --to before --from" "--to must be after --from" export --stream "$S" --from "$U" --to "$F" -o "$T/x.mp4"
+ctl_bad "export: no --from" "--from and --to are required" export --stream "$S" --to "$U" -o "$T/x.mp4"
+ctl_bad "export: no -o" "-o FILE is required" export --stream "$S" --from "$F" --to "$U"
+ctl_bad "export: -o in a missing directory" "-o: cannot create a file beside '$T/nowhere/x.mp4'" \
 	export --stream "$S" --from "$F" --to "$U" -o "$T/nowhere/x.mp4"
-bad "export: -o a directory" "-o: '$T/out' is not a file name" export --stream "$S" --from "$F" --to "$U" -o "$T/out"
+ctl_bad "export: -o a directory" "-o: '$T/out' is not a file name" export --stream "$S" --from "$F" --to "$U" -o "$T/out"
 check "bad input wrote no file" test ! -e "$T/x.mp4"
 
 finish
