@@ -60,26 +60,6 @@ const struct ctl_cmd ctl_cmd_camera_add = {
 	.run = camera_add_run,
 };
 
-/* The group's id, made if new; inside the caller's transaction. */
-static int
-group_id(sqlite3 *db, const char *group, int64_t *gid)
-{
-	sqlite3_stmt *st = db_prepare(db, "INSERT INTO camera_groups(name, created_at)"
-	    " VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET name=name RETURNING id");
-	int ret = -1;
-
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, now_us());
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		*gid = sqlite3_column_int64(st, 0);
-		ret = 0;
-	}
-	sqlite3_finalize(st);
-	return ret;
-}
-
 static int
 camera_update_run(struct ctl *ctl, sqlite3 *db, int argc, char **argv)
 {
@@ -127,7 +107,7 @@ camera_update_run(struct ctl *ctl, sqlite3 *db, int argc, char **argv)
 	if (db_begin(db) == -1)
 		return ctl_fail("camera update: cannot update camera %lld", id);
 	/* An empty --group takes the camera out of its group. */
-	if (group != NULL && group[0] != '\0' && group_id(db, group, &gid) == -1)
+	if (group != NULL && group[0] != '\0' && camera_group_id(db, group, &gid) == -1)
 		goto out;
 	st = db_prepare(db, "UPDATE cameras SET name=coalesce(?1, name),"
 	    " group_id=CASE WHEN ?2 THEN nullif(?3, 0) ELSE group_id END,"

@@ -214,6 +214,25 @@ stream_label(sqlite3 *db, int64_t stream_id)
 }
 
 int
+camera_group_id(sqlite3 *db, const char *group, int64_t *gid)
+{
+	sqlite3_stmt *st = db_prepare(db, "INSERT INTO camera_groups(name, created_at)"
+	    " VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET name=name RETURNING id");
+	int ret = -1;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, now_us());
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*gid = sqlite3_column_int64(st, 0);
+		ret = 0;
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int
 camera_create(sqlite3 *db, const char *name, const char *group,
     const char *address, int64_t *id)
 {
@@ -223,19 +242,8 @@ camera_create(sqlite3 *db, const char *name, const char *group,
 
 	if (db_begin(db) == -1)
 		return -1;
-	if (group != NULL) {
-		st = db_prepare(db, "INSERT INTO camera_groups(name, created_at)"
-		    " VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET name=name"
-		    " RETURNING id");
-		if (st == NULL)
-			goto out;
-		sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, now);
-		if (sqlite3_step(st) != SQLITE_ROW)
-			goto out;
-		gid = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
-	}
+	if (group != NULL && camera_group_id(db, group, &gid) == -1)
+		goto out;
 	st = db_prepare(db, "INSERT INTO cameras(group_id, name, address,"
 	    " created_at, updated_at) VALUES (?, ?, ?, ?, ?) RETURNING id");
 	if (st == NULL)

@@ -22,6 +22,9 @@ int	 stream_exists(sqlite3 *db, int64_t stream_id, int64_t *camera_id);
 /* "<camera address, else name>" for a stream, for archive names. Caller frees. */
 char	*stream_label(sqlite3 *db, int64_t stream_id);
 
+/* The id of the camera group named group, made if new; run it inside the
+ * caller's transaction. */
+int	 camera_group_id(sqlite3 *db, const char *group, int64_t *gid);
 int	 camera_create(sqlite3 *db, const char *name, const char *group,
 	    const char *address, int64_t *id);
 int	 stream_create(sqlite3 *db, int64_t camera_id, const char *type,
