@@ -5,15 +5,15 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "auth.h"
-#include "conf.h"
-#include "crypto.h"
+#include "lib/auth.h"
+#include "lib/conf.h"
+#include "lib/crypto.h"
 #include "handlers.h"
-#include "log.h"
-#include "timefmt.h"
-#include "util.h"
+#include "lib/log.h"
+#include "lib/timefmt.h"
+#include "lib/util.h"
 #include "validate.h"
-#include "banned.h"
+#include "lib/banned.h"
 
 static json_t *
 user_json(const struct principal *p)
@@ -55,7 +55,7 @@ h_login(struct request *r)
 		respond_db_error(r);
 		goto out;
 	}
-	exp = now_us() + r->conf->token_ttl * 1000000;
+	exp = now_us() + r->conf->token_ttl * USEC_PER_SEC;
 	if (token_create(r->db, p.user_id, exp, device ? device : "login", token,
 	    &p.token_id) == -1) {
 		respond_db_error(r);

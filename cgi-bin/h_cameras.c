@@ -4,12 +4,12 @@
 #include <jansson.h>
 #include <stdint.h>
 
-#include "db.h"
+#include "lib/db.h"
 #include "handlers.h"
-#include "model.h"
-#include "util.h"
+#include "lib/model.h"
+#include "lib/util.h"
 #include "validate.h"
-#include "banned.h"
+#include "lib/banned.h"
 
 void
 h_cameras(struct request *r)

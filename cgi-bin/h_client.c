@@ -7,16 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf.h"
-#include "db.h"
-#include "download.h"
+#include "lib/conf.h"
+#include "lib/db.h"
+#include "lib/download.h"
 #include "handlers.h"
-#include "kick.h"
-#include "model.h"
-#include "urlsign.h"
-#include "util.h"
+#include "lib/kick.h"
+#include "lib/model.h"
+#include "lib/urlsign.h"
+#include "lib/util.h"
 #include "validate.h"
-#include "banned.h"
+#include "lib/banned.h"
 
 #define MAX_IDS 100
 
@@ -105,7 +105,7 @@ h_client_link(struct request *r)
 	kick_send(r->conf->run_dir, KICK_WORKER);
 	/* The link outlives the wait for the file; the row decides 404/410. */
 	download_file_path(id, path);
-	link = url_sign(r->conf, path, now_us() / 1000000 + r->conf->download_ttl +
+	link = url_sign(r->conf, path, now_us() / USEC_PER_SEC + r->conf->download_ttl +
 	    r->conf->max_range + 86400);
 	respond_json(r, 200, json_pack("{s:s}", "link", link));
 	free(link);
@@ -115,7 +115,7 @@ h_client_link(struct request *r)
 static int
 rate_limited(struct request *r)
 {
-	int64_t now = now_us(), window = 300LL * 1000000, n = 0;
+	int64_t now = now_us(), window = 300LL * USEC_PER_SEC, n = 0;
 	sqlite3_stmt *del = NULL, *cnt = NULL, *ins = NULL;
 	char bucket[80];
 	int ret = -1;

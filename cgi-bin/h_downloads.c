@@ -7,17 +7,17 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "conf.h"
-#include "db.h"
-#include "download.h"
+#include "lib/conf.h"
+#include "lib/db.h"
+#include "lib/download.h"
 #include "handlers.h"
-#include "kick.h"
-#include "log.h"
-#include "model.h"
-#include "urlsign.h"
-#include "util.h"
+#include "lib/kick.h"
+#include "lib/log.h"
+#include "lib/model.h"
+#include "lib/urlsign.h"
+#include "lib/util.h"
 #include "validate.h"
-#include "banned.h"
+#include "lib/banned.h"
 
 static const char *const conditions[] = {
 	"pending", "processing", "active", "failed", "expired", "cancelled", NULL,
@@ -34,7 +34,7 @@ validate_range(struct request *r, struct verrors *v, int64_t *from, int64_t *to)
 		return;
 	if (*to <= *from)
 		verr_add(v, "to", "The to must be a date after from.");
-	else if (*to - *from > r->conf->max_range * 1000000)
+	else if (*to - *from > r->conf->max_range * USEC_PER_SEC)
 		verr_add(v, "to", "The range from from to to must not be longer than"
 		    " %lld seconds.", (long long)r->conf->max_range);
 }
@@ -159,7 +159,7 @@ list_filter(struct request *r, struct list_filter *f)
 		/* A date alone means through the end of that day. */
 		v_string(&v, json_object_get(q, "to"), "to", 0, 40, &to_s);
 		if (to_s != NULL && strlen(to_s) == 10)
-			f->to += 86400LL * 1000000 - 1;
+			f->to += 86400LL * USEC_PER_SEC - 1;
 	}
 	if (v_string(&v, json_object_get(q, "condition"), "condition", 0, 20, &cond) == 1) {
 		for (i = 0; conditions[i] != NULL; i++)

@@ -9,14 +9,14 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "conf.h"
-#include "db.h"
-#include "download.h"
+#include "lib/conf.h"
+#include "lib/db.h"
+#include "lib/download.h"
 #include "handlers.h"
-#include "log.h"
-#include "urlsign.h"
-#include "util.h"
-#include "banned.h"
+#include "lib/log.h"
+#include "lib/urlsign.h"
+#include "lib/util.h"
+#include "lib/banned.h"
 
 /* Content-Disposition with an ASCII fallback and the UTF-8 name (RFC 6266). */
 static void

@@ -7,11 +7,11 @@
 #include <string.h>
 #include <strings.h>
 
-#include "conf.h"
+#include "lib/conf.h"
 #include "http.h"
-#include "log.h"
-#include "util.h"
-#include "banned.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "lib/banned.h"
 
 static int	 hexval(int c);
 static void	 path_normalise(char *path);

@@ -9,8 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "auth.h"
-#include "util.h"
+#include "lib/auth.h"
+#include "lib/util.h"
 
 #define MAX_BODY (64 * 1024)
 

@@ -5,11 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf.h"
+#include "lib/conf.h"
 #include "handlers.h"
-#include "util.h"
+#include "lib/util.h"
 #include "validate.h"
-#include "banned.h"
+#include "lib/banned.h"
 
 #define PER_PAGE_DEFAULT 25
 #define PER_PAGE_MAX 100

@@ -4,13 +4,13 @@
 #include <string.h>
 #include <strings.h>
 
-#include "auth.h"
-#include "conf.h"
+#include "lib/auth.h"
+#include "lib/conf.h"
 #include "handlers.h"
-#include "licence.h"
-#include "log.h"
-#include "util.h"
-#include "banned.h"
+#include "lib/licence.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "lib/banned.h"
 
 #define AL (R_AUTH | R_LICENCE)
 
@@ -171,11 +171,11 @@ authenticate(struct request *r, unsigned flags)
 }
 
 static int
-licensed(struct request *r)
+licence_ok(struct request *r)
 {
 	char why[160];
 
-	switch (licence_check(r->conf->license_file, r->db, why, sizeof(why))) {
+	switch (licence_check(r->conf->licence_file, r->db, why, sizeof(why))) {
 	case 0:
 		return 0;
 	case 1: {
@@ -214,7 +214,7 @@ route_dispatch(struct request *r)
 	}
 	if ((rt->flags & R_AUTH) && authenticate(r, rt->flags) == -1)
 		return;
-	if ((rt->flags & R_LICENCE) && licensed(r) == -1)
+	if ((rt->flags & R_LICENCE) && licence_ok(r) == -1)
 		return;
 	if ((rt->flags & R_BODY) && request_read_body(r) != 0)
 		return;

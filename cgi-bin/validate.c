@@ -6,10 +6,10 @@
 #include <string.h>
 
 #include "http.h"
-#include "timefmt.h"
-#include "util.h"
+#include "lib/timefmt.h"
+#include "lib/util.h"
 #include "validate.h"
-#include "banned.h"
+#include "lib/banned.h"
 
 void
 verr_init(struct verrors *v)

@@ -23,7 +23,7 @@ ulimit -n "$(ulimit -Hn)"
 [ "$(ulimit -n)" -gt $((CLIENTS + 200)) ] || {
 	echo "# ulimit -n is $(ulimit -n): too low for $CLIENTS clients"; exit 1; }
 make -s -C "$top_builddir" tests/bench/push/pushbench tests/e2e/push/publish \
-	daemon/archive-pushd >/dev/null
+	daemon/pushd/archive-pushd >/dev/null
 
 setup
 pusher_config "max_connections_per_user = $((CLIENTS * 2));"

@@ -31,7 +31,7 @@ run() {
 	B=$(ctl stream add --camera "$(ctl camera add --name b)" --type high --url rtsp://x/b)
 	index "$STREAM" "$T/a"
 	index "$B" "$T/b"
-	"$top_builddir/daemon/archived" --config "$CONF" 2>>"$T/archived.log" &
+	"$top_builddir/daemon/worker/archived" --config "$CONF" 2>>"$T/archived.log" &
 	local pid=$!
 	sleep 0.5
 	t0=$(date +%s%N)

@@ -19,10 +19,10 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "remux.h"
-#include "util.h"
-#include "banned.h"
+#include "lib/log.h"
+#include "media/remux.h"
+#include "lib/util.h"
+#include "lib/banned.h"
 
 static int quiet;
 

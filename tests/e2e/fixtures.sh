@@ -43,7 +43,7 @@ wait_download() {
 }
 
 start_worker() {
-	"$top_builddir/daemon/archived" --config "$CONF" 2>>"$T/archived.log" &
+	"$top_builddir/daemon/worker/archived" --config "$CONF" 2>>"$T/archived.log" &
 	WORKER_PID=$!
 	PIDS="$PIDS $WORKER_PID"
 }

@@ -7,7 +7,7 @@ set -eu
 : "${top_builddir:=$top_srcdir}"
 export top_srcdir top_builddir
 
-CTL="$top_builddir/daemon/archivectl"
+CTL="$top_builddir/daemon/ctl/archivectl"
 FCGI="$top_builddir/cgi-bin/downloads.fcgi"
 T=$(mktemp -d "${TMPDIR:-/tmp}/archived-e2e.XXXXXX")
 CONF="$T/archived.conf"

@@ -17,7 +17,7 @@ start_lighttpd
 cc -shared -fPIC -o "$T/slowio.so" "$top_srcdir/tests/e2e/slowio.c" -ldl
 start_worker() {
 	LD_PRELOAD="$T/slowio.so" ASAN_OPTIONS="$ASAN_OPTIONS:verify_asan_link_order=0" \
-		"$top_builddir/daemon/archived" --config "$CONF" 2>>"$T/archived.log" &
+		"$top_builddir/daemon/worker/archived" --config "$CONF" 2>>"$T/archived.log" &
 	WORKER_PID=$!
 	PIDS="$PIDS $WORKER_PID"
 }
@@ -161,7 +161,7 @@ expect_eq "the reloaded download_ttl is used" 60 \
 check "reload logged" grep -q "configuration reloaded" "$T/archived.log"
 
 # --- a second worker on the same data directory is refused
-out=$("$top_builddir/daemon/archived" --config "$CONF" 2>&1) && rc=0 || rc=$?
+out=$("$top_builddir/daemon/worker/archived" --config "$CONF" 2>&1) && rc=0 || rc=$?
 check "a second worker exits non-zero" test "$rc" -ne 0
 check "and says why" grep -q "another archived is running" <<<"$out"
 

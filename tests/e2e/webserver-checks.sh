@@ -84,8 +84,8 @@ code=$(curl -s -o "$T/body" -w '%{http_code}' "${URL/signature=/signature=0}")
 expect_eq "a bad signature is the responder's 403" 403 "$code"
 
 # --- WebSocket upgrades reach archive-pushd through /app/ and /ws/app/
-if [ -x "$top_builddir/daemon/archive-pushd" ]; then
-	"$top_builddir/daemon/archive-pushd" --config "$CONF" >>"$T/pushd.log" 2>&1 &
+if [ -x "$top_builddir/daemon/pushd/archive-pushd" ]; then
+	"$top_builddir/daemon/pushd/archive-pushd" --config "$CONF" >>"$T/pushd.log" 2>&1 &
 	PIDS="$PIDS $!"
 	for _ in $(seq 1 100); do
 		curl -s -o /dev/null "http://127.0.0.1:$PUSHD_PORT/" && break
@@ -107,6 +107,6 @@ if [ -x "$top_builddir/daemon/archive-pushd" ]; then
 			grep -aq 'pusher:connection_established' "$T/ws"
 	done
 else
-	echo "# daemon/archive-pushd not built: WebSocket proxy not checked"
+	echo "# daemon/pushd/archive-pushd not built: WebSocket proxy not checked"
 fi
 

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "util.h"
+#include "lib/util.h"
 
 /* Run a shell command; its stdout (and stderr if it says 2>&1) into out.
  * Returns pclose's status. */

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf.h"
+#include "lib/conf.h"
 #include "unit.h"
-#include "banned.h"
+#include "lib/banned.h"
 
 #ifndef LOCALSTATEDIR
 #define LOCALSTATEDIR "/var"
@@ -55,7 +55,7 @@ START_TEST(test_defaults)
 	ck_assert_str_eq(c->run_dir, LOCALSTATEDIR "/lib/archived/run");
 	ck_assert_str_eq(c->timezone, "UTC");
 	ck_assert_str_eq(c->public_url, "http://localhost");
-	ck_assert_ptr_null(c->license_file);
+	ck_assert_ptr_null(c->licence_file);
 	ck_assert_ptr_null(c->url_key);
 	ck_assert_str_eq(c->sendfile, "x-sendfile");
 	ck_assert_str_eq(c->sendfile_prefix, "/internal-downloads/");
@@ -167,7 +167,7 @@ START_TEST(test_every_key)
 	ck_assert_str_eq(c->database, "/srv/archive/db/main.db");
 	ck_assert_str_eq(c->downloads_dir, "/var/cache/dl");
 	ck_assert_str_eq(c->run_dir, "/srv/archive/sockets");
-	ck_assert_str_eq(c->license_file, "/srv/archive/licence.conf");
+	ck_assert_str_eq(c->licence_file, "/srv/archive/licence.conf");
 	ck_assert_str_eq(c->timezone, "Europe/Berlin");
 	ck_assert_str_eq(c->public_url, "https://vms.example.test/base");
 	ck_assert_str_eq(c->url_key, "0123456789abcdefXYZ");

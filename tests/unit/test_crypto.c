@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crypto.h"
-#include "util.h"
+#include "lib/crypto.h"
+#include "lib/util.h"
 #include "unit.h"
-#include "banned.h"
+#include "lib/banned.h"
 
 /* FIPS 180-2 examples and the usual extra ones. */
 static const struct { const char *msg; const char *hex; } sha_cases[] = {

@@ -13,12 +13,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "conf.h"
-#include "db.h"
-#include "expiry.h"
+#include "lib/conf.h"
+#include "lib/db.h"
+#include "lib/expiry.h"
 #include "unit.h"
-#include "util.h"
-#include "banned.h"
+#include "lib/util.h"
+#include "lib/banned.h"
 
 #define SEC 1000000LL
 

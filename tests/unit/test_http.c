@@ -8,11 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http.h"
-#include "util.h"
-#include "validate.h"
+#include "cgi-bin/http.h"
+#include "lib/util.h"
+#include "cgi-bin/validate.h"
 #include "unit.h"
-#include "banned.h"
+#include "lib/banned.h"
 
 /* Is j the JSON text want (NULL: is j NULL)? */
 static void

@@ -9,12 +9,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "db.h"
-#include "licence.h"
-#include "model.h"
-#include "util.h"
+#include "lib/db.h"
+#include "lib/licence.h"
+#include "lib/model.h"
+#include "lib/util.h"
 #include "unit.h"
-#include "banned.h"
+#include "lib/banned.h"
 
 #define US 1000000LL
 

@@ -10,17 +10,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth.h"
-#include "conf.h"
-#include "crypto.h"
-#include "db.h"
-#include "download.h"
-#include "model.h"
-#include "timefmt.h"
-#include "urlsign.h"
-#include "util.h"
+#include "lib/auth.h"
+#include "lib/conf.h"
+#include "lib/crypto.h"
+#include "lib/db.h"
+#include "lib/download.h"
+#include "lib/model.h"
+#include "lib/timefmt.h"
+#include "lib/urlsign.h"
+#include "lib/util.h"
 #include "unit.h"
-#include "banned.h"
+#include "lib/banned.h"
 
 #define US 1000000LL
 /* 2019-09-20 16:13:20 and 16:22:27 in Berlin (CEST), as on the product page. */

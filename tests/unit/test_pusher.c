@@ -8,9 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "pushd_proto.h"
+#include "daemon/pushd/proto.h"
 #include "unit.h"
-#include "banned.h"
+#include "lib/banned.h"
 
 static const struct {
 	const char	*text;

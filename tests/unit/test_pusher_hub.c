@@ -10,13 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf.h"
-#include "crypto.h"
-#include "db.h"
-#include "pushd_hub.h"
+#include "lib/conf.h"
+#include "lib/crypto.h"
+#include "lib/db.h"
+#include "daemon/pushd/hub.h"
 #include "unit.h"
-#include "util.h"
-#include "banned.h"
+#include "lib/util.h"
+#include "lib/banned.h"
 
 static char dir[PATH_MAX];
 static struct conf *conf;

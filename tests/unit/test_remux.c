@@ -16,14 +16,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "mp4w.h"
-#include "remux.h"
-#include "remux_in.h"
-#include "util.h"
+#include "lib/log.h"
+#include "media/mp4w.h"
+#include "media/remux.h"
+#include "media/demux.h"
+#include "lib/util.h"
 #include "media_check.h"
 #include "unit.h"
-#include "banned.h"
+#include "lib/banned.h"
 
 #define SEC		1000000LL
 #define BASE		(1768471200LL * SEC)	/* 2026-01-15 10:00:00 UTC, the fixtures' start */
@@ -447,22 +447,22 @@ static uint64_t
 write_direct(const char *seg, const char *out, uint64_t reserve)
 {
 	struct mp4w *w = mp4w_open(out, tmp);
-	struct rx_sink sink = { writer_room, w };
-	struct rx_input *in;
-	struct rx_sample smp;
+	struct demux_sink sink = { writer_room, w };
+	struct demux *in;
+	struct demux_sample smp;
 	struct mp4w_edit edit[2] = { { 0, 0, 0 }, { 0, 0, 0 } };
 	int64_t end[2] = { 0, 0 }, vfirst = INT64_MIN, afirst = INT64_MIN;
 	int unsupported, vtrack = 0, atrack = 0;
 	uint64_t size, n;
 
 	ck_assert_ptr_nonnull(w);
-	ck_assert_ptr_nonnull(in = rx_input_open(seg, sink, &unsupported));
-	ck_assert_int_eq(rx_input_timescale(in, RX_VIDEO), 90000);
+	ck_assert_ptr_nonnull(in = demux_open(seg, sink, &unsupported));
+	ck_assert_int_eq(demux_timescale(in, TRACK_VIDEO), 90000);
 	ck_assert_int_eq(mp4w_begin(w, reserve), 0);
-	while (rx_input_read(in, &smp) == 1) {
-		if (smp.track == RX_VIDEO) {
+	while (demux_read(in, &smp) == 1) {
+		if (smp.track == TRACK_VIDEO) {
 			if (!vtrack++)
-				ck_assert_int_eq(mp4w_track(w, MP4W_VIDEO, smp.cfg, 90000), 0);
+				ck_assert_int_eq(mp4w_track(w, TRACK_VIDEO, smp.cfg, 90000), 0);
 			if (vfirst == INT64_MIN)
 				vfirst = smp.pts;
 			ck_assert_int_eq(mp4w_put_video(w, smp.size, smp.dts, smp.pts,
@@ -472,19 +472,19 @@ write_direct(const char *seg, const char *out, uint64_t reserve)
 			int64_t t = smp.dts * 48000 / 90000;
 
 			if (!atrack++)
-				ck_assert_int_eq(mp4w_track(w, MP4W_AUDIO, smp.cfg, 48000), 0);
+				ck_assert_int_eq(mp4w_track(w, TRACK_AUDIO, smp.cfg, 48000), 0);
 			if (afirst == INT64_MIN)
 				afirst = t;
 			ck_assert_int_eq(mp4w_put_audio(w, smp.data, smp.size, t), 0);
 			end[1] = t + 1024;
 		}
 	}
-	rx_input_close(in);
+	demux_close(in);
 	edit[0].start = vfirst;
 	edit[0].end = end[0];
 	edit[1].start = afirst;
 	edit[1].end = end[1];
-	n = mp4w_count(w, MP4W_VIDEO);
+	n = mp4w_count(w, TRACK_VIDEO);
 	ck_assert_int_eq(mp4w_finish(w, end, edit, &size), 0);
 	mp4w_free(w);
 	return n;

@@ -17,13 +17,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "remux.h"
-#include "remux_in.h"
-#include "util.h"
+#include "lib/log.h"
+#include "media/remux.h"
+#include "media/demux.h"
+#include "lib/util.h"
 #include "media_check.h"
 #include "unit.h"
-#include "banned.h"
+#include "lib/banned.h"
 
 #define SEC		1000000LL
 #define BASE		(1768471200LL * SEC)	/* 2026-01-15 10:00:00 UTC */
@@ -482,18 +482,18 @@ scratch_room(void *ctx, size_t used, size_t need)
 START_TEST(test_cancel_reader)
 {
 	struct scratch sc = { NULL, 0 };
-	struct rx_sink sink = { scratch_room, &sc };
-	struct rx_input *in;
-	struct rx_sample smp;
+	struct demux_sink sink = { scratch_room, &sc };
+	struct demux *in;
+	struct demux_sample smp;
 	char path[1200];
 	int unsupported;
 
 	seg_path(path, sizeof(path), "mkv_h264", 0, "mkv");
-	ck_assert_ptr_null(rx_input_open_job(path, sink, yes, NULL, &unsupported));
+	ck_assert_ptr_null(demux_open_job(path, sink, yes, NULL, &unsupported));
 	ck_assert_int_eq(unsupported, 0);
-	ck_assert_ptr_nonnull(in = rx_input_open(path, sink, &unsupported));
-	ck_assert_int_eq(rx_input_read(in, &smp), 1);
-	rx_input_close(in);
+	ck_assert_ptr_nonnull(in = demux_open(path, sink, &unsupported));
+	ck_assert_int_eq(demux_read(in, &smp), 1);
+	demux_close(in);
 	free(sc.p);
 }
 END_TEST

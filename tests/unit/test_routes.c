@@ -8,11 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "handlers.h"
-#include "http.h"
-#include "util.h"
+#include "cgi-bin/handlers.h"
+#include "cgi-bin/http.h"
+#include "lib/util.h"
 #include "unit.h"
-#include "banned.h"
+#include "lib/banned.h"
 
 struct route_case {
 	const char	*method;

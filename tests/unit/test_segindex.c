@@ -7,13 +7,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "db.h"
-#include "log.h"
-#include "remux.h"
-#include "segindex.h"
+#include "lib/db.h"
+#include "lib/log.h"
+#include "media/remux.h"
+#include "recordings/segindex.h"
 #include "unit.h"
-#include "util.h"
-#include "banned.h"
+#include "lib/util.h"
+#include "lib/banned.h"
 
 #define US	1000000LL
 #define T0	1768471200000000LL	/* 2026-01-15 10:00:00 UTC */

@@ -7,9 +7,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "timefmt.h"
+#include "lib/timefmt.h"
 #include "unit.h"
-#include "banned.h"
+#include "lib/banned.h"
 
 #define US 1000000LL
 

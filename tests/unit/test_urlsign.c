@@ -6,11 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf.h"
-#include "crypto.h"
-#include "urlsign.h"
+#include "lib/conf.h"
+#include "lib/crypto.h"
+#include "lib/urlsign.h"
 #include "unit.h"
-#include "banned.h"
+#include "lib/banned.h"
 
 #define PATH	"/api/admin/v1/downloads/7/file"
 #define EXPIRES	2000000000LL

@@ -9,9 +9,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "util.h"
+#include "lib/util.h"
 #include "unit.h"
-#include "banned.h"
+#include "lib/banned.h"
 
 static const struct { const char *in; int ok; int64_t v; } i64_cases[] = {
 	{ "0", 1, 0 }, { "42", 1, 42 }, { "-42", 1, -42 }, { "007", 1, 7 },

@@ -13,13 +13,13 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "conf.h"
-#include "db.h"
-#include "events.h"
-#include "kick.h"
-#include "log.h"
-#include "util.h"
-#include "banned.h"
+#include "lib/conf.h"
+#include "lib/db.h"
+#include "lib/events.h"
+#include "lib/kick.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "lib/banned.h"
 
 static long long
 mono_ns(void)

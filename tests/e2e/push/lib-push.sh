@@ -1,7 +1,7 @@
 # Helpers for the push tests, sourced after tests/e2e/lib.sh: archive-pushd,
 # the pusher-js client, and the worker's last step (publish).
 
-PUSHD="$top_builddir/daemon/archive-pushd"
+PUSHD="$top_builddir/daemon/pushd/archive-pushd"
 PUBLISH="$top_builddir/tests/e2e/push/publish"
 PUSH_SRC="$top_srcdir/tests/e2e/push"
 # node_modules lives in the build tree, so that a read-only source tree

@@ -18,13 +18,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "conf.h"
-#include "db.h"
-#include "events.h"
-#include "kick.h"
-#include "log.h"
-#include "util.h"
-#include "banned.h"
+#include "lib/conf.h"
+#include "lib/db.h"
+#include "lib/events.h"
+#include "lib/kick.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "lib/banned.h"
 
 static int
 bind_run(sqlite3 *db, const char *sql, const int64_t *v, size_t n, const char *text)

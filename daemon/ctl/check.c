@@ -1,0 +1,321 @@
+/*
+ * archivectl check: every indexed segment and every active archive is on
+ * disk with the size recorded. --repair: a segment row whose file is gone
+ * is deleted, one whose file changed size is probed again; an active
+ * archive whose file is gone or changed is expired through the expiry
+ * code (the archive_expired event goes out with the state change).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ctl.h"
+#include "lib/conf.h"
+#include "segments.h"
+#include "lib/db.h"
+#include "lib/expiry.h"
+#include "lib/kick.h"
+#include "lib/log.h"
+#include "recordings/segindex.h"
+#include "recordings/segprobe.h"
+#include "lib/util.h"
+#include "lib/banned.h"
+
+#define CMD	"check"
+
+enum problem { P_MISSING, P_SIZE };
+
+struct finding {
+	int64_t		 id;
+	int64_t		 stream_id;
+	enum problem	 problem;
+	char		*path;
+	int64_t		 recorded, actual;
+};
+
+struct findings {
+	struct finding	*v;
+	size_t		 n, cap;
+	int		 checked;
+};
+
+struct check {
+	struct ctl	*ctl;
+	sqlite3		*db;
+	int		 repair;
+	struct findings	 segs, archives;
+	int		 deleted, updated, expired, unrepaired;
+};
+
+static void
+finding_add(struct findings *f, int64_t id, int64_t stream, enum problem p,
+    const char *path, int64_t recorded, int64_t actual)
+{
+	if (f->n == f->cap) {
+		f->cap = f->cap ? f->cap * 2 : 16;
+		if ((f->v = realloc(f->v, f->cap * sizeof(*f->v))) == NULL)
+			abort();
+	}
+	f->v[f->n++] = (struct finding){ id, stream, p, xstrdup(path), recorded, actual };
+}
+
+static void
+findings_release(struct findings *f)
+{
+	for (size_t i = 0; i < f->n; i++)
+		free(f->v[i].path);
+	free(f->v);
+}
+
+/* Compare one file with its row; 0 fine, else a finding. */
+static void
+check_file(struct findings *f, int64_t id, int64_t stream, const char *path,
+    int64_t recorded)
+{
+	struct stat sb;
+
+	f->checked++;
+	if (stat(path, &sb) == -1)
+		finding_add(f, id, stream, P_MISSING, path, recorded, 0);
+	else if (sb.st_size != recorded)
+		finding_add(f, id, stream, P_SIZE, path, recorded, sb.st_size);
+}
+
+static int
+check_segment(void *arg, const struct seg_row *row)
+{
+	struct check *c = arg;
+
+	check_file(&c->segs, row->id, row->stream_id, row->path, row->bytes);
+	return 0;
+}
+
+static int
+check_archives(struct check *c, int64_t stream)
+{
+	sqlite3_stmt *st = db_prepare(c->db, "SELECT id, stream_id, path, size"
+	    " FROM downloads WHERE condition='active' AND path IS NOT NULL"
+	    " AND (?1 = 0 OR stream_id=?1) ORDER BY id");
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, stream);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		char *path = path_join(c->ctl->conf->downloads_dir,
+		    (const char *)sqlite3_column_text(st, 2));
+
+		check_file(&c->archives, sqlite3_column_int64(st, 0),
+		    sqlite3_column_int64(st, 1), path, sqlite3_column_int64(st, 3));
+		free(path);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : error("database: cannot list downloads: %s",
+	    sqlite3_errmsg(c->db));
+}
+
+static void
+say(const char *what, const struct finding *f)
+{
+	if (f->problem == P_MISSING)
+		fprintf(stderr, "archivectl: %s: %s %lld of stream %lld: '%s' is missing\n",
+		    CMD, what, (long long)f->id, (long long)f->stream_id, f->path);
+	else
+		fprintf(stderr, "archivectl: %s: %s %lld of stream %lld: '%s' has %lld"
+		    " bytes, the index says %lld\n", CMD, what, (long long)f->id,
+		    (long long)f->stream_id, f->path, (long long)f->actual,
+		    (long long)f->recorded);
+}
+
+/* A changed segment file: probe it again and keep its start. */
+static int
+reprobe(struct check *c, const struct finding *f)
+{
+	struct seg_row row = { 0 };
+	struct segprobe pr;
+	char why[256];
+	int ret = -1;
+
+	if (segindex_lookup(c->db, f->path, &row) != 1)
+		return -1;
+	if (segprobe_file(f->path, 0, &pr, why, sizeof(why)) == -1) {
+		fprintf(stderr, "archivectl: %s: cannot repair segment %lld: '%s': %s\n",
+		    CMD, (long long)f->id, f->path, why);
+		goto out;
+	}
+	row.end_us = row.start_us + pr.duration;
+	row.bytes = pr.bytes;
+	snprintf(row.codec, sizeof(row.codec), "%s", pr.codec);
+	row.width = pr.width;
+	row.height = pr.height;
+	row.has_audio = pr.has_audio;
+	ret = segindex_store(c->db, &row);
+out:
+	segindex_row_release(&row);
+	return ret;
+}
+
+/* Segment rows, all in one transaction. */
+static int
+repair_segments(struct check *c)
+{
+	int deleted = 0, updated = 0, failed = 0;
+
+	if (c->segs.n == 0)
+		return 0;
+	if (db_begin(c->db) == -1)
+		return -1;
+	for (size_t i = 0; i < c->segs.n; i++) {
+		const struct finding *f = &c->segs.v[i];
+		struct stat sb;
+
+		if (f->problem == P_MISSING && stat(f->path, &sb) == -1 && errno == ENOENT) {
+			if (segindex_delete(c->db, f->id) == -1)
+				goto fail;
+			deleted++;
+		} else if (f->problem == P_SIZE && reprobe(c, f) == 0)
+			updated++;
+		else
+			failed++;
+	}
+	if (db_commit(c->db) == -1)
+		goto fail;
+	c->deleted += deleted;
+	c->updated += updated;
+	c->unrepaired += failed;
+	return 0;
+fail:
+	db_rollback(c->db);
+	return -1;
+}
+
+/* Archives: due now, then the expiry code's own sweep takes them. */
+static int
+repair_archives(struct check *c)
+{
+	struct expiry_stats st = { 0 };
+	sqlite3_stmt *up;
+	int64_t now = now_us();
+	int due = 0;
+
+	if (c->archives.n == 0)
+		return 0;
+	if ((up = db_prepare(c->db, "UPDATE downloads SET expires_at=?1"
+	    " WHERE id=?2 AND condition='active'")) == NULL)
+		return -1;
+	for (size_t i = 0; i < c->archives.n; i++) {
+		sqlite3_reset(up);
+		sqlite3_bind_int64(up, 1, now);
+		sqlite3_bind_int64(up, 2, c->archives.v[i].id);
+		if (db_step_done(up) == 0 && sqlite3_changes(c->db) > 0)
+			due++;
+	}
+	sqlite3_finalize(up);
+	if (expiry_run(c->db, c->ctl->conf, now, &st) == -1)
+		return -1;
+	if (st.expired > 0)
+		(void)kick_send(c->ctl->conf->run_dir, KICK_PUSHD);
+	c->expired += st.expired;
+	c->unrepaired += due - st.expired > 0 ? due - st.expired : 0;
+	return st.errors > 0 ? -1 : 0;
+}
+
+static json_t *
+findings_json(const struct findings *f, enum problem p)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; i < f->n; i++)
+		if (f->v[i].problem == p)
+			json_array_append_new(arr, json_pack("{s:I, s:I, s:s, s:I, s:I}",
+			    "id", (json_int_t)f->v[i].id,
+			    "stream_id", (json_int_t)f->v[i].stream_id,
+			    "path", f->v[i].path, "recorded", (json_int_t)f->v[i].recorded,
+			    "actual", (json_int_t)f->v[i].actual));
+	return arr;
+}
+
+static int
+check_run(struct ctl *ctl, sqlite3 *db, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "repair", no_argument, NULL, 'r' },
+		{ "stream", required_argument, NULL, 's' },
+		OPT_HELP, OPT_END,
+	};
+	struct check c = { .ctl = ctl, .db = db };
+	long long stream = 0;
+	int help = 0, ch, ret = 0;
+	size_t problems;
+
+	optind = 0;
+	while ((ch = ctl_next_opt(&ctl_cmd_check, argc, argv, opts, &help)) != -1) {
+		if (ch == 'r')
+			c.repair = 1;
+		else if (ch == 's' && ctl_parse_id("check: --stream", optarg, &stream) == -1)
+			return 2;
+	}
+	PARSE_END(ctl_cmd_check);
+	if (stream != 0 && ctl_stream_check(db, CMD, stream) != 0)
+		return 1;
+	if (segindex_foreach(db, stream, INT64_MIN, INT64_MAX, check_segment, &c) != 0 ||
+	    check_archives(&c, stream) == -1) {
+		ret = ctl_fail("%s: cannot read the index", CMD);
+		goto out;
+	}
+	for (size_t i = 0; i < c.segs.n; i++)
+		say("segment", &c.segs.v[i]);
+	for (size_t i = 0; i < c.archives.n; i++)
+		say("archive of download", &c.archives.v[i]);
+	problems = c.segs.n + c.archives.n;
+	if (c.repair && (repair_segments(&c) == -1 || repair_archives(&c) == -1))
+		ret = ctl_fail("%s: --repair: some repairs failed (see above); run it"
+		    " again", CMD);
+	if (ctl->json) {
+		json_t *o = json_pack("{s:{s:i, s:o, s:o, s:i, s:i},"
+		    " s:{s:i, s:o, s:o, s:i}, s:b}",
+		    "segments", "checked", c.segs.checked,
+		    "missing", findings_json(&c.segs, P_MISSING),
+		    "size_mismatch", findings_json(&c.segs, P_SIZE),
+		    "deleted", c.deleted, "updated", c.updated,
+		    "archives", "checked", c.archives.checked,
+		    "missing", findings_json(&c.archives, P_MISSING),
+		    "size_mismatch", findings_json(&c.archives, P_SIZE),
+		    "expired", c.expired,
+		    "ok", problems == 0 || (c.repair && ret == 0 && c.unrepaired == 0));
+
+		json_dumpf(o, stdout, JSON_COMPACT);
+		printf("\n");
+		json_decref(o);
+	}
+	fprintf(stderr, "archivectl: %s: %d segments and %d active archives checked;"
+	    " %zu segment%s and %zu archive%s do not match their files", CMD,
+	    c.segs.checked, c.archives.checked, c.segs.n, c.segs.n == 1 ? "" : "s",
+	    c.archives.n, c.archives.n == 1 ? "" : "s");
+	if (c.repair)
+		fprintf(stderr, "; repaired: %d segment rows deleted, %d updated,"
+		    " %d archives expired\n", c.deleted, c.updated, c.expired);
+	else
+		fprintf(stderr, "%s\n", problems ? "; --repair fixes the rows" : "");
+	if (ret == 0 && problems > 0 && (!c.repair || c.unrepaired > 0))
+		ret = 1;
+out:
+	findings_release(&c.segs);
+	findings_release(&c.archives);
+	return ret;
+}
+
+const struct ctl_cmd ctl_cmd_check = {
+	.name = "check",
+	.usage = "[--repair] [--stream ID]",
+	.help = "verify that every indexed segment and active archive is on disk"
+	    " with its size; exit 1 if not (--repair: fix the rows)",
+	.needs_db = 1,
+	.run = check_run,
+};

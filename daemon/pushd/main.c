@@ -1,0 +1,550 @@
+/*
+ * archive-pushd: the Pusher protocol 7 WebSocket server that pushes archive
+ * events to the product's apps, and the timers that expire archives.
+ *
+ * This file is the libwebsockets glue: the event loop, its timers, the
+ * kick socket and the signals. The protocol is pushd_proto.c, connections
+ * and fan-out pushd_hub.c and pushd_session.c, delivery from the events
+ * table pushd_outbox.c, expiry src/expiry.c.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <libwebsockets.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "lib/conf.h"
+#include "lib/db.h"
+#include "lib/expiry.h"
+#include "lib/kick.h"
+#include "lib/log.h"
+#include "hub.h"
+#include "lib/util.h"
+#include "lib/banned.h"
+
+#define SWEEP_INTERVAL_US	(60 * LWS_US_PER_SEC)	/* repair, orphans, old events */
+#define TICK_US			LWS_US_PER_SEC		/* activity timeouts */
+#define STOP_GRACE_US		(2 * LWS_US_PER_SEC)	/* for close frames at exit */
+#define RX_BUFFER		1024	/* per connection; longer messages come in pieces */
+
+_Static_assert(HUB_PRE >= LWS_PRE, "HUB_PRE must cover LWS_PRE");
+
+/* Per connection, allocated by lws: the hub owns the state. */
+struct pss {
+	struct hub_conn	*conn;
+};
+
+static void	usage(FILE *f);
+static int	split_listen(const char *listen, char *host, size_t hostlen, int *port);
+static void	apply_log_level(const struct conf *c);
+static void	reload(void);
+static void	deliver(void);
+static void	arm_expiry(void);
+static void	wake_conn(void *handle);
+static void	on_signal(int sig);
+static void	on_lws_log(int level, const char *line);
+static int	cb_pusher(struct lws *wsi, enum lws_callback_reasons reason,
+		    void *user, void *in, size_t len);
+static int	cb_kick(struct lws *wsi, enum lws_callback_reasons reason,
+		    void *user, void *in, size_t len);
+static void	timer_poll(lws_sorted_usec_list_t *sul);
+static void	timer_tick(lws_sorted_usec_list_t *sul);
+static void	timer_expiry(lws_sorted_usec_list_t *sul);
+static void	timer_sweep(lws_sorted_usec_list_t *sul);
+
+/* The WebSocket protocol first: lws gives it clients that name none. */
+static const struct lws_protocols protocols[] = {
+	{ "pusher", cb_pusher, sizeof(struct pss), RX_BUFFER, 0, NULL, 0 },
+	{ "pushd-kick", cb_kick, 0, 0, 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 },
+};
+
+static volatile sig_atomic_t got_term, got_hup;
+
+static struct {
+	const char		*config;	/* --config, or NULL */
+	struct conf		*conf;
+	sqlite3			*db;
+	struct hub		*hub;
+	struct lws_context	*ctx;
+	lws_sorted_usec_list_t	 poll, tick, expiry, sweep;
+	int64_t			 expiry_at;	/* armed for this expires_at; 0 none */
+	int64_t			 tokens_checked;	/* ended tokens looked for up to here */
+	int			 kick_fd;
+	int64_t			 stop_by;	/* mono_us(); 0 while running */
+} g = { .kick_fd = -1 };
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: archive-pushd [--config FILE] [-n] [--syslog] [--debug]\n");
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "syslog", no_argument, NULL, 's' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct lws_context_creation_info info;
+	struct sigaction sa;
+	struct lws_vhost *vh;
+	char err[512], host[256];
+	int ch, check = 0, to_syslog = 0, debug = 0, port;
+
+	while ((ch = getopt_long(argc, argv, "c:nsdh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			g.config = optarg;
+			break;
+		case 'n':
+			check = 1;
+			break;
+		case 's':
+			to_syslog = 1;
+			break;
+		case 'd':
+			debug = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	log_init("archive-pushd", to_syslog);
+
+	/* Configuration: a bad key stops us here with its line. */
+	g.conf = conf_load_start(g.config, err, sizeof(err));
+	if (g.conf == NULL) {
+		fprintf(stderr, "archive-pushd: %s\n", err);
+		return 2;
+	}
+	if (split_listen(g.conf->pusher.listen, host, sizeof(host), &port) == -1) {
+		fprintf(stderr, "archive-pushd: pusher.listen: expected"
+		    " \"address:port\", got '%s'\n", g.conf->pusher.listen);
+		return 2;
+	}
+	if (check) {
+		printf("configuration OK%s%s\n", g.conf->path ? ": " : " (defaults)",
+		    g.conf->path ? g.conf->path : "");
+		conf_free(g.conf);
+		return 0;
+	}
+	apply_log_level(g.conf);
+	if (debug)
+		log_set_level(LOG_LVL_DEBUG);
+	conf_apply_timezone(g.conf);
+
+	/* The database, and the hub that delivers from it. */
+	if ((g.db = db_open_checked(g.conf)) == NULL)
+		fatalx("cannot open the database '%s'", g.conf->database);
+	g.tokens_checked = now_us();
+	if ((g.hub = hub_new(g.db, g.conf, wake_conn)) == NULL)
+		fatalx("cannot start delivery from the events table");
+
+	/* Signals only set flags; the loop acts on them. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	/* The listening socket. */
+	lws_set_log_level(LLL_ERR | LLL_WARN, on_lws_log);
+	memset(&info, 0, sizeof(info));
+	info.port = port;
+	info.iface = host[0] != '\0' ? host : NULL;
+	info.protocols = protocols;
+	info.gid = -1;
+	info.uid = -1;
+	info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
+	if (strchr(host, ':') == NULL)
+		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+	if ((g.ctx = lws_create_context(&info)) == NULL)
+		fatalx("cannot listen on %s", g.conf->pusher.listen);
+	if ((vh = lws_get_vhost_by_name(g.ctx, "default")) == NULL)
+		fatalx("libwebsockets made no default vhost");
+
+	/* The kick socket: writers wake us early; polling covers lost kicks. */
+	if ((g.kick_fd = kick_listen(g.conf->run_dir, KICK_PUSHD)) == -1)
+		log_warnx("no kick socket: events wait for the next poll");
+	else {
+		lws_sock_file_fd_type fd;
+
+		fd.filefd = g.kick_fd;
+		if (lws_adopt_descriptor_vhost(vh, LWS_ADOPT_RAW_FILE_DESC, fd,
+		    "pushd-kick", NULL) == NULL) {
+			log_warnx("cannot watch the kick socket: events wait for"
+			    " the next poll");
+			g.kick_fd = -1;		/* lws closed it */
+		}
+	}
+
+	lws_sul_schedule(g.ctx, 0, &g.poll, timer_poll,
+	    (lws_usec_t)g.conf->poll_interval_ms * 1000);
+	lws_sul_schedule(g.ctx, 0, &g.tick, timer_tick, TICK_US);
+	/* The first sweep soon: repairs what a crash left while we were down. */
+	lws_sul_schedule(g.ctx, 0, &g.sweep, timer_sweep, LWS_US_PER_SEC);
+	arm_expiry();
+	log_info("listening on %s for Pusher clients, after event %lld",
+	    g.conf->pusher.listen, (long long)g.hub->last_event_id);
+
+	for (;;) {
+		if (got_hup) {
+			got_hup = 0;
+			reload();
+		}
+		if (got_term && g.stop_by == 0) {
+			log_info("stopping: closing %zu connections", g.hub->n_conns);
+			g.stop_by = mono_us() + STOP_GRACE_US;
+			hub_close_all(g.hub, PC_GOING_AWAY, "server shutting down");
+		}
+		if (g.stop_by != 0 && (g.hub->n_conns == 0 || mono_us() >= g.stop_by))
+			break;
+		if (lws_service(g.ctx, 0) < 0)
+			break;
+	}
+
+	lws_context_destroy(g.ctx);
+	hub_free(g.hub);
+	db_close(g.db);
+	conf_free(g.conf);
+	log_info("stopped");
+	return 0;
+}
+
+/* "host:port", "[v6]:port" or ":port"; host is "" for any address. */
+static int
+split_listen(const char *listen, char *host, size_t hostlen, int *port)
+{
+	const char *colon = strrchr(listen, ':');
+	size_t n;
+	int64_t p;
+
+	if (colon == NULL || parse_i64(colon + 1, &p) == -1 || p < 1 || p > 65535)
+		return -1;
+	*port = (int)p;
+	n = (size_t)(colon - listen);
+	if (n >= 2 && listen[0] == '[' && listen[n - 1] == ']') {
+		listen++;
+		n -= 2;
+	}
+	if (n >= hostlen)
+		return -1;
+	memcpy(host, listen, n);
+	host[n] = '\0';
+	if (strcmp(host, "*") == 0 || strcmp(host, "0.0.0.0") == 0)
+		host[0] = '\0';
+	return 0;
+}
+
+static void
+apply_log_level(const struct conf *c)
+{
+	static const struct {
+		const char	*name;
+		enum log_level	 level;
+	} levels[] = {
+		{ "error", LOG_LVL_ERROR }, { "warn", LOG_LVL_WARN },
+		{ "info", LOG_LVL_INFO }, { "debug", LOG_LVL_DEBUG },
+	};
+
+	for (size_t i = 0; i < nitems(levels); i++)
+		if (strcmp(levels[i].name, c->log_level) == 0)
+			log_set_level(levels[i].level);
+}
+
+/* SIGHUP: read the file again; on any error keep running on the old one. */
+static void
+reload(void)
+{
+	struct conf *c;
+	char err[512];
+
+	c = conf_load_start(g.config, err, sizeof(err));
+	if (c == NULL) {
+		log_warnx("configuration not reloaded, the old one stays: %s", err);
+		return;
+	}
+	if (db_load_secrets(g.db, c) == -1) {
+		log_warnx("configuration not reloaded, the old one stays");
+		conf_free(c);
+		return;
+	}
+	if (strcmp(c->pusher.listen, g.conf->pusher.listen) != 0 ||
+	    strcmp(c->database, g.conf->database) != 0 ||
+	    strcmp(c->run_dir, g.conf->run_dir) != 0)
+		log_warnx("pusher.listen, database and run_dir change at the next start");
+	hub_set_conf(g.hub, c);
+	conf_free(g.conf);
+	g.conf = c;
+	apply_log_level(c);
+	conf_apply_timezone(c);
+	lws_sul_schedule(g.ctx, 0, &g.poll, timer_poll,
+	    (lws_usec_t)c->poll_interval_ms * 1000);
+	g.expiry_at = 0;
+	arm_expiry();
+	log_info("configuration reloaded");
+}
+
+/* New events to their subscribers; a new active download may expire
+ * before the armed timer, so look again. */
+static void
+deliver(void)
+{
+	int n = hub_deliver(g.hub);
+
+	if (n > 0)
+		log_debug("delivered %d events, up to %lld", n,
+		    (long long)g.hub->last_event_id);
+	arm_expiry();
+}
+
+/* One timer for the earliest expires_at; the sweep covers clock jumps. */
+static void
+arm_expiry(void)
+{
+	int64_t at, delay;
+
+	switch (expiry_next(g.db, &at)) {
+	case 0:
+		if (at == g.expiry_at)
+			return;
+		g.expiry_at = at;
+		delay = at - now_us();
+		/* Already due (a failed run, a clock step): not in a tight loop. */
+		lws_sul_schedule(g.ctx, 0, &g.expiry, timer_expiry,
+		    delay > 0 ? delay : LWS_US_PER_SEC);
+		break;
+	case 1:
+		g.expiry_at = 0;
+		lws_sul_cancel(&g.expiry);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+wake_conn(void *handle)
+{
+	lws_callback_on_writable(handle);
+}
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		got_hup = 1;
+	else
+		got_term = 1;
+	if (g.ctx != NULL)
+		lws_cancel_service(g.ctx);
+}
+
+static void
+on_lws_log(int level, const char *line)
+{
+	size_t n = strlen(line);
+
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		n--;
+	log_warnx("libwebsockets: %.*s", (int)n, line);
+}
+
+/* Before the upgrade: the path must be ours and the Origin allowed. */
+static int
+confirm_upgrade(struct lws *wsi, const char *upgrade)
+{
+	char uri[512], origin[512] = "";
+	const char *key;
+	size_t keylen;
+	int n;
+
+	if (strcasecmp(upgrade, "websocket") != 0)
+		goto forbidden;
+	if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) <= 0 ||
+	    proto_parse_path(uri, g.conf->pusher.path, &key, &keylen) == -1) {
+		if (lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, NULL))
+			return -1;
+		return 1;
+	}
+	/* Browsers always send Origin; Node and mobile clients often don't. */
+	n = lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN);
+	if (n == 0)
+		return 0;
+	if (n < (int)sizeof(origin) &&
+	    lws_hdr_copy(wsi, origin, sizeof(origin), WSI_TOKEN_ORIGIN) > 0 &&
+	    conf_origin_allowed(g.conf, origin))
+		return 0;
+	log_info("WebSocket from origin '%.*s' refused: not in"
+	    " pusher.allowed_origins", n < 200 ? n : 200,
+	    n < (int)sizeof(origin) ? origin : "(too long)");
+forbidden:
+	if (lws_return_http_status(wsi, HTTP_STATUS_FORBIDDEN, NULL))
+		return -1;
+	return 1;
+}
+
+/* A new WebSocket: its app key and protocol version decide its fate. */
+static struct hub_conn *
+established(struct lws *wsi)
+{
+	char uri[512], arg[32];
+	const char *key = "", *v;
+	size_t keylen = 0;
+
+	if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) > 0)
+		(void)proto_parse_path(uri, g.conf->pusher.path, &key, &keylen);
+	v = lws_get_urlarg_by_name(wsi, "protocol=", arg, sizeof(arg));
+	return hub_conn_new(g.hub, wsi, key, keylen, proto_parse_version(v));
+}
+
+/* One message per writeable callback, then the close when asked for. */
+static int
+writeable(struct lws *wsi, struct hub_conn *conn)
+{
+	struct pmsg *m = hub_conn_peek(conn);
+
+	if (m != NULL) {
+		if (lws_write(wsi, pmsg_text(m), m->len, LWS_WRITE_TEXT) < (int)m->len)
+			return -1;
+		hub_conn_pop(conn);
+		if (hub_conn_peek(conn) != NULL || conn->close_code != 0)
+			lws_callback_on_writable(wsi);
+		return 0;
+	}
+	if (conn->close_code != 0) {
+		lws_close_reason(wsi, (enum lws_close_status)conn->close_code,
+		    (unsigned char *)(uintptr_t)conn->close_reason,
+		    strlen(conn->close_reason));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+cb_pusher(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+    void *in, size_t len)
+{
+	struct pss *pss = user;
+
+	switch (reason) {
+	case LWS_CALLBACK_HTTP:
+		/* Plain HTTP: only WebSocket upgrades are served here. */
+		if (lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, NULL) ||
+		    lws_http_transaction_completed(wsi))
+			return -1;
+		return 0;
+	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+		return confirm_upgrade(wsi, in);
+	case LWS_CALLBACK_ESTABLISHED:
+		if ((pss->conn = established(wsi)) == NULL)
+			return -1;
+		return 0;
+	case LWS_CALLBACK_RECEIVE:
+		if (pss->conn == NULL)
+			return -1;
+		(void)hub_conn_receive(pss->conn, in, len,
+		    lws_is_final_fragment(wsi) && lws_remaining_packet_payload(wsi) == 0);
+		return 0;
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		if (pss->conn == NULL)
+			return -1;
+		return writeable(wsi, pss->conn);
+	case LWS_CALLBACK_CLOSED:
+		hub_conn_free(pss->conn);
+		pss->conn = NULL;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static int
+cb_kick(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+    void *in, size_t len)
+{
+	switch (reason) {
+	case LWS_CALLBACK_RAW_RX_FILE:
+		(void)kick_drain(g.kick_fd);
+		deliver();
+		return 0;
+	case LWS_CALLBACK_RAW_CLOSE_FILE:
+		g.kick_fd = -1;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static void
+timer_poll(lws_sorted_usec_list_t *sul)
+{
+	deliver();
+	lws_sul_schedule(g.ctx, 0, &g.poll, timer_poll,
+	    (lws_usec_t)g.conf->poll_interval_ms * 1000);
+}
+
+static void
+timer_tick(lws_sorted_usec_list_t *sul)
+{
+	int64_t now = now_us();
+
+	hub_tick(g.hub, mono_us());
+	/* A token logged out or expired: its sessions hear nothing more. */
+	if (hub_drop_revoked(g.hub, g.tokens_checked, now) >= 0)
+		g.tokens_checked = now;
+	lws_sul_schedule(g.ctx, 0, &g.tick, timer_tick, TICK_US);
+}
+
+static void
+log_stats(const struct expiry_stats *st)
+{
+	if (st->expired + st->repaired + st->orphans + st->errors > 0)
+		log_info("expiry: %d expired, %d repaired, %d orphan files removed,"
+		    " %d errors", st->expired, st->repaired, st->orphans, st->errors);
+}
+
+static void
+timer_expiry(lws_sorted_usec_list_t *sul)
+{
+	struct expiry_stats st = { 0 };
+
+	g.expiry_at = 0;
+	(void)expiry_run(g.db, g.conf, now_us(), &st);
+	log_stats(&st);
+	deliver();
+}
+
+static void
+timer_sweep(lws_sorted_usec_list_t *sul)
+{
+	struct expiry_stats st = { 0 };
+
+	(void)expiry_sweep(g.db, g.conf, now_us(), &st);
+	log_stats(&st);
+	if (st.events > 0)
+		log_debug("expiry: %d events past pusher.event_retention deleted",
+		    st.events);
+	g.expiry_at = 0;
+	deliver();
+	lws_sul_schedule(g.ctx, 0, &g.sweep, timer_sweep, SWEEP_INTERVAL_US);
+}

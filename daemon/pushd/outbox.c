@@ -1,0 +1,174 @@
+/* Delivery from the events table (the outbox), live and replayed. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/db.h"
+#include "lib/events.h"
+#include "lib/log.h"
+#include "hub.h"
+#include "lib/util.h"
+#include "lib/banned.h"
+
+#define DELIVER_BATCH	256
+
+/* The Pusher event name of each channel family, as the product sends it. */
+static const struct {
+	enum chan_kind	 kind;
+	const char	*event;
+} push_events[] = {
+	{ CH_TOKEN,	"App\\Events\\TokenPush" },
+	{ CH_USER,	"App\\Events\\UserPush" },
+};
+
+static const char *
+event_name(enum chan_kind kind)
+{
+	for (size_t i = 0; i < nitems(push_events); i++)
+		if (push_events[i].kind == kind)
+			return push_events[i].event;
+	return "";
+}
+
+int64_t
+hub_max_event_id(sqlite3 *db)
+{
+	int64_t id = 0;
+
+	if (db_query_int(db, "SELECT coalesce(max(id), 0) FROM events", &id) == -1)
+		return -1;
+	return id;
+}
+
+/* Publish one row to its token's and its user's channel. */
+static void
+deliver_row(struct hub *h, sqlite3_stmt *st)
+{
+	int64_t id = sqlite3_column_int64(st, 0);
+	struct chan chans[2] = {
+		{ CH_TOKEN, sqlite3_column_int64(st, 2) },	/* NULL reads 0 */
+		{ CH_USER, sqlite3_column_int64(st, 1) },
+	};
+	size_t listeners = 0;
+	char *env;
+
+	for (size_t i = 0; i < nitems(chans); i++)
+		if (chans[i].id > 0)
+			listeners += hub_channel_count(h, &chans[i]);
+	if (listeners == 0)
+		return;
+	env = event_envelope(id, (const char *)sqlite3_column_text(st, 3));
+	if (env == NULL) {
+		log_warnx("event %lld has a payload that is not JSON, skipped",
+		    (long long)id);
+		return;
+	}
+	for (size_t i = 0; i < nitems(chans); i++)
+		if (chans[i].id > 0)
+			hub_publish(h, &chans[i], event_name(chans[i].kind), env);
+	free(env);
+}
+
+int
+hub_deliver(struct hub *h)
+{
+	sqlite3_stmt *st = db_prepare(h->db, "SELECT id, user_id, token_id,"
+	    " payload FROM events WHERE id>? ORDER BY id LIMIT ?");
+	int n = 0, rows, rc;
+
+	if (st == NULL)
+		return -1;
+	do {
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, h->last_event_id);
+		sqlite3_bind_int(st, 2, DELIVER_BATCH);
+		rows = 0;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			deliver_row(h, st);
+			h->last_event_id = sqlite3_column_int64(st, 0);
+			rows++;
+		}
+		n += rows;
+		if (rc != SQLITE_DONE) {
+			n = error("cannot read events: %s", sqlite3_errmsg(h->db));
+			break;
+		}
+	} while (rows == DELIVER_BATCH);
+	sqlite3_finalize(st);
+	return n;
+}
+
+int
+hub_replay(struct hub_conn *conn, const struct chan *ch, int64_t after_id)
+{
+	struct hub *h = conn->hub;
+	/* Newest first, so that past the limit the oldest are the ones left
+	 * out; a progress event only while it is its download's latest. */
+	sqlite3_stmt *st = db_prepare(h->db, "SELECT id, payload FROM ("
+	    " SELECT id, type, payload, row_number() OVER"
+	    "  (PARTITION BY download_id ORDER BY id DESC) AS rn"
+	    " FROM events WHERE id>?1 AND id<=?2"
+	    "  AND (CASE ?3 WHEN 0 THEN token_id ELSE user_id END)=?4)"
+	    " WHERE type<>'" EV_PROGRESS "' OR rn=1 ORDER BY id DESC LIMIT ?5");
+	char name[PROTO_CHANNEL_MAX + 1], **texts = NULL;
+	int n = 0, rc = SQLITE_DONE;
+
+	if (st == NULL)
+		return -1;
+	if ((texts = calloc(HUB_REPLAY_MAX, sizeof(*texts))) == NULL) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	proto_channel_name(ch, name);
+	sqlite3_bind_int64(st, 1, after_id);
+	sqlite3_bind_int64(st, 2, h->last_event_id);
+	sqlite3_bind_int(st, 3, ch->kind == CH_TOKEN ? 0 : 1);
+	sqlite3_bind_int64(st, 4, ch->id);
+	sqlite3_bind_int(st, 5, HUB_REPLAY_MAX);
+	while (n < HUB_REPLAY_MAX && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		char *env = event_envelope(sqlite3_column_int64(st, 0),
+		    (const char *)sqlite3_column_text(st, 1));
+
+		if (env == NULL)
+			continue;
+		texts[n++] = proto_event(event_name(ch->kind), name, env);
+		free(env);
+	}
+	if (n < HUB_REPLAY_MAX && rc != SQLITE_DONE)
+		error("cannot replay events: %s", sqlite3_errmsg(h->db));
+	sqlite3_finalize(st);
+	for (int i = n - 1; i >= 0; i--)
+		hub_send(conn, texts[i]);
+	free(texts);
+	if (n > 0)
+		log_debug("client %s: replayed %d events of %s after %lld",
+		    conn->socket_id, n, name, (long long)after_id);
+	return n;
+}
+
+int
+hub_drop_revoked(struct hub *h, int64_t since, int64_t now)
+{
+	sqlite3_stmt *st = db_prepare(h->db, "SELECT id FROM tokens"
+	    " WHERE (revoked_at > ?1 AND revoked_at <= ?2)"
+	    "    OR (expires_at > ?1 AND expires_at <= ?2)");
+	int n = 0, rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, since);
+	sqlite3_bind_int64(st, 2, now);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct chan ch = { CH_TOKEN, sqlite3_column_int64(st, 0) };
+		size_t closed = hub_close_channel(h, &ch, PC_UNAUTHORIZED,
+		    "the token was revoked or expired");
+
+		if (closed > 0)
+			log_info("token %lld ended: closed %zu connection(s)",
+			    (long long)ch.id, closed);
+		n += (int)closed;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? n : -1;
+}

@@ -1,0 +1,533 @@
+/*
+ * archived: the queue worker. N threads claim pending downloads with a
+ * lease, remux the recorded segments into one MP4 and publish it; the main
+ * thread waits for kicks and signals, wakes the workers, and notices
+ * cancelled jobs. The database is the only truth: a lost kick costs a poll.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/conf.h"
+#include "lib/db.h"
+#include "lib/kick.h"
+#include "lib/log.h"
+#include "lib/queue.h"
+#include "media/remux.h"
+#include "recordings/segindex.h"
+#include "lib/util.h"
+#include "lib/banned.h"
+
+#define TMP_PREFIX	".tmp-"
+
+enum cancel_reason { KEEP_GOING, CANCEL_LOST, CANCEL_SHUTDOWN };
+
+struct worker {
+	pthread_t	 thread;
+	int		 index;
+	char		 owner[160];
+	_Atomic int64_t	 job_id;	/* 0 when idle */
+	atomic_int	 cancel;	/* enum cancel_reason */
+};
+
+/* What a running job needs from its callbacks. */
+struct job_ctx {
+	struct worker	*w;
+	sqlite3		*db;
+	const struct conf *conf;
+	const struct job *job;
+	int64_t		 last_renew;	/* monotonic us */
+	int		 last_pct;
+};
+
+static void	 usage(void) __attribute__((noreturn));
+static void	*worker_main(void *arg);
+static void	 run_job(struct worker *w, sqlite3 *db, const struct conf *c,
+		    const struct job *job);
+static void	 watch_cancellations(sqlite3 *db);
+static void	 remove_stale_temps(const char *dir);
+static int	 lock_data_dir(const struct conf *c);
+
+static struct {
+	pthread_mutex_t	 lock;
+	pthread_cond_t	 wake;
+	unsigned	 wake_gen;	/* bumped by every kick and tick */
+	int		 stopping;
+	struct conf	*conf;		/* current; older ones live until exit */
+	struct conf	*old[64];
+	size_t		 nold;
+	struct worker	*workers;
+	int		 nworkers;
+	char		 host[64];
+} g = { .lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER };
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: archived [-n] [--config FILE] [--syslog] [--debug]\n");
+	exit(2);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check", no_argument, NULL, 'n' },
+		{ "syslog", no_argument, NULL, 's' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config = NULL;
+	char err[512];
+	struct pollfd pfd[2];
+	sigset_t sigs;
+	sqlite3 *db;
+	int ch, check = 0, to_syslog = 0, debug = 0, released;
+
+	while ((ch = getopt_long(argc, argv, "c:nsd", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': config = optarg; break;
+		case 'n': check = 1; break;
+		case 's': to_syslog = 1; break;
+		case 'd': debug = 1; break;
+		default: usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	log_init("archived", to_syslog);
+	g.conf = conf_load_start(config, err, sizeof(err));
+	if (g.conf == NULL) {
+		fprintf(stderr, "archived: %s\n", err);
+		return 2;
+	}
+	if (check) {
+		printf("configuration OK\n");
+		conf_free(g.conf);
+		return 0;
+	}
+	if (debug || strcmp(g.conf->log_level, "debug") == 0)
+		log_set_level(LOG_LVL_DEBUG);
+	conf_apply_timezone(g.conf);
+
+	/* Signals arrive on a descriptor in the main loop, never in a thread. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if ((pfd[0].fd = signalfd(-1, &sigs, SFD_CLOEXEC)) == -1)
+		fatal("signalfd");
+	pfd[0].events = POLLIN;
+
+	if (mkdir_p(g.conf->run_dir, 02770) == -1 || mkdir_p(g.conf->downloads_dir, 02770) == -1)
+		fatal("cannot create '%s' or '%s'", g.conf->run_dir, g.conf->downloads_dir);
+	if (lock_data_dir(g.conf) == -1)
+		return 1;
+	if ((db = db_open_checked(g.conf)) == NULL)
+		fatalx("cannot use the database; see above");
+	if ((pfd[1].fd = kick_listen(g.conf->run_dir, KICK_WORKER)) == -1)
+		fatalx("cannot listen for kicks in '%s'", g.conf->run_dir);
+	pfd[1].events = POLLIN;
+
+	/* A previous run on this host died: its temp files and leases are ours. */
+	if (gethostname(g.host, sizeof(g.host)) == -1)
+		snprintf(g.host, sizeof(g.host), "localhost");
+	g.host[sizeof(g.host) - 1] = '\0';
+	remove_stale_temps(g.conf->downloads_dir);
+	{
+		char prefix[80];
+
+		snprintf(prefix, sizeof(prefix), "%s/", g.host);
+		if ((released = queue_release_prefix(db, prefix)) > 0)
+			log_info("gave back %d job(s) held by a previous run", released);
+	}
+
+	g.nworkers = g.conf->workers;
+	g.workers = xcalloc((size_t)g.nworkers, sizeof(*g.workers));
+	for (int i = 0; i < g.nworkers; i++) {
+		struct worker *w = &g.workers[i];
+
+		w->index = i;
+		snprintf(w->owner, sizeof(w->owner), "%s/%ld/%d", g.host, (long)getpid(), i);
+		if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
+			fatalx("cannot start worker thread %d", i);
+	}
+	log_info("started with %d worker(s), polling every %d ms", g.nworkers,
+	    g.conf->poll_interval_ms);
+
+	while (!g.stopping) {
+		int n = poll(pfd, 2, g.conf->poll_interval_ms);
+
+		if (n == -1 && errno != EINTR)
+			fatal("poll");
+		if (n > 0 && (pfd[0].revents & POLLIN)) {
+			struct signalfd_siginfo si;
+
+			if (read(pfd[0].fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+				if (si.ssi_signo == SIGHUP) {
+					struct conf *fresh = conf_load(g.conf->path, 1, err, sizeof(err));
+
+					if (fresh == NULL)
+						log_warnx("reload failed, keeping the old configuration: %s", err);
+					else {
+						pthread_mutex_lock(&g.lock);
+						if (g.nold < nitems(g.old))
+							g.old[g.nold++] = g.conf;
+						g.conf = fresh;
+						pthread_mutex_unlock(&g.lock);
+						if (db_load_secrets(db, fresh) == -1)
+							log_warnx("reload: cannot read secrets");
+						log_info("configuration reloaded (workers stays %d until restart)",
+						    g.nworkers);
+					}
+				} else {
+					log_info("stopping on signal %d", (int)si.ssi_signo);
+					g.stopping = 1;
+				}
+			}
+		}
+		if (n > 0 && (pfd[1].revents & POLLIN))
+			kick_drain(pfd[1].fd);
+		watch_cancellations(db);
+		pthread_mutex_lock(&g.lock);
+		g.wake_gen++;
+		pthread_cond_broadcast(&g.wake);
+		pthread_mutex_unlock(&g.lock);
+	}
+
+	/* SIGTERM: claim nothing more; finish the jobs in hand within the grace
+	 * period, then cancel and hand back what is left. */
+	{
+		int64_t deadline = mono_us() + (int64_t)g.conf->shutdown_grace * USEC_PER_SEC;
+		int busy;
+
+		pthread_mutex_lock(&g.lock);
+		pthread_cond_broadcast(&g.wake);
+		pthread_mutex_unlock(&g.lock);
+		do {
+			busy = 0;
+			for (int i = 0; i < g.nworkers; i++)
+				busy += atomic_load(&g.workers[i].job_id) != 0;
+			if (busy == 0 || mono_us() >= deadline)
+				break;
+			watch_cancellations(db);
+			usleep(50000);
+		} while (1);
+		for (int i = 0; i < g.nworkers; i++)
+			atomic_store(&g.workers[i].cancel, CANCEL_SHUTDOWN);
+		for (int i = 0; i < g.nworkers; i++)
+			pthread_join(g.workers[i].thread, NULL);
+	}
+	db_close(db);
+	close(pfd[1].fd);
+	free(g.workers);
+	for (size_t i = 0; i < g.nold; i++)
+		conf_free(g.old[i]);
+	conf_free(g.conf);
+	log_info("stopped");
+	return 0;
+}
+
+/* One worker per data directory and host: the lock makes the temp files
+ * and leases of this host ours at start. */
+static int
+lock_data_dir(const struct conf *c)
+{
+	char *path = path_join(c->run_dir, "archived.lock");
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0660);
+
+	if (fd == -1 || flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		error("another archived is running on '%s' (lock '%s' is held)",
+		    c->data_dir, path);
+		free(path);
+		return -1;
+	}
+	free(path);
+	return 0;	/* the descriptor stays open for the life of the process */
+}
+
+static void
+remove_stale_temps(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		/* Our archives in the making, and the remux engine's index spill
+		 * files (unlinked as soon as made, unless a crash came between). */
+		if (strncmp(de->d_name, TMP_PREFIX, strlen(TMP_PREFIX)) != 0 &&
+		    strncmp(de->d_name, ".remux-index.", 13) != 0)
+			continue;
+		if (unlinkat(dirfd(d), de->d_name, 0) == 0)
+			log_info("removed stale temp file '%s/%s'", dir, de->d_name);
+	}
+	closedir(d);
+}
+
+/* Tell workers whose job was cancelled, deleted or taken over to stop. */
+static void
+watch_cancellations(sqlite3 *db)
+{
+	for (int i = 0; i < g.nworkers; i++) {
+		struct worker *w = &g.workers[i];
+		int64_t id = atomic_load(&w->job_id);
+
+		if (id != 0 && queue_still_ours(db, id, w->owner) == 0) {
+			log_info("download %lld is no longer ours (cancelled or taken"
+			    " over); stopping it", (long long)id);
+			atomic_store(&w->cancel, CANCEL_LOST);
+		}
+	}
+}
+
+static struct conf *
+conf_current(void)
+{
+	struct conf *c;
+
+	pthread_mutex_lock(&g.lock);
+	c = g.conf;
+	pthread_mutex_unlock(&g.lock);
+	return c;
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	sqlite3 *db = NULL;
+
+	while (1) {
+		const struct conf *c = conf_current();
+		struct job job;
+		unsigned gen;
+		int rc;
+
+		pthread_mutex_lock(&g.lock);
+		gen = g.wake_gen;
+		if (g.stopping) {
+			pthread_mutex_unlock(&g.lock);
+			break;
+		}
+		pthread_mutex_unlock(&g.lock);
+		if (db == NULL && (db = db_open_checked(c)) == NULL)
+			rc = -1;
+		else
+			rc = queue_claim(db, c, w->owner, &job);
+		if (rc == 1) {
+			atomic_store(&w->cancel, KEEP_GOING);
+			atomic_store(&w->job_id, job.id);
+			run_job(w, db, c, &job);
+			atomic_store(&w->job_id, 0);
+			continue;
+		}
+		/* Nothing to do (or the database is unwell): wait for a kick or tick. */
+		pthread_mutex_lock(&g.lock);
+		while (g.wake_gen == gen && !g.stopping)
+			pthread_cond_wait(&g.wake, &g.lock);
+		pthread_mutex_unlock(&g.lock);
+	}
+	db_close(db);
+	return NULL;
+}
+
+static int
+job_cancelled(void *arg)
+{
+	struct job_ctx *ctx = arg;
+
+	return atomic_load(&ctx->w->cancel) != KEEP_GOING;
+}
+
+/* Progress: renew the lease and publish at most once a second. */
+static int
+job_progress(void *arg, int64_t done, int64_t total)
+{
+	struct job_ctx *ctx = arg;
+	int64_t now = mono_us();
+	int pct = total > 0 ? (int)(done * 100 / total) : 0;
+
+	if (pct > 99)
+		pct = 99;	/* 100 is for the finished file */
+	if (now - ctx->last_renew >= USEC_PER_SEC) {
+		int rc = queue_renew(ctx->db, ctx->conf, ctx->job, ctx->w->owner, pct,
+		    pct != ctx->last_pct);
+
+		ctx->last_renew = now;
+		if (rc == 0)
+			atomic_store(&ctx->w->cancel, CANCEL_LOST);
+		else if (rc == 1 && pct != ctx->last_pct) {
+			ctx->last_pct = pct;
+			kick_send(ctx->conf->run_dir, KICK_PUSHD);
+		}
+	}
+	return job_cancelled(arg);
+}
+
+static char *
+coverage_json(const struct remux_result *res)
+{
+	json_t *arr = json_array();
+	char *s;
+
+	for (size_t i = 0; i < res->ncoverage; i++)
+		json_array_append_new(arr, json_pack("[I, I]",
+		    (json_int_t)res->coverage[i][0], (json_int_t)res->coverage[i][1]));
+	s = json_dumps(arr, JSON_COMPACT);
+	json_decref(arr);
+	return s;
+}
+
+/* fsync the file, then give it its final, unguessable name. */
+static char *
+publish_file(const struct conf *c, const char *tmp, const struct job *job)
+{
+	unsigned char r[8];
+	char hex[17], name[64], *final;
+	int fd;
+
+	if ((fd = open(tmp, O_RDONLY | O_CLOEXEC)) == -1)
+		return NULL;
+	if (fsync(fd) == -1) {
+		close(fd);
+		return NULL;
+	}
+	close(fd);
+	if (random_bytes(r, sizeof(r)) == -1)
+		return NULL;
+	hex_encode(r, sizeof(r), hex);
+	snprintf(name, sizeof(name), "%lld-%s.mp4", (long long)job->id, hex);
+	final = path_join(c->downloads_dir, name);
+	if (rename(tmp, final) == -1 || fsync_parent(final) == -1) {
+		log_warn("cannot publish '%s'", final);
+		unlink(final);
+		free(final);
+		return NULL;
+	}
+	return final;
+}
+
+static int
+retryable(const char *code)
+{
+	return strcmp(code, REMUX_OUTPUT_ERROR) == 0;
+}
+
+static void
+run_job(struct worker *w, sqlite3 *db, const struct conf *c, const struct job *job)
+{
+	struct job_ctx ctx = { w, db, c, job, mono_us(), -1 };
+	struct remux_result res;
+	struct remux_job rj = { 0 };
+	struct remux_segment *segs;
+	char tmpname[96], *tmp, *final = NULL, *cov = NULL;
+	size_t nsegs;
+	int64_t t0 = mono_us();
+	int fd, rc;
+
+	snprintf(tmpname, sizeof(tmpname), "%s%lld-%ld-%d.mp4", TMP_PREFIX,
+	    (long long)job->id, (long)getpid(), w->index);
+	tmp = path_join(c->downloads_dir, tmpname);
+	/* The segments overlapping the range, in time order (as export reads them). */
+	if ((segs = segindex_load_range(db, job->stream_id, job->from_us, job->to_us,
+	    &nsegs)) == NULL) {
+		rc = queue_finish_failed(db, c, job, w->owner, REMUX_INPUT_ERROR,
+		    "cannot read the recording index; see the worker log", 1);
+		goto out;
+	}
+	log_info("download %lld: attempt %d, %zu segment(s)", (long long)job->id,
+	    job->attempts, nsegs);
+	/* The archive is group-readable only: the web server's group sends it. */
+	unlink(tmp);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640)) == -1) {
+		log_warn("download %lld: cannot create '%s'", (long long)job->id, tmp);
+		rc = queue_finish_failed(db, c, job, w->owner, REMUX_OUTPUT_ERROR,
+		    "cannot create the archive file in the downloads directory", 1);
+		goto out;
+	}
+	close(fd);
+	rj.segs = segs;
+	rj.nsegs = nsegs;
+	rj.from_us = job->from_us;
+	rj.to_us = job->to_us;
+	rj.out_path = tmp;
+	rj.tmp_dir = c->downloads_dir;
+	rj.progress = job_progress;
+	rj.cancelled = job_cancelled;
+	rj.arg = &ctx;
+	rc = remux_run(&rj, &res);
+	if (rc == 0 && atomic_load(&w->cancel) == KEEP_GOING &&
+	    (final = publish_file(c, tmp, job)) != NULL) {
+		struct job_output out = { 0 };
+		const char *slash = strrchr(final, '/');
+
+		cov = coverage_json(&res);
+		out.file = slash ? slash + 1 : final;
+		out.size = res.size;
+		out.duration_us = res.duration_us;
+		out.coverage = cov;
+		if (res.code[0] != '\0') {
+			out.warn_code = res.code;
+			out.warn_message = res.message;
+		}
+		rc = queue_finish_active(db, c, job, w->owner, &out);
+		if (rc == 1)
+			log_info("download %lld: active, %lld bytes, %.3f s of video in %.2f s%s%s",
+			    (long long)job->id, (long long)res.size, res.duration_us / 1e6,
+			    (mono_us() - t0) / 1e6, res.code[0] ? "; " : "", res.message);
+		else {
+			log_info("download %lld: finished but no longer ours; file removed",
+			    (long long)job->id);
+			unlink(final);
+		}
+	} else {
+		enum cancel_reason why = atomic_load(&w->cancel);
+
+		unlink(tmp);
+		if (rc == 0 && why == KEEP_GOING) {
+			/* Written, but it could not be fsynced or renamed. */
+			snprintf(res.code, sizeof(res.code), "%s", REMUX_OUTPUT_ERROR);
+			snprintf(res.message, sizeof(res.message),
+			    "cannot store the archive in the downloads directory");
+		}
+		if (why == CANCEL_SHUTDOWN) {
+			queue_hand_back(db, job, w->owner);
+			log_info("download %lld: handed back at shutdown", (long long)job->id);
+		} else if (why == CANCEL_LOST)
+			log_info("download %lld: stopped", (long long)job->id);
+		else {
+			log_warnx("download %lld: attempt %d failed: %s: %s", (long long)job->id,
+			    job->attempts, res.code, res.message);
+			queue_finish_failed(db, c, job, w->owner, res.code, res.message,
+			    retryable(res.code));
+		}
+	}
+	remux_result_release(&res);
+out:
+	kick_send(c->run_dir, KICK_PUSHD);
+	free(cov);
+	free(final);
+	free(tmp);
+	segindex_free_range(segs, nsegs);
+}

@@ -1,0 +1,320 @@
+#include "config.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth.h"
+#include "crypto.h"
+#include "db.h"
+#include "log.h"
+#include "util.h"
+#include "banned.h"
+
+#define FAILURE_WINDOW_US (60 * USEC_PER_SEC)
+
+void
+principal_release(struct principal *p)
+{
+	free(p->login);
+	free(p->name);
+	memset(p, 0, sizeof(*p));
+}
+
+int
+user_create(sqlite3 *db, const char *login, const char *name,
+    const char *password, int is_admin, int64_t *id)
+{
+	sqlite3_stmt *st = NULL;
+	char *hash = NULL;
+	int64_t now = now_us();
+	int ret = -1, rc;
+
+	if (password != NULL && (hash = password_hash(password)) == NULL)
+		return error("cannot hash password");
+	st = db_prepare(db, "INSERT INTO users(login, name, password_hash, is_admin,"
+	    " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)"
+	    " ON CONFLICT(login) DO NOTHING RETURNING id");
+	if (st == NULL)
+		goto out;
+	sqlite3_bind_text(st, 1, login, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name ? name : login, -1, SQLITE_STATIC);
+	if (hash)
+		sqlite3_bind_text(st, 3, hash, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, is_admin != 0);
+	sqlite3_bind_int64(st, 5, now);
+	sqlite3_bind_int64(st, 6, now);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(st, 0);
+		ret = 0;
+	} else if (rc == SQLITE_DONE) {
+		struct principal p = { 0 };
+
+		if (user_load(db, login, &p) == 0) {
+			*id = p.user_id;
+			ret = 1;
+		}
+		principal_release(&p);
+	} else
+		error("database: %s", sqlite3_errmsg(db));
+out:
+	sqlite3_finalize(st);
+	free(hash);
+	return ret;
+}
+
+int
+user_load(sqlite3 *db, const char *login, struct principal *p)
+{
+	sqlite3_stmt *st = db_prepare(db,
+	    "SELECT id, login, name, is_admin FROM users WHERE login=?");
+	int rc, ret;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, login, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		p->user_id = sqlite3_column_int64(st, 0);
+		p->login = xstrdup((const char *)sqlite3_column_text(st, 1));
+		p->name = xstrdup((const char *)sqlite3_column_text(st, 2));
+		p->is_admin = sqlite3_column_int(st, 3);
+		ret = 0;
+	} else
+		ret = rc == SQLITE_DONE ? 1 : error("database: %s", sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int
+user_set_admin(sqlite3 *db, int64_t user_id, int is_admin)
+{
+	sqlite3_stmt *st = db_prepare(db,
+	    "UPDATE users SET is_admin=?, updated_at=? WHERE id=?");
+	int ret;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int(st, 1, is_admin != 0);
+	sqlite3_bind_int64(st, 2, now_us());
+	sqlite3_bind_int64(st, 3, user_id);
+	ret = db_step_done(st);
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int
+token_create(sqlite3 *db, int64_t user_id, int64_t expires_at,
+    const char *name, char out[TOKEN_MAX], int64_t *token_id)
+{
+	char secret[TOKEN_SECRET_LEN + 1];
+	unsigned char hash[SHA256_LEN];
+	sqlite3_stmt *st;
+	int ret = -1;
+
+	if (random_alnum(secret, TOKEN_SECRET_LEN) == -1)
+		return error("cannot generate a token: no randomness");
+	sha256(secret, TOKEN_SECRET_LEN, hash);
+	st = db_prepare(db, "INSERT INTO tokens(user_id, secret_hash, name,"
+	    " expires_at, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id");
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, user_id);
+	sqlite3_bind_blob(st, 2, hash, sizeof(hash), SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, name ? name : "", -1, SQLITE_STATIC);
+	if (expires_at > 0)
+		sqlite3_bind_int64(st, 4, expires_at);
+	sqlite3_bind_int64(st, 5, now_us());
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*token_id = sqlite3_column_int64(st, 0);
+		snprintf(out, TOKEN_MAX, "%lld|%s", (long long)*token_id, secret);
+		ret = 0;
+	} else
+		error("database: %s", sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	explicit_bzero(secret, sizeof(secret));
+	return ret;
+}
+
+int
+token_revoke(sqlite3 *db, int64_t token_id)
+{
+	sqlite3_stmt *st = db_prepare(db,
+	    "UPDATE tokens SET revoked_at=? WHERE id=? AND revoked_at IS NULL");
+	int ret;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, now_us());
+	sqlite3_bind_int64(st, 2, token_id);
+	ret = db_step_done(st);
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int
+token_parse(const char *token, int64_t *id, const char **secret)
+{
+	const char *bar = strchr(token, '|');
+	int64_t v = 0;
+	const char *p;
+
+	if (bar == NULL || bar == token || bar - token > 18)
+		return -1;
+	for (p = token; p < bar; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		v = v * 10 + (*p - '0');
+	}
+	if (v <= 0 || strlen(bar + 1) != TOKEN_SECRET_LEN)
+		return -1;
+	*id = v;
+	*secret = bar + 1;
+	return 0;
+}
+
+enum auth_result
+token_authenticate(sqlite3 *db, const char *token, struct principal *p)
+{
+	unsigned char hash[SHA256_LEN];
+	const char *secret;
+	sqlite3_stmt *st;
+	int64_t id, now = now_us();
+	enum auth_result res = AUTH_DENIED;
+	int rc;
+
+	if (token == NULL || token_parse(token, &id, &secret) == -1)
+		return AUTH_DENIED;
+	sha256(secret, TOKEN_SECRET_LEN, hash);
+	st = db_stmt(db, "SELECT t.secret_hash, t.revoked_at, t.expires_at,"
+	    " u.id, u.login, u.name, u.is_admin FROM tokens t"
+	    " JOIN users u ON u.id = t.user_id WHERE t.id=?");
+	if (st == NULL)
+		return AUTH_ERROR;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const void *want = sqlite3_column_blob(st, 0);
+		int wantlen = sqlite3_column_bytes(st, 0);
+		int64_t expires = sqlite3_column_int64(st, 2);
+
+		if (wantlen == SHA256_LEN && ct_equal(want, hash, SHA256_LEN) &&
+		    sqlite3_column_type(st, 1) == SQLITE_NULL &&
+		    (expires == 0 || expires > now)) {
+			p->token_id = id;
+			p->token_expires_at = expires;
+			p->user_id = sqlite3_column_int64(st, 3);
+			p->login = xstrdup((const char *)sqlite3_column_text(st, 4));
+			p->name = xstrdup((const char *)sqlite3_column_text(st, 5));
+			p->is_admin = sqlite3_column_int(st, 6);
+			res = AUTH_OK;
+		}
+	} else if (rc != SQLITE_DONE) {
+		error("database: %s", sqlite3_errmsg(db));
+		res = AUTH_ERROR;
+	}
+	db_stmt_done(st);
+	return res;
+}
+
+static int
+failures_count(sqlite3 *db, const char *login, int64_t since, int64_t *n)
+{
+	sqlite3_stmt *st = db_prepare(db,
+	    "SELECT count(*) FROM login_failures WHERE login=? AND at>?");
+	int ret = -1;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, login, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, since);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*n = sqlite3_column_int64(st, 0);
+		ret = 0;
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+/* Record one failure, forgetting failures older than the window. */
+static int
+failures_note(sqlite3 *db, const char *login, int64_t now, int clear)
+{
+	sqlite3_stmt *del = NULL, *ins = NULL;
+	int ret = -1;
+
+	if (db_begin(db) == -1)
+		return -1;
+	/* Forget every login's old failures, so guesses at many logins cannot
+	 * grow the table; and on success, this login's recent ones. */
+	del = db_prepare(db, "DELETE FROM login_failures WHERE at<? OR (login=? AND ?)");
+	if (del == NULL)
+		goto out;
+	sqlite3_bind_int64(del, 1, now - FAILURE_WINDOW_US);
+	sqlite3_bind_text(del, 2, login, -1, SQLITE_STATIC);
+	sqlite3_bind_int(del, 3, clear);
+	if (db_step_done(del) == -1)
+		goto out;
+	if (!clear) {
+		ins = db_prepare(db, "INSERT INTO login_failures(login, at) VALUES (?, ?)");
+		if (ins == NULL)
+			goto out;
+		sqlite3_bind_text(ins, 1, login, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(ins, 2, now);
+		if (db_step_done(ins) == -1)
+			goto out;
+	}
+	ret = db_commit(db);
+out:
+	if (ret == -1)
+		db_rollback(db);
+	sqlite3_finalize(del);
+	sqlite3_finalize(ins);
+	return ret;
+}
+
+enum login_result
+login_check(sqlite3 *db, const char *login, const char *password, int limit,
+    struct principal *p)
+{
+	/* A valid hash of a random password: unknown logins cost the same time. */
+	static char *decoy;
+	sqlite3_stmt *st;
+	char *hash = NULL;
+	int64_t now = now_us(), fails = 0;
+	int rc, ok;
+
+	if (failures_count(db, login, now - FAILURE_WINDOW_US, &fails) == -1)
+		return LOGIN_ERROR;
+	if (fails >= limit)
+		return LOGIN_LIMITED;
+	st = db_prepare(db, "SELECT password_hash FROM users WHERE login=?");
+	if (st == NULL)
+		return LOGIN_ERROR;
+	sqlite3_bind_text(st, 1, login, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		hash = xstrdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return LOGIN_ERROR;
+	if (hash == NULL) {
+		if (decoy == NULL)
+			decoy = password_hash("decoy password for unknown logins");
+		(void)password_verify(password, decoy);
+		ok = 0;
+	} else
+		ok = password_verify(password, hash) == 1;
+	free(hash);
+	if (!ok) {
+		if (failures_note(db, login, now, 0) == -1)
+			return LOGIN_ERROR;
+		log_info("failed login for '%s'", login);
+		return LOGIN_BAD;
+	}
+	if (failures_note(db, login, now, 1) == -1 || user_load(db, login, p) != 0)
+		return LOGIN_ERROR;
+	return LOGIN_OK;
+}

@@ -1,0 +1,72 @@
+/* Configuration: one libconfig file, every key in one table with its
+ * default. With no file, embedded defaults put everything under data_dir. */
+#ifndef ARCHIVED_CONF_H
+#define ARCHIVED_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct conf {
+	char	*path;			/* file read, or NULL for defaults */
+
+	char	*data_dir;
+	char	*database;
+	char	*downloads_dir;
+	char	*run_dir;		/* kick sockets */
+	char	*timezone;
+	char	*public_url;		/* no trailing slash */
+	char	*licence_file;		/* NULL: built-in evaluation licence */
+	char	*url_key;		/* NULL: taken from the database */
+	char	*sendfile;		/* "x-sendfile" or "x-accel-redirect" */
+	char	*sendfile_prefix;
+	char	*log_level;
+
+	int64_t	 download_ttl;		/* seconds */
+	int64_t	 max_range;		/* seconds */
+	int64_t	 token_ttl;		/* seconds, login tokens */
+	int	 max_pending;
+	int	 workers;
+	int	 max_attempts;
+	int	 poll_interval_ms;
+	int	 lease_seconds;
+	int	 shutdown_grace;
+	int	 login_failures;	/* per login per minute before 429 */
+	int	 wsurl_limit;		/* per address per 5 minutes */
+
+	struct {
+		char	*app_id;
+		char	*key;		/* NULL: taken from the database */
+		char	*secret;	/* NULL: taken from the database */
+		char	*listen;
+		char	*path;		/* the apps' WebSocket prefix, "/ws" */
+		char	**allowed_origins;
+		size_t	 n_origins;
+		int64_t	 event_retention;
+		int	 activity_timeout;
+		int	 max_connections_per_user;
+		int	 max_frame;
+	} pusher;
+};
+
+/* The file to read: --config, else $ARCHIVED_CONFIG, else the default. */
+const char *conf_default_path(const char *flag);
+
+/* Load path (NULL or a missing default file: embedded defaults only).
+ * On error returns NULL and writes one line naming the key and its line
+ * into err. must_exist: a missing file is an error. Caller conf_free()s. */
+struct conf *conf_load(const char *path, int must_exist, char *err, size_t errlen);
+void	 conf_free(struct conf *c);
+/* What a program loads at start: the file named by flag (--config), else
+ * $ARCHIVED_CONFIG (both must exist), else the default file if present. */
+struct conf *conf_load_start(const char *flag, char *err, size_t errlen);
+
+/* Point TZ at the configured zone so local-time calls agree on every host. */
+int	 conf_apply_timezone(const struct conf *c);
+
+/* Write every key with its value, as a libconfig file, to stdout. */
+void	 conf_dump(const struct conf *c);
+
+/* Is origin allowed by pusher.allowed_origins? */
+int	 conf_origin_allowed(const struct conf *c, const char *origin);
+
+#endif

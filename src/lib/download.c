@@ -1,0 +1,387 @@
+#include "config.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "conf.h"
+#include "db.h"
+#include "download.h"
+#include "log.h"
+#include "model.h"
+#include "timefmt.h"
+#include "urlsign.h"
+#include "util.h"
+#include "banned.h"
+
+void
+download_file_path(int64_t id, char out[64])
+{
+	snprintf(out, 64, "/api/admin/v1/downloads/%lld/file", (long long)id);
+}
+
+char *
+download_make_name(const char *label, int64_t from, int64_t to)
+{
+	char f[TIME_NAME_LEN], t[7];
+	struct buf b;
+
+	time_format_name(from, f);
+	time_format_hms(to, t);
+	buf_init(&b);
+	for (const unsigned char *p = (const unsigned char *)label; *p; p++) {
+		unsigned char ch = *p;
+
+		if (ch < 0x20 || ch == 0x7f || ch == '/' || ch == '\\' ||
+		    ch == '"' || ch == '\'' || ch == '`')
+			ch = '_';
+		buf_add(&b, &ch, 1);
+	}
+	if (b.len == 0)
+		buf_adds(&b, "camera");
+	buf_printf(&b, ", file.%s-%s.mp4", f, t);
+	return buf_detach(&b);
+}
+
+static json_t *
+time_or_empty(sqlite3_stmt *st, int col)
+{
+	char t[TIME_UTC_LEN];
+
+	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+		return json_string("");
+	time_format_utc(sqlite3_column_int64(st, col), t);
+	return json_string(t);
+}
+
+static json_t *
+time_or_null(sqlite3_stmt *st, int col)
+{
+	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+		return json_null();
+	return time_or_empty(st, col);
+}
+
+static json_t *
+local_time(int64_t us)
+{
+	char t[TIME_LOCAL_LEN];
+
+	time_format_local(us, t);
+	return json_string(t);
+}
+
+/* Stored as [[from_us, to_us], ...]; shown as [{"from", "to"}, ...]. */
+static json_t *
+coverage_json(const char *stored)
+{
+	json_t *in = json_loads(stored ? stored : "[]", 0, NULL), *out = json_array();
+	size_t i;
+	json_t *pair;
+
+	json_array_foreach(in, i, pair) {
+		json_array_append_new(out, json_pack("{s:o, s:o}",
+		    "from", local_time(json_integer_value(json_array_get(pair, 0))),
+		    "to", local_time(json_integer_value(json_array_get(pair, 1)))));
+	}
+	json_decref(in);
+	return out;
+}
+
+enum {
+	C_ID, C_STREAM, C_FROM, C_TO, C_NAME, C_COND, C_EXISTS, C_ACTUAL,
+	C_PROGRESS, C_SIZE, C_DURATION, C_COVERAGE, C_ECODE, C_EMSG,
+	C_CREATED, C_UPDATED, C_STOPPED, C_EXPIRES,
+};
+
+json_t *
+download_to_json(sqlite3 *db, const struct conf *c, int64_t id)
+{
+	sqlite3_stmt *st = db_stmt(db, "SELECT id, stream_id, from_us, to_us,"
+	    " name, condition, is_file_exists, is_actual, progress, size,"
+	    " duration_us, coverage, error_code, error_message, created_at,"
+	    " updated_at, stopped_at, expires_at FROM downloads WHERE id=?");
+	json_t *o = NULL, *stream;
+	char *url = NULL;
+	int exists;
+
+	if (st == NULL)
+		return NULL;
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		goto out;
+	exists = sqlite3_column_int(st, C_EXISTS);
+	if (exists && strcmp((const char *)sqlite3_column_text(st, C_COND), "active") == 0 &&
+	    sqlite3_column_type(st, C_EXPIRES) != SQLITE_NULL) {
+		char path[64];
+
+		download_file_path(id, path);
+		url = url_sign(c, path, sqlite3_column_int64(st, C_EXPIRES) / USEC_PER_SEC);
+	}
+	stream = stream_to_json(db, sqlite3_column_int64(st, C_STREAM));
+	o = json_object();
+	json_object_set_new(o, "id", json_integer(id));
+	json_object_set_new(o, "name", json_string((const char *)sqlite3_column_text(st, C_NAME)));
+	json_object_set_new(o, "type", json_string("mp4"));
+	json_object_set_new(o, "url", json_string(url ? url : ""));
+	json_object_set_new(o, "from", local_time(sqlite3_column_int64(st, C_FROM)));
+	json_object_set_new(o, "to", local_time(sqlite3_column_int64(st, C_TO)));
+	json_object_set_new(o, "created_at", time_or_empty(st, C_CREATED));
+	json_object_set_new(o, "updated_at", time_or_empty(st, C_UPDATED));
+	json_object_set_new(o, "is_file_exists", json_boolean(exists));
+	json_object_set_new(o, "stream", stream ? stream : json_null());
+	json_object_set_new(o, "is_actual", json_boolean(sqlite3_column_int(st, C_ACTUAL)));
+	json_object_set_new(o, "condition", json_string((const char *)sqlite3_column_text(st, C_COND)));
+	json_object_set_new(o, "stopped_at", time_or_empty(st, C_STOPPED));
+	json_object_set_new(o, "progress", json_integer(sqlite3_column_int(st, C_PROGRESS)));
+	json_object_set_new(o, "size", json_integer(sqlite3_column_int64(st, C_SIZE)));
+	json_object_set_new(o, "duration",
+	    json_real((double)(sqlite3_column_int64(st, C_DURATION) / 1000) / 1000.0));
+	json_object_set_new(o, "coverage",
+	    coverage_json((const char *)sqlite3_column_text(st, C_COVERAGE)));
+	json_object_set_new(o, "expires_at", time_or_null(st, C_EXPIRES));
+	if (sqlite3_column_type(st, C_ECODE) == SQLITE_NULL)
+		json_object_set_new(o, "error", json_null());
+	else
+		json_object_set_new(o, "error", json_pack("{s:s, s:s}",
+		    "code", (const char *)sqlite3_column_text(st, C_ECODE),
+		    "message", sqlite3_column_type(st, C_EMSG) == SQLITE_NULL ? "" :
+		    (const char *)sqlite3_column_text(st, C_EMSG)));
+out:
+	free(url);
+	db_stmt_done(st);
+	return o;
+}
+
+int
+download_visible(sqlite3 *db, const struct principal *p, int64_t id)
+{
+	sqlite3_stmt *st = db_stmt(db,
+	    "SELECT 1 FROM downloads WHERE id=? AND (user_id=? OR ?)");
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, p->user_id);
+	sqlite3_bind_int(st, 3, p->is_admin);
+	rc = sqlite3_step(st);
+	db_stmt_done(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? 1 : -1;
+}
+
+static int
+count_unfinished(sqlite3 *db, int64_t user_id, int64_t *n)
+{
+	sqlite3_stmt *st = db_prepare(db, "SELECT count(*) FROM downloads"
+	    " WHERE user_id=? AND condition IN ('pending', 'processing')");
+	int ret = -1;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, user_id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*n = sqlite3_column_int64(st, 0);
+		ret = 0;
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+static int
+insert_one(sqlite3 *db, const struct principal *p, int64_t stream_id,
+    int64_t from, int64_t to, int64_t now, int64_t *id)
+{
+	sqlite3_stmt *st;
+	char *label, *name;
+	int ret = -1;
+
+	if ((label = stream_label(db, stream_id)) == NULL)
+		return -1;
+	name = download_make_name(label, from, to);
+	st = db_prepare(db, "INSERT INTO downloads(user_id, token_id, stream_id,"
+	    " from_us, to_us, name, created_at, updated_at)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
+	if (st != NULL) {
+		sqlite3_bind_int64(st, 1, p->user_id);
+		if (p->token_id > 0)
+			sqlite3_bind_int64(st, 2, p->token_id);
+		sqlite3_bind_int64(st, 3, stream_id);
+		sqlite3_bind_int64(st, 4, from);
+		sqlite3_bind_int64(st, 5, to);
+		sqlite3_bind_text(st, 6, name, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 7, now);
+		sqlite3_bind_int64(st, 8, now);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			*id = sqlite3_column_int64(st, 0);
+			ret = 0;
+		} else
+			error("cannot insert download: %s", sqlite3_errmsg(db));
+	}
+	sqlite3_finalize(st);
+	free(label);
+	free(name);
+	return ret;
+}
+
+enum dl_create
+download_create(sqlite3 *db, const struct conf *c, const struct principal *p,
+    const int64_t *streams, size_t n, int64_t from, int64_t to, int64_t *ids)
+{
+	int64_t now = now_us(), unfinished;
+
+	if (db_begin(db) == -1)
+		return DL_ERROR;
+	if (count_unfinished(db, p->user_id, &unfinished) == -1)
+		goto fail;
+	if (unfinished + (int64_t)n > c->max_pending) {
+		db_rollback(db);
+		return DL_TOO_MANY;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (insert_one(db, p, streams[i], from, to, now, &ids[i]) == -1)
+			goto fail;
+	if (db_commit(db) == 0)
+		return DL_CREATED;
+fail:
+	db_rollback(db);
+	return DL_ERROR;
+}
+
+/* The file name of a download's archive, or NULL. Caller frees. */
+static char *
+file_of(sqlite3 *db, int64_t id)
+{
+	sqlite3_stmt *st = db_prepare(db, "SELECT path FROM downloads WHERE id=?");
+	char *path = NULL;
+
+	if (st == NULL)
+		return NULL;
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		path = xstrdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return path;
+}
+
+static int
+unlink_archive(const struct conf *c, const char *name)
+{
+	char *full;
+	int ret = 0;
+
+	if (name == NULL || strchr(name, '/') != NULL)
+		return 0;
+	full = path_join(c->downloads_dir, name);
+	if (unlink(full) == -1 && errno != ENOENT) {
+		log_warn("cannot remove archive '%s'", full);
+		ret = -1;
+	} else
+		(void)fsync_parent(full);
+	free(full);
+	return ret;
+}
+
+enum dl_create
+download_repeat(sqlite3 *db, const struct conf *c, const struct principal *p,
+    int64_t id)
+{
+	sqlite3_stmt *st = NULL;
+	char *old = NULL;
+	enum dl_create ret = DL_ERROR;
+	int64_t unfinished;
+
+	if (db_begin(db) == -1)
+		return DL_ERROR;
+	old = file_of(db, id);
+	st = db_prepare(db, "UPDATE downloads SET condition='pending', path=NULL,"
+	    " is_file_exists=0, is_actual=1, progress=0, size=0, duration_us=0,"
+	    " coverage='[]', error_code=NULL, error_message=NULL, attempts=0,"
+	    " lease_owner=NULL, lease_until=NULL, stopped_at=NULL, expires_at=NULL,"
+	    " token_id=coalesce(?, token_id), updated_at=?"
+	    " WHERE id=? AND condition NOT IN ('pending', 'processing')");
+	if (st == NULL)
+		goto out;
+	if (p->token_id > 0)
+		sqlite3_bind_int64(st, 1, p->token_id);
+	sqlite3_bind_int64(st, 2, now_us());
+	sqlite3_bind_int64(st, 3, id);
+	if (db_step_done(st) == -1)
+		goto out;
+	if (sqlite3_changes(db) == 0) {
+		/* Already queued: nothing to do, and its file (if any) stays. */
+		free(old);
+		old = NULL;
+	} else {
+		/* The owner's count, this download now included. */
+		if (count_unfinished(db, p->user_id, &unfinished) == -1)
+			goto out;
+		if (unfinished > c->max_pending) {
+			ret = DL_TOO_MANY;
+			goto out;
+		}
+	}
+	if (db_commit(db) == 0)
+		ret = DL_CREATED;
+out:
+	if (ret != DL_CREATED) {
+		db_rollback(db);
+	} else if (old != NULL)
+		(void)unlink_archive(c, old);
+	sqlite3_finalize(st);
+	free(old);
+	return ret;
+}
+
+int
+download_remove_file(sqlite3 *db, const struct conf *c, int64_t id)
+{
+	sqlite3_stmt *st;
+	char *name = file_of(db, id);
+	int ret;
+
+	if (unlink_archive(c, name) == -1) {
+		free(name);
+		return -1;
+	}
+	free(name);
+	st = db_prepare(db, "UPDATE downloads SET is_file_exists=0, path=NULL,"
+	    " updated_at=? WHERE id=? AND condition IN ('cancelled', 'expired')");
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, now_us());
+	sqlite3_bind_int64(st, 2, id);
+	ret = db_step_done(st);
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int
+download_cancel(sqlite3 *db, const struct conf *c, int64_t id)
+{
+	sqlite3_stmt *st;
+	int64_t now = now_us();
+	int ret;
+
+	/* Mark first: the worker sees 'cancelled' and stops. */
+	st = db_prepare(db, "UPDATE downloads SET"
+	    " stopped_at=CASE WHEN condition IN ('pending', 'processing')"
+	    "   THEN ?1 ELSE stopped_at END,"
+	    " condition='cancelled', is_actual=0, lease_owner=NULL, lease_until=NULL,"
+	    " updated_at=?1 WHERE id=?2 AND condition NOT IN ('cancelled', 'expired')");
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int64(st, 2, id);
+	ret = db_step_done(st);
+	sqlite3_finalize(st);
+	if (ret == -1)
+		return -1;
+	return download_remove_file(db, c, id);
+}

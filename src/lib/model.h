@@ -1,0 +1,43 @@
+/* Cameras and streams as the product shows them: every field of its
+ * objects, with stream.url never carrying credentials. */
+#ifndef ARCHIVED_MODEL_H
+#define ARCHIVED_MODEL_H
+
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "util.h"
+
+/* The camera object, optionally with its "streams" array. NULL if there
+ * is no such camera (or on error, logged). Caller json_decref()s. */
+json_t	*camera_to_json(sqlite3 *db, int64_t camera_id, int with_streams);
+/* The stream object with its nested "camera". NULL if none. */
+json_t	*stream_to_json(sqlite3 *db, int64_t stream_id);
+
+/* The stream of a camera with the given type ("high"); 0 found, 1 not. */
+int	 camera_stream_id(sqlite3 *db, int64_t camera_id, const char *type,
+	    int64_t *stream_id);
+/* 0 if the stream exists (its camera id in *camera_id), 1 if not. */
+int	 stream_exists(sqlite3 *db, int64_t stream_id, int64_t *camera_id);
+
+/* "<camera address, else name>" for a stream, for archive names. Caller frees. */
+char	*stream_label(sqlite3 *db, int64_t stream_id);
+
+/* The id of the camera group named group, made if new; run it inside the
+ * caller's transaction. */
+int	 camera_group_id(sqlite3 *db, const char *group, int64_t *gid);
+int	 camera_create(sqlite3 *db, const char *name, const char *group,
+	    const char *address, int64_t *id);
+int	 stream_create(sqlite3 *db, int64_t camera_id, const char *type,
+	    const char *url, int64_t *id);
+
+/* Segments closer than this are one recorded interval. */
+#define MODEL_JOIN_US USEC_PER_SEC
+
+/* Recorded intervals of a stream within [from, to): [{"from","to"}, ...],
+ * with segments closer than join_us merged. */
+json_t	*stream_intervals_json(sqlite3 *db, int64_t stream_id, int64_t from,
+	    int64_t to, int64_t join_us);
+
+#endif

@@ -1,0 +1,292 @@
+#include "config.h"
+
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "db.h"
+#include "events.h"
+#include "log.h"
+#include "queue.h"
+#include "util.h"
+#include "banned.h"
+
+
+/* Fail jobs whose worker died max_attempts times, each with its event. */
+static int
+fail_exhausted(sqlite3 *db, const struct conf *c, int64_t now)
+{
+	sqlite3_stmt *st = db_prepare(db, "UPDATE downloads SET condition='failed',"
+	    " error_code='worker_lost', error_message='the export was interrupted"
+	    " ' || attempts || ' times (worker stopped or crashed); see the worker log',"
+	    " lease_owner=NULL, lease_until=NULL, stopped_at=?1, updated_at=?1"
+	    " WHERE condition='processing' AND lease_until<?1 AND attempts>=?2"
+	    " RETURNING id");
+	int64_t ids[64];
+	int n = 0, rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int(st, 2, c->max_attempts);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (n < (int)nitems(ids))
+			ids[n++] = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return error("database: %s", sqlite3_errmsg(db));
+	for (int i = 0; i < n; i++) {
+		log_warnx("download %lld failed: its worker was lost %d times",
+		    (long long)ids[i], c->max_attempts);
+		if (event_insert(db, c, ids[i], EV_GENERATED, 0) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+queue_claim(sqlite3 *db, const struct conf *c, const char *owner, struct job *job)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t now = now_us();
+	int ret = -1, rc;
+
+	if (db_begin(db) == -1)
+		return -1;
+	if (fail_exhausted(db, c, now) == -1)
+		goto out;
+	st = db_prepare(db, "UPDATE downloads SET condition='processing',"
+	    " lease_owner=?1, lease_until=?2, attempts=attempts+1, progress=0,"
+	    " updated_at=?3 WHERE id=(SELECT id FROM downloads"
+	    "   WHERE condition='pending'"
+	    "      OR (condition='processing' AND lease_until<?3)"
+	    "   ORDER BY condition='processing' DESC, id LIMIT 1)"
+	    " RETURNING id, user_id, stream_id, from_us, to_us, attempts");
+	if (st == NULL)
+		goto out;
+	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, now + c->lease_seconds * USEC_PER_SEC);
+	sqlite3_bind_int64(st, 3, now);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		job->id = sqlite3_column_int64(st, 0);
+		job->user_id = sqlite3_column_int64(st, 1);
+		job->stream_id = sqlite3_column_int64(st, 2);
+		job->from_us = sqlite3_column_int64(st, 3);
+		job->to_us = sqlite3_column_int64(st, 4);
+		job->attempts = sqlite3_column_int(st, 5);
+		ret = 1;
+		rc = sqlite3_step(st);
+	} else
+		ret = 0;
+	if (rc != SQLITE_DONE) {
+		error("database: %s", sqlite3_errmsg(db));
+		ret = -1;
+		goto out;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (db_commit(db) == -1)
+		ret = -1;
+out:
+	if (ret == -1)
+		db_rollback(db);
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int
+queue_renew(sqlite3 *db, const struct conf *c, const struct job *job,
+    const char *owner, int progress, int with_event)
+{
+	sqlite3_stmt *st;
+	int64_t now = now_us();
+	int ret = -1, changed;
+
+	if (db_begin(db) == -1)
+		return -1;
+	st = db_prepare(db, "UPDATE downloads SET lease_until=?1, progress=?2,"
+	    " updated_at=CASE WHEN progress<>?2 THEN ?3 ELSE updated_at END"
+	    " WHERE id=?4 AND lease_owner=?5 AND condition='processing'"
+	    " RETURNING progress");
+	if (st == NULL)
+		goto out;
+	sqlite3_bind_int64(st, 1, now + c->lease_seconds * USEC_PER_SEC);
+	sqlite3_bind_int(st, 2, progress);
+	sqlite3_bind_int64(st, 3, now);
+	sqlite3_bind_int64(st, 4, job->id);
+	sqlite3_bind_text(st, 5, owner, -1, SQLITE_STATIC);
+	changed = sqlite3_step(st) == SQLITE_ROW;
+	if (db_step_done(st) == -1) {
+		sqlite3_finalize(st);
+		goto out;
+	}
+	sqlite3_finalize(st);
+	if (changed && with_event && event_insert(db, c, job->id, EV_PROGRESS, 1) == -1)
+		goto out;
+	if (db_commit(db) == 0)
+		ret = changed;
+out:
+	if (ret == -1)
+		db_rollback(db);
+	return ret;
+}
+
+int
+queue_still_ours(sqlite3 *db, int64_t id, const char *owner)
+{
+	sqlite3_stmt *st = db_prepare(db, "SELECT 1 FROM downloads WHERE id=?"
+	    " AND lease_owner=? AND condition='processing'");
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, owner, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Run a fenced UPDATE, then the event, in one transaction. */
+static int
+finish(sqlite3 *db, const struct conf *c, sqlite3_stmt *st, int64_t id, int ok)
+{
+	int ret = -1, changed;
+
+	if (st == NULL) {
+		db_rollback(db);
+		return -1;
+	}
+	if (db_step_done(st) == -1)
+		goto out;
+	changed = sqlite3_changes(db) > 0;
+	if (changed && event_insert(db, c, id, EV_GENERATED, ok) == -1)
+		goto out;
+	if (db_commit(db) == 0)
+		ret = changed;
+out:
+	if (ret == -1)
+		db_rollback(db);
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int
+queue_finish_active(sqlite3 *db, const struct conf *c, const struct job *job,
+    const char *owner, const struct job_output *out)
+{
+	sqlite3_stmt *st;
+	int64_t now = now_us();
+
+	if (db_begin(db) == -1)
+		return -1;
+	st = db_prepare(db, "UPDATE downloads SET condition='active', path=?1,"
+	    " is_file_exists=1, is_actual=1, progress=100, size=?2, duration_us=?3,"
+	    " coverage=?4, error_code=?5, error_message=?6, lease_owner=NULL,"
+	    " lease_until=NULL, stopped_at=NULL, expires_at=?7, updated_at=?8"
+	    " WHERE id=?9 AND lease_owner=?10 AND condition='processing'");
+	if (st != NULL) {
+		sqlite3_bind_text(st, 1, out->file, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, out->size);
+		sqlite3_bind_int64(st, 3, out->duration_us);
+		sqlite3_bind_text(st, 4, out->coverage, -1, SQLITE_STATIC);
+		if (out->warn_code != NULL) {
+			sqlite3_bind_text(st, 5, out->warn_code, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 6, out->warn_message, -1, SQLITE_STATIC);
+		}
+		sqlite3_bind_int64(st, 7, now + c->download_ttl * USEC_PER_SEC);
+		sqlite3_bind_int64(st, 8, now);
+		sqlite3_bind_int64(st, 9, job->id);
+		sqlite3_bind_text(st, 10, owner, -1, SQLITE_STATIC);
+	}
+	return finish(db, c, st, job->id, 1);
+}
+
+int
+queue_finish_failed(sqlite3 *db, const struct conf *c, const struct job *job,
+    const char *owner, const char *code, const char *message, int retry)
+{
+	sqlite3_stmt *st;
+	int64_t now = now_us();
+	int changed;
+
+	if (db_begin(db) == -1)
+		return -1;
+	if (retry && job->attempts < c->max_attempts) {
+		/* Another try later; nothing to tell the client yet. */
+		st = db_prepare(db, "UPDATE downloads SET condition='pending',"
+		    " lease_owner=NULL, lease_until=NULL, progress=0, error_code=?1,"
+		    " error_message=?2, updated_at=?3 WHERE id=?4 AND lease_owner=?5"
+		    " AND condition='processing'");
+		if (st == NULL) {
+			db_rollback(db);
+			return -1;
+		}
+		sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, message, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, now);
+		sqlite3_bind_int64(st, 4, job->id);
+		sqlite3_bind_text(st, 5, owner, -1, SQLITE_STATIC);
+		if (db_step_done(st) == -1) {
+			sqlite3_finalize(st);
+			db_rollback(db);
+			return -1;
+		}
+		sqlite3_finalize(st);
+		changed = sqlite3_changes(db) > 0;
+		return db_commit(db) == 0 ? changed : -1;
+	}
+	st = db_prepare(db, "UPDATE downloads SET condition='failed', is_actual=1,"
+	    " error_code=?1, error_message=?2, lease_owner=NULL, lease_until=NULL,"
+	    " stopped_at=?3, updated_at=?3 WHERE id=?4 AND lease_owner=?5"
+	    " AND condition='processing'");
+	if (st != NULL) {
+		sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, message, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, now);
+		sqlite3_bind_int64(st, 4, job->id);
+		sqlite3_bind_text(st, 5, owner, -1, SQLITE_STATIC);
+	}
+	return finish(db, c, st, job->id, 0);
+}
+
+int
+queue_hand_back(sqlite3 *db, const struct job *job, const char *owner)
+{
+	sqlite3_stmt *st = db_prepare(db, "UPDATE downloads SET condition='pending',"
+	    " lease_owner=NULL, lease_until=NULL, progress=0,"
+	    " attempts=max(attempts-1, 0), updated_at=?"
+	    " WHERE id=? AND lease_owner=? AND condition='processing'");
+	int ret;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, now_us());
+	sqlite3_bind_int64(st, 2, job->id);
+	sqlite3_bind_text(st, 3, owner, -1, SQLITE_STATIC);
+	ret = db_step_done(st);
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int
+queue_release_prefix(sqlite3 *db, const char *prefix)
+{
+	sqlite3_stmt *st = db_prepare(db, "UPDATE downloads SET condition='pending',"
+	    " lease_owner=NULL, lease_until=NULL, progress=0, updated_at=?"
+	    " WHERE condition='processing' AND substr(lease_owner, 1, ?)=?");
+	int ret;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, now_us());
+	sqlite3_bind_int(st, 2, (int)strlen(prefix));
+	sqlite3_bind_text(st, 3, prefix, -1, SQLITE_STATIC);
+	ret = db_step_done(st);
+	sqlite3_finalize(st);
+	return ret == 0 ? sqlite3_changes(db) : -1;
+}
