@@ -9,7 +9,6 @@
  */
 #include "config.h"
 
-#include <getopt.h>
 #include <libwebsockets.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,10 +17,12 @@
 #include <strings.h>
 
 #include "lib/conf.h"
+#include "lib/confslot.h"
 #include "lib/db.h"
 #include "lib/expiry.h"
 #include "lib/kick.h"
 #include "lib/log.h"
+#include "lib/progopt.h"
 #include "hub.h"
 #include "lib/util.h"
 #include "lib/banned.h"
@@ -38,9 +39,10 @@ struct pss {
 	struct hub_conn	*conn;
 };
 
-static void	usage(FILE *f);
 static int	split_listen(const char *listen, char *host, size_t hostlen, int *port);
-static void	apply_log_level(const struct conf *c);
+static int	check_listen(const struct conf *c, char *err, size_t len);
+static int	accept_reload(const struct conf *old, const struct conf *fresh,
+		    char *err, size_t len);
 static void	reload(void);
 static void	deliver(void);
 static void	arm_expiry(void);
@@ -67,7 +69,8 @@ static volatile sig_atomic_t got_term, got_hup;
 
 static struct {
 	const char		*config;	/* --config, or NULL */
-	struct conf		*conf;
+	struct confslot		 slot;
+	struct conf		*conf;		/* the slot's, between reloads */
 	sqlite3			*db;
 	struct hub		*hub;
 	struct lws_context	*ctx;
@@ -78,81 +81,28 @@ static struct {
 	int64_t			 stop_by;	/* mono_us(); 0 while running */
 } g = { .kick_fd = -1 };
 
-static void
-usage(FILE *f)
-{
-	fprintf(f, "usage: archive-pushd [--config FILE] [-n] [--syslog] [--debug]\n");
-}
-
 int
 main(int argc, char *argv[])
 {
-	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "syslog", no_argument, NULL, 's' },
-		{ "debug", no_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct progopt o = { .prog = "archive-pushd",
+	    .usage = "[--config FILE] [-n] [--syslog] [--debug]",
+	    .validate = check_listen };
 	struct lws_context_creation_info info;
 	struct sigaction sa;
 	struct lws_vhost *vh;
-	char err[512], host[256];
-	int ch, check = 0, to_syslog = 0, debug = 0, port;
+	char host[256];
+	int port;
 
-	while ((ch = getopt_long(argc, argv, "c:nsdh", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			g.config = optarg;
-			break;
-		case 'n':
-			check = 1;
-			break;
-		case 's':
-			to_syslog = 1;
-			break;
-		case 'd':
-			debug = 1;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr);
-		return 2;
-	}
-	log_init("archive-pushd", to_syslog);
-
-	/* Configuration: a bad key stops us here with its line. */
-	g.conf = conf_load_start(g.config, err, sizeof(err));
-	if (g.conf == NULL) {
-		fprintf(stderr, "archive-pushd: %s\n", err);
-		return 2;
-	}
-	if (split_listen(g.conf->pusher.listen, host, sizeof(host), &port) == -1) {
-		fprintf(stderr, "archive-pushd: pusher.listen: expected"
-		    " \"address:port\", got '%s'\n", g.conf->pusher.listen);
-		return 2;
-	}
-	if (check) {
-		printf("configuration OK%s%s\n", g.conf->path ? ": " : " (defaults)",
-		    g.conf->path ? g.conf->path : "");
-		conf_free(g.conf);
-		return 0;
-	}
-	apply_log_level(g.conf);
-	if (debug)
-		log_set_level(LOG_LVL_DEBUG);
-	conf_apply_timezone(g.conf);
+	progopt_parse(&o, argc, argv);
+	g.config = o.config;
+	g.conf = progopt_start(&o);
+	(void)split_listen(g.conf->pusher.listen, host, sizeof(host), &port);
 
 	/* The database, and the hub that delivers from it. */
-	if ((g.db = db_open_checked(g.conf)) == NULL)
+	if ((g.db = db_open_checked(g.conf)) == NULL || db_load_secrets(g.db, g.conf) == -1)
 		fatalx("cannot open the database '%s'", g.conf->database);
+	confslot_init(&g.slot, conf_ref(g.conf));
+	g.slot.accept = accept_reload;
 	g.tokens_checked = now_us();
 	if ((g.hub = hub_new(g.db, g.conf, wake_conn)) == NULL)
 		fatalx("cannot start delivery from the events table");
@@ -226,6 +176,7 @@ main(int argc, char *argv[])
 	hub_free(g.hub);
 	db_close(g.db);
 	conf_free(g.conf);
+	confslot_release(&g.slot);
 	log_info("stopped");
 	return 0;
 }
@@ -255,20 +206,32 @@ split_listen(const char *listen, char *host, size_t hostlen, int *port)
 	return 0;
 }
 
-static void
-apply_log_level(const struct conf *c)
+/* -n and every start: the listen address must parse. */
+static int
+check_listen(const struct conf *c, char *err, size_t len)
 {
-	static const struct {
-		const char	*name;
-		enum log_level	 level;
-	} levels[] = {
-		{ "error", LOG_LVL_ERROR }, { "warn", LOG_LVL_WARN },
-		{ "info", LOG_LVL_INFO }, { "debug", LOG_LVL_DEBUG },
-	};
+	char host[256];
+	int port;
 
-	for (size_t i = 0; i < nitems(levels); i++)
-		if (strcmp(levels[i].name, c->log_level) == 0)
-			log_set_level(levels[i].level);
+	if (split_listen(c->pusher.listen, host, sizeof(host), &port) == -1) {
+		snprintf(err, len, "pusher.listen: expected \"address:port\", got '%s'",
+		    c->pusher.listen);
+		return -1;
+	}
+	return 0;
+}
+
+/* The sockets and the database stay as they are until the next start. */
+static int
+accept_reload(const struct conf *old, const struct conf *fresh, char *err, size_t len)
+{
+	if (check_listen(fresh, err, len) == -1)
+		return -1;
+	if (strcmp(fresh->pusher.listen, old->pusher.listen) != 0 ||
+	    strcmp(fresh->database, old->database) != 0 ||
+	    strcmp(fresh->run_dir, old->run_dir) != 0)
+		log_warnx("pusher.listen, database and run_dir change at the next start");
+	return 0;
 }
 
 /* SIGHUP: read the file again; on any error keep running on the old one. */
@@ -276,32 +239,17 @@ static void
 reload(void)
 {
 	struct conf *c;
-	char err[512];
 
-	c = conf_load_start(g.config, err, sizeof(err));
-	if (c == NULL) {
-		log_warnx("configuration not reloaded, the old one stays: %s", err);
+	if (confslot_reload(&g.slot, g.config, g.db, 1) != 1)
 		return;
-	}
-	if (db_load_secrets(g.db, c) == -1) {
-		log_warnx("configuration not reloaded, the old one stays");
-		conf_free(c);
-		return;
-	}
-	if (strcmp(c->pusher.listen, g.conf->pusher.listen) != 0 ||
-	    strcmp(c->database, g.conf->database) != 0 ||
-	    strcmp(c->run_dir, g.conf->run_dir) != 0)
-		log_warnx("pusher.listen, database and run_dir change at the next start");
+	c = confslot_get(&g.slot);
 	hub_set_conf(g.hub, c);
 	conf_free(g.conf);
 	g.conf = c;
-	apply_log_level(c);
-	conf_apply_timezone(c);
 	lws_sul_schedule(g.ctx, 0, &g.poll, timer_poll,
-	    (lws_usec_t)c->poll_interval_ms * 1000);
+	    (lws_usec_t)g.conf->poll_interval_ms * 1000);
 	g.expiry_at = 0;
 	arm_expiry();
-	log_info("configuration reloaded");
 }
 
 /* New events to their subscribers; a new active download may expire

@@ -9,7 +9,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <poll.h>
 #include <pthread.h>
@@ -25,9 +24,11 @@
 #include <unistd.h>
 
 #include "lib/conf.h"
+#include "lib/confslot.h"
 #include "lib/db.h"
 #include "lib/kick.h"
 #include "lib/log.h"
+#include "lib/progopt.h"
 #include "lib/queue.h"
 #include "media/remux.h"
 #include "recordings/segindex.h"
@@ -56,7 +57,6 @@ struct job_ctx {
 	int		 last_pct;
 };
 
-static void	 usage(void) __attribute__((noreturn));
 static void	*worker_main(void *arg);
 static void	 run_job(struct worker *w, sqlite3 *db, const struct conf *c,
 		    const struct job *job);
@@ -69,63 +69,36 @@ static struct {
 	pthread_cond_t	 wake;
 	unsigned	 wake_gen;	/* bumped by every kick and tick */
 	int		 stopping;
-	struct conf	*conf;		/* current; older ones live until exit */
-	struct conf	*old[64];
-	size_t		 nold;
+	struct confslot	 slot;		/* the configuration; jobs hold a reference */
+	struct conf	*conf;		/* the main thread's, between reloads */
 	struct worker	*workers;
 	int		 nworkers;
 	char		 host[64];
 } g = { .lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER };
 
-static void
-usage(void)
+/* A reload cannot change the number of threads; say so. */
+static int
+accept_reload(const struct conf *old, const struct conf *fresh, char *err, size_t len)
 {
-	fprintf(stderr, "usage: archived [-n] [--config FILE] [--syslog] [--debug]\n");
-	exit(2);
+	(void)err;
+	(void)len;
+	if (fresh->workers != old->workers)
+		log_warnx("workers stays %d until the next start", old->workers);
+	return 0;
 }
 
 int
 main(int argc, char *argv[])
 {
-	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "check", no_argument, NULL, 'n' },
-		{ "syslog", no_argument, NULL, 's' },
-		{ "debug", no_argument, NULL, 'd' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *config = NULL;
-	char err[512];
+	struct progopt o = { .prog = "archived",
+	    .usage = "[-n] [--config FILE] [--syslog] [--debug]" };
 	struct pollfd pfd[2];
 	sigset_t sigs;
 	sqlite3 *db;
-	int ch, check = 0, to_syslog = 0, debug = 0, released;
+	int released;
 
-	while ((ch = getopt_long(argc, argv, "c:nsd", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'c': config = optarg; break;
-		case 'n': check = 1; break;
-		case 's': to_syslog = 1; break;
-		case 'd': debug = 1; break;
-		default: usage();
-		}
-	}
-	if (optind != argc)
-		usage();
-	log_init("archived", to_syslog);
-	g.conf = conf_load_start(config, err, sizeof(err));
-	if (g.conf == NULL) {
-		fprintf(stderr, "archived: %s\n", err);
-		return 2;
-	}
-	if (check) {
-		printf("configuration OK\n");
-		conf_free(g.conf);
-		return 0;
-	}
-	if (debug || strcmp(g.conf->log_level, "debug") == 0)
-		log_set_level(LOG_LVL_DEBUG);
-	conf_apply_timezone(g.conf);
+	progopt_parse(&o, argc, argv);
+	g.conf = progopt_start(&o);
 
 	/* Signals arrive on a descriptor in the main loop, never in a thread. */
 	sigemptyset(&sigs);
@@ -142,8 +115,11 @@ main(int argc, char *argv[])
 		fatal("cannot create '%s' or '%s'", g.conf->run_dir, g.conf->downloads_dir);
 	if (lock_data_dir(g.conf) == -1)
 		return 1;
-	if ((db = db_open_checked(g.conf)) == NULL)
+	if ((db = db_open_checked(g.conf)) == NULL || db_load_secrets(db, g.conf) == -1)
 		fatalx("cannot use the database; see above");
+	/* Published filled; from here on, threads take it from the slot. */
+	confslot_init(&g.slot, conf_ref(g.conf));
+	g.slot.accept = accept_reload;
 	if ((pfd[1].fd = kick_listen(g.conf->run_dir, KICK_WORKER)) == -1)
 		fatalx("cannot listen for kicks in '%s'", g.conf->run_dir);
 	pfd[1].events = POLLIN;
@@ -184,20 +160,9 @@ main(int argc, char *argv[])
 
 			if (read(pfd[0].fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 				if (si.ssi_signo == SIGHUP) {
-					struct conf *fresh = conf_load(g.conf->path, 1, err, sizeof(err));
-
-					if (fresh == NULL)
-						log_warnx("reload failed, keeping the old configuration: %s", err);
-					else {
-						pthread_mutex_lock(&g.lock);
-						if (g.nold < nitems(g.old))
-							g.old[g.nold++] = g.conf;
-						g.conf = fresh;
-						pthread_mutex_unlock(&g.lock);
-						if (db_load_secrets(db, fresh) == -1)
-							log_warnx("reload: cannot read secrets");
-						log_info("configuration reloaded (workers stays %d until restart)",
-						    g.nworkers);
+					if (confslot_reload(&g.slot, o.config, db, 1) == 1) {
+						conf_free(g.conf);
+						g.conf = confslot_get(&g.slot);
 					}
 				} else {
 					log_info("stopping on signal %d", (int)si.ssi_signo);
@@ -240,9 +205,8 @@ main(int argc, char *argv[])
 	db_close(db);
 	close(pfd[1].fd);
 	free(g.workers);
-	for (size_t i = 0; i < g.nold; i++)
-		conf_free(g.old[i]);
 	conf_free(g.conf);
+	confslot_release(&g.slot);
 	log_info("stopped");
 	return 0;
 }
@@ -301,17 +265,6 @@ watch_cancellations(sqlite3 *db)
 	}
 }
 
-static struct conf *
-conf_current(void)
-{
-	struct conf *c;
-
-	pthread_mutex_lock(&g.lock);
-	c = g.conf;
-	pthread_mutex_unlock(&g.lock);
-	return c;
-}
-
 static void *
 worker_main(void *arg)
 {
@@ -319,7 +272,7 @@ worker_main(void *arg)
 	sqlite3 *db = NULL;
 
 	while (1) {
-		const struct conf *c = conf_current();
+		struct conf *c = confslot_get(&g.slot);	/* for one claim and its job */
 		struct job job;
 		unsigned gen;
 		int rc;
@@ -328,6 +281,7 @@ worker_main(void *arg)
 		gen = g.wake_gen;
 		if (g.stopping) {
 			pthread_mutex_unlock(&g.lock);
+			conf_free(c);
 			break;
 		}
 		pthread_mutex_unlock(&g.lock);
@@ -340,8 +294,10 @@ worker_main(void *arg)
 			atomic_store(&w->job_id, job.id);
 			run_job(w, db, c, &job);
 			atomic_store(&w->job_id, 0);
+			conf_free(c);
 			continue;
 		}
+		conf_free(c);
 		/* Nothing to do (or the database is unwell): wait for a kick or tick. */
 		pthread_mutex_lock(&g.lock);
 		while (g.wake_gen == gen && !g.stopping)

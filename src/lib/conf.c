@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "log.h"
 #include "util.h"
 #include "banned.h"
 
@@ -333,6 +334,19 @@ conf_finish(struct conf *c, config_t *cfg, const char *file, char *err, size_t e
 	return 0;
 }
 
+int
+conf_file_stat(const char *path, struct conf_file *f)
+{
+	struct stat st;
+
+	if (stat(path, &st) == -1)
+		return -1;
+	f->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	f->size = st.st_size;
+	f->ino = st.st_ino;
+	return 0;
+}
+
 struct conf *
 conf_load(const char *path, int must_exist, char *err, size_t errlen)
 {
@@ -340,11 +354,14 @@ conf_load(const char *path, int must_exist, char *err, size_t errlen)
 	config_t cfg;
 	int have_cfg = 0;
 
+	c->refs = 1;
 	for (size_t i = 0; i < nitems(conf_keys); i++)
 		set_default(c, &conf_keys[i]);
 	if (path != NULL && access(path, F_OK) == -1 && errno == ENOENT && !must_exist)
 		path = NULL;
 	if (path != NULL) {
+		/* Before reading: an edit made meanwhile is seen next time. */
+		(void)conf_file_stat(path, &c->file);
 		config_init(&cfg);
 		have_cfg = 1;
 		if (config_read_file(&cfg, path) != CONFIG_TRUE) {
@@ -381,10 +398,17 @@ conf_load_start(const char *flag, char *err, size_t errlen)
 	    flag != NULL || (env != NULL && *env != '\0'), err, errlen);
 }
 
+struct conf *
+conf_ref(struct conf *c)
+{
+	__atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
+	return c;
+}
+
 void
 conf_free(struct conf *c)
 {
-	if (c == NULL)
+	if (c == NULL || __atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
 	for (size_t i = 0; i < nitems(conf_keys); i++)
 		if (conf_keys[i].type == CT_STR || conf_keys[i].type == CT_PATH)
@@ -403,6 +427,24 @@ conf_apply_timezone(const struct conf *c)
 		return -1;
 	tzset();
 	return 0;
+}
+
+void
+conf_apply(const struct conf *c)
+{
+	static const struct {
+		const char	*name;
+		enum log_level	 level;
+	} levels[] = {
+		{ "error", LOG_LVL_ERROR }, { "warn", LOG_LVL_WARN },
+		{ "info", LOG_LVL_INFO }, { "debug", LOG_LVL_DEBUG },
+	};
+
+	for (size_t i = 0; i < nitems(levels); i++)
+		if (strcmp(levels[i].name, c->log_level) == 0)
+			log_set_level(levels[i].level);
+	if (conf_apply_timezone(c) == -1)
+		log_warn("cannot set the time zone '%s'", c->timezone);
 }
 
 void

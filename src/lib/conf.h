@@ -6,8 +6,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Which version of a file was read: an edit changes one of these. */
+struct conf_file {
+	int64_t	 mtime_ns, size;
+	uint64_t ino;
+};
+
 struct conf {
 	char	*path;			/* file read, or NULL for defaults */
+	int	 refs;			/* conf_ref/conf_free; 1 when loaded */
+	struct conf_file file;		/* as it was read */
 
 	char	*data_dir;
 	char	*database;
@@ -48,6 +56,9 @@ struct conf {
 	} pusher;
 };
 
+/* The identity of path now; 0, or -1 if it cannot be stat'ed. */
+int	 conf_file_stat(const char *path, struct conf_file *f);
+
 /* The file to read: --config, else $ARCHIVED_CONFIG, else the default. */
 const char *conf_default_path(const char *flag);
 
@@ -55,6 +66,10 @@ const char *conf_default_path(const char *flag);
  * On error returns NULL and writes one line naming the key and its line
  * into err. must_exist: a missing file is an error. Caller conf_free()s. */
 struct conf *conf_load(const char *path, int must_exist, char *err, size_t errlen);
+/* Configurations are shared read-only once published (see confslot.h):
+ * conf_ref() takes another reference, conf_free() drops one and frees the
+ * last. */
+struct conf *conf_ref(struct conf *c);
 void	 conf_free(struct conf *c);
 /* What a program loads at start: the file named by flag (--config), else
  * $ARCHIVED_CONFIG (both must exist), else the default file if present. */
@@ -62,6 +77,8 @@ struct conf *conf_load_start(const char *flag, char *err, size_t errlen);
 
 /* Point TZ at the configured zone so local-time calls agree on every host. */
 int	 conf_apply_timezone(const struct conf *c);
+/* What a configuration sets process-wide: the time zone and the log level. */
+void	 conf_apply(const struct conf *c);
 
 /* Write every key with its value, as a libconfig file, to stdout. */
 void	 conf_dump(const struct conf *c);

@@ -289,7 +289,7 @@ db_open_checked(const struct conf *c)
 
 	if (db == NULL)
 		return NULL;
-	if (db_check_schema(db) == -1 || db_load_secrets(db, (struct conf *)c) == -1) {
+	if (db_check_schema(db) == -1) {
 		db_close(db);
 		return NULL;
 	}

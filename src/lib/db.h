@@ -21,7 +21,8 @@ int	 db_migrate(sqlite3 *db);
 /* For programs other than init: 0 if the schema is exactly ours, else
  * -1 with the reason logged. */
 int	 db_check_schema(sqlite3 *db);
-/* Open and check in one step, as every daemon starts. */
+/* Open and check in one step, as every daemon starts. The secrets are
+ * not loaded: see db_load_secrets() and confslot_fill(). */
 sqlite3	*db_open_checked(const struct conf *c);
 
 int	 db_exec(sqlite3 *db, const char *sql);

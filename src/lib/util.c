@@ -118,6 +118,31 @@ xcalloc(size_t n, size_t size)
 	return p;
 }
 
+void *
+xreallocarray(void *p, size_t n, size_t size)
+{
+	if ((p = reallocarray(p, n ? n : 1, size ? size : 1)) == NULL)
+		abort();
+	return p;
+}
+
+void
+xgrow(void *v, size_t *cap, size_t need, size_t size)
+{
+	void **pp = v;
+	size_t n = *cap ? *cap : 16;
+
+	if (need <= *cap)
+		return;
+	while (n < need) {
+		if (n > SIZE_MAX / 2)
+			abort();
+		n *= 2;
+	}
+	*pp = xreallocarray(*pp, n, size);
+	*cap = n;
+}
+
 char *
 xstrdup(const char *s)
 {

@@ -1,5 +1,17 @@
 /* Small helpers shared by every program: growable buffers, random bytes,
- * hex, integer parsing, paths and durable file writes. */
+ * hex, integer parsing, paths and durable file writes.
+ *
+ * Conventions the whole tree follows:
+ * - Return values: an action answers 0 done / -1 failed (logged, or the
+ *   reason in an err buffer the caller passed). A lookup or a test answers
+ *   1 found (yes) / 0 not found (no) / -1 error, never the other way round;
+ *   where more outcomes exist, an enum names them. Constructors answer the
+ *   object or NULL.
+ * - Out of memory: allocations through the x*() helpers below abort. Only
+ *   code that can fail one request or one client instead of the process
+ *   (the export engine, the push hub, buf_*()) checks malloc/realloc and
+ *   returns -1; there, grow arrays with reallocarray() so a count times a
+ *   size cannot overflow. */
 #ifndef ARCHIVED_UTIL_H
 #define ARCHIVED_UTIL_H
 
@@ -27,10 +39,15 @@ int	 buf_printf(struct buf *b, const char *fmt, ...)
 /* Hand over the contents; the caller frees. The buffer is empty after. */
 char	*buf_detach(struct buf *b);
 
-/* malloc that aborts on failure: for small, bounded allocations only. */
+/* Allocation that aborts on failure (see the out-of-memory rule above). */
 void	*xmalloc(size_t n);
 void	*xcalloc(size_t n, size_t size);
 char	*xstrdup(const char *s);
+/* realloc of n elements of size bytes; aborts on overflow or failure. */
+void	*xreallocarray(void *p, size_t n, size_t size);
+/* Grow the array *v holding *cap elements of size bytes so that index
+ * need - 1 fits: doubles, from 16. Aborts on overflow or failure. */
+void	 xgrow(void *v, size_t *cap, size_t need, size_t size);
 
 /* Fill with cryptographically random bytes; -1 on failure. */
 int	 random_bytes(void *p, size_t n);

@@ -12,6 +12,7 @@
 
 #include "lib/auth.h"
 #include "lib/conf.h"
+#include "lib/confslot.h"
 #include "lib/crypto.h"
 #include "lib/db.h"
 #include "lib/download.h"
@@ -564,7 +565,7 @@ START_TEST(test_schema)
 }
 END_TEST
 
-/* db_open_checked fills the secrets from the database; init keeps them. */
+/* confslot_fill takes the secrets from the database; init keeps them. */
 START_TEST(test_open_checked)
 {
 	struct conf *c;
@@ -583,6 +584,8 @@ START_TEST(test_open_checked)
 	free(c->database);
 	c->database = xstrdup(dbpath);
 	ck_assert_ptr_nonnull(h = db_open_checked(c));
+	ck_assert_ptr_null(c->url_key);
+	ck_assert_int_eq(confslot_fill(c, NULL, NULL), 0);
 	ck_assert_str_eq(c->url_key, key);
 	ck_assert_uint_eq(strlen(c->pusher.key), 20);
 	ck_assert_uint_eq(strlen(c->pusher.secret), 40);

@@ -67,7 +67,7 @@ main(int argc, char *argv[])
 	if ((c = conf_load(conf_default_path(config), 1, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
 	conf_apply_timezone(c);
-	if ((db = db_open_checked(c)) == NULL)
+	if ((db = db_open_checked(c)) == NULL || db_load_secrets(db, c) == -1)
 		fatalx("cannot open the database");
 	for (int64_t i = 0; i < count; i++) {
 		struct timespec pause = { (time_t)(interval / 1000),

@@ -78,7 +78,7 @@ main(int argc, char *argv[])
 	if ((c = conf_load(conf_default_path(config), 1, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
 	conf_apply_timezone(c);
-	if ((db = db_open_checked(c)) == NULL)
+	if ((db = db_open_checked(c)) == NULL || db_load_secrets(db, c) == -1)
 		fatalx("cannot open the database");
 	if (db_begin(db) == -1)
 		fatalx("cannot begin");
