@@ -57,8 +57,8 @@ h_stream_archive(struct request *r)
 	verr_release(&v);
 	if (bad)
 		return;
-	if ((rc = stream_exists(r->db, r->ids[0], &cam)) != 0) {
-		if (rc == 1)
+	if ((rc = stream_exists(r->db, r->ids[0], &cam)) != 1) {
+		if (rc == 0)
 			respond_not_found(r);
 		else
 			respond_db_error(r);

@@ -51,7 +51,7 @@ h_client_create(struct request *r)
 			respond_db_error(r);
 			return;
 		}
-		if (rc == 1)
+		if (rc == 0)
 			verr_add(&v, field, "The selected %s is invalid.", field);
 		else
 			n++;
@@ -90,8 +90,8 @@ h_client_link(struct request *r)
 	verr_release(&v);
 	if (rc)
 		return;
-	if ((rc = camera_stream_id(r->db, r->ids[0], "high", &stream)) != 0) {
-		if (rc == 1)
+	if ((rc = camera_stream_id(r->db, r->ids[0], "high", &stream)) != 1) {
+		if (rc == 0)
 			respond_not_found(r);
 		else
 			respond_db_error(r);

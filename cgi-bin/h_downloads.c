@@ -108,14 +108,14 @@ h_download_create(struct request *r)
 	if (hs == 1 && hc == 0) {
 		int rc = stream_exists(r->db, stream, &cam);
 
-		if (rc == 1)
+		if (rc == 0)
 			verr_add(&v, "stream_id", "The selected stream id is invalid.");
 		else if (rc == -1)
 			goto dberr;
 	} else if (hc == 1 && hs == 0) {
 		int rc = camera_stream_id(r->db, camera, "high", &stream);
 
-		if (rc == 1)
+		if (rc == 0)
 			verr_add(&v, "camera_id", "The selected camera id is invalid"
 			    " (no such camera, or it has no high stream).");
 		else if (rc == -1)

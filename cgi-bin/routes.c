@@ -175,10 +175,10 @@ licence_ok(struct request *r)
 {
 	char why[160];
 
-	switch (licence_check(r->conf->licence_file, r->db, why, sizeof(why))) {
-	case 0:
+	switch (licence_allows(r->conf->licence_file, r->db, why, sizeof(why))) {
+	case 1:
 		return 0;
-	case 1: {
+	case 0: {
 		char msg[200];
 
 		snprintf(msg, sizeof(msg), "License error: %s", why);

@@ -230,7 +230,7 @@ stream_add_run(struct ctl *ctl, sqlite3 *db, int argc, char **argv)
 	if (url == NULL || strstr(url, "://") == NULL || strlen(url) > 2048)
 		return ctl_usage_error("stream add: --url must be a URL such as"
 		    " rtsp://host:554/path");
-	if (camera_stream_id(db, camera, type, &cam) == 0)
+	if (camera_stream_id(db, camera, type, &cam) == 1)
 		return ctl_fail("stream add: --type: camera %lld already has a %s stream"
 		    " (%lld)", camera, type, (long long)cam);
 	{

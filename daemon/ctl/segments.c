@@ -25,9 +25,9 @@ ctl_stream_check(sqlite3 *db, const char *cmd, int64_t stream_id)
 	int64_t camera;
 
 	switch (stream_exists(db, stream_id, &camera)) {
-	case 0:
-		return 0;
 	case 1:
+		return 0;
+	case 0:
 		return ctl_fail("%s: --stream: no stream %lld", cmd, (long long)stream_id);
 	default:
 		return ctl_fail("%s: cannot read stream %lld", cmd, (long long)stream_id);

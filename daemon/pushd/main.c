@@ -272,7 +272,7 @@ arm_expiry(void)
 	int64_t at, delay;
 
 	switch (expiry_next(g.db, &at)) {
-	case 0:
+	case 1:
 		if (at == g.expiry_at)
 			return;
 		g.expiry_at = at;
@@ -281,7 +281,7 @@ arm_expiry(void)
 		lws_sul_schedule(g.ctx, 0, &g.expiry, timer_expiry,
 		    delay > 0 ? delay : LWS_US_PER_SEC);
 		break;
-	case 1:
+	case 0:
 		g.expiry_at = 0;
 		lws_sul_cancel(&g.expiry);
 		break;

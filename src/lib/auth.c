@@ -52,7 +52,7 @@ user_create(sqlite3 *db, const char *login, const char *name,
 	} else if (rc == SQLITE_DONE) {
 		struct principal p = { 0 };
 
-		if (user_load(db, login, &p) == 0) {
+		if (user_load(db, login, &p) == 1) {
 			*id = p.user_id;
 			ret = 1;
 		}
@@ -81,9 +81,9 @@ user_load(sqlite3 *db, const char *login, struct principal *p)
 		p->login = xstrdup((const char *)sqlite3_column_text(st, 1));
 		p->name = xstrdup((const char *)sqlite3_column_text(st, 2));
 		p->is_admin = sqlite3_column_int(st, 3);
-		ret = 0;
+		ret = 1;
 	} else
-		ret = rc == SQLITE_DONE ? 1 : error("database: %s", sqlite3_errmsg(db));
+		ret = rc == SQLITE_DONE ? 0 : error("database: %s", sqlite3_errmsg(db));
 	sqlite3_finalize(st);
 	return ret;
 }
@@ -314,7 +314,7 @@ login_check(sqlite3 *db, const char *login, const char *password, int limit,
 		log_info("failed login for '%s'", login);
 		return LOGIN_BAD;
 	}
-	if (failures_note(db, login, now, 1) == -1 || user_load(db, login, p) != 0)
+	if (failures_note(db, login, now, 1) == -1 || user_load(db, login, p) != 1)
 		return LOGIN_ERROR;
 	return LOGIN_OK;
 }

@@ -25,7 +25,7 @@ void	 principal_release(struct principal *p);
  * id, 1 if the login exists (id set to it), -1 on error. */
 int	 user_create(sqlite3 *db, const char *login, const char *name,
 	    const char *password, int is_admin, int64_t *id);
-/* Load a user by login into p (token fields zero). 0 found, 1 not, -1 error. */
+/* Load a user by login into p (token fields zero). 1 found, 0 not, -1 error. */
 int	 user_load(sqlite3 *db, const char *login, struct principal *p);
 int	 user_set_admin(sqlite3 *db, int64_t user_id, int is_admin);
 

@@ -322,10 +322,10 @@ expiry_next(sqlite3 *db, int64_t *at)
 		return -1;
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		if (sqlite3_column_type(st, 0) == SQLITE_NULL)
-			ret = 1;
+			ret = 0;
 		else {
 			*at = sqlite3_column_int64(st, 0);
-			ret = 0;
+			ret = 1;
 		}
 	} else
 		error("database: %s", sqlite3_errmsg(db));

@@ -51,7 +51,7 @@ int	 expiry_prune_events(sqlite3 *db, const struct conf *c, int64_t now,
 int	 expiry_sweep(sqlite3 *db, const struct conf *c, int64_t now,
 	    struct expiry_stats *st);
 
-/* The earliest expires_at among active downloads: 0 and *at set, 1 when
+/* The earliest expires_at among active downloads: 1 and *at set, 0 when
  * there is none, -1 on error. */
 int	 expiry_next(sqlite3 *db, int64_t *at);
 

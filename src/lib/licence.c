@@ -100,18 +100,18 @@ licence_evaluate(const struct licence *l, int64_t now, int64_t ncameras,
 		time_format_local(l->expires_us - 1, day);
 		day[10] = '\0';
 		snprintf(why, len, "licence expired on %s", day);
-		return -1;
+		return 0;
 	}
 	if (!l->has_export) {
 		snprintf(why, len, "licence lacks the %s feature", LICENCE_FEATURE);
-		return -1;
+		return 0;
 	}
 	if (ncameras > l->max_cameras) {
 		snprintf(why, len, "%lld cameras exceed the licensed %lld",
 		    (long long)ncameras, (long long)l->max_cameras);
-		return -1;
+		return 0;
 	}
-	return 0;
+	return 1;
 }
 
 /*
@@ -160,7 +160,7 @@ licence_get(const char *path, struct licence *l, char *why, size_t len)
 }
 
 int
-licence_check(const char *path, sqlite3 *db, char *why, size_t len)
+licence_allows(const char *path, sqlite3 *db, char *why, size_t len)
 {
 	struct licence l;
 	int64_t ncam;
@@ -168,9 +168,9 @@ licence_check(const char *path, sqlite3 *db, char *why, size_t len)
 	if (path == NULL)
 		licence_eval(&l);
 	else if (licence_get(path, &l, why, len) == -1)
-		return 1;
+		return 0;
 	if (db_query_int(db, "SELECT count(*) FROM cameras WHERE deleted_at IS NULL",
 	    &ncam) == -1)
 		return -1;
-	return licence_evaluate(&l, now_us(), ncam, why, len) == 0 ? 0 : 1;
+	return licence_evaluate(&l, now_us(), ncam, why, len);
 }

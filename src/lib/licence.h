@@ -22,12 +22,12 @@ struct licence {
 void	 licence_eval(struct licence *l);
 /* Read a licence file; -1 with the reason (for the 402 message) in why. */
 int	 licence_load(const char *path, struct licence *l, char *why, size_t len);
-/* 0 if the licence allows exports at time now with ncameras cameras; else
- * -1 and the reason in why. */
+/* 1 if the licence allows exports at time now with ncameras cameras; else
+ * 0 and the reason in why. */
 int	 licence_evaluate(const struct licence *l, int64_t now, int64_t ncameras,
 	    char *why, size_t len);
-/* Everything together: load (or eval), count cameras, evaluate. Returns 0
- * allowed, 1 refused (reason in why), -1 on a database error. */
-int	 licence_check(const char *path, sqlite3 *db, char *why, size_t len);
+/* Everything together: load (or eval), count cameras, evaluate. Returns 1
+ * allowed, 0 refused (reason in why), -1 on a database error. */
+int	 licence_allows(const char *path, sqlite3 *db, char *why, size_t len);
 
 #endif

@@ -170,9 +170,9 @@ lookup_id(sqlite3 *db, const char *sql, int64_t key, const char *text, int64_t *
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		*out = sqlite3_column_int64(st, 0);
-		ret = 0;
+		ret = 1;
 	} else
-		ret = rc == SQLITE_DONE ? 1 : error("database: %s", sqlite3_errmsg(db));
+		ret = rc == SQLITE_DONE ? 0 : error("database: %s", sqlite3_errmsg(db));
 	sqlite3_finalize(st);
 	return ret;
 }

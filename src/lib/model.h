@@ -15,10 +15,10 @@ json_t	*camera_to_json(sqlite3 *db, int64_t camera_id, int with_streams);
 /* The stream object with its nested "camera". NULL if none. */
 json_t	*stream_to_json(sqlite3 *db, int64_t stream_id);
 
-/* The stream of a camera with the given type ("high"); 0 found, 1 not. */
+/* The stream of a camera with the given type ("high"); 1 found, 0 not, -1 error. */
 int	 camera_stream_id(sqlite3 *db, int64_t camera_id, const char *type,
 	    int64_t *stream_id);
-/* 0 if the stream exists (its camera id in *camera_id), 1 if not. */
+/* 1 if the stream exists (its camera id in *camera_id), 0 if not, -1 error. */
 int	 stream_exists(sqlite3 *db, int64_t stream_id, int64_t *camera_id);
 
 /* "<camera address, else name>" for a stream, for archive names. Caller frees. */

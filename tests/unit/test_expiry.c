@@ -319,12 +319,12 @@ START_TEST(test_next)
 {
 	int64_t at = 0;
 
-	ck_assert_int_eq(expiry_next(db, &at), 1);
+	ck_assert_int_eq(expiry_next(db, &at), 0);
 	add_download(1, "active", "n1.mp4", 1, now + 50 * SEC);
 	add_download(2, "active", "n2.mp4", 1, now + 20 * SEC);
 	add_download(3, "expired", NULL, 0, now + 5 * SEC);
 	add_download(4, "active", "n4.mp4", 1, 0);
-	ck_assert_int_eq(expiry_next(db, &at), 0);
+	ck_assert_int_eq(expiry_next(db, &at), 1);
 	ck_assert_int_eq(at, now + 20 * SEC);
 }
 END_TEST

@@ -86,9 +86,9 @@ START_TEST(test_eval)
 	ck_assert_int_eq(l.max_cameras, LICENCE_EVAL_CAMERAS);
 	ck_assert_int_eq(LICENCE_EVAL_CAMERAS, 4);
 	ck_assert_int_eq(l.expires_us, 0);
-	ck_assert_int_eq(licence_evaluate(&l, now_us(), 0, why, sizeof(why)), 0);
-	ck_assert_int_eq(licence_evaluate(&l, now_us(), 4, why, sizeof(why)), 0);
-	ck_assert_int_eq(licence_evaluate(&l, now_us(), 5, why, sizeof(why)), -1);
+	ck_assert_int_eq(licence_evaluate(&l, now_us(), 0, why, sizeof(why)), 1);
+	ck_assert_int_eq(licence_evaluate(&l, now_us(), 4, why, sizeof(why)), 1);
+	ck_assert_int_eq(licence_evaluate(&l, now_us(), 5, why, sizeof(why)), 0);
 	ck_assert_str_eq(why, "5 cameras exceed the licensed 4");
 }
 END_TEST
@@ -105,8 +105,8 @@ START_TEST(test_file_with_feature)
 	ck_assert_int_eq(l.has_export, 1);
 	ck_assert_int_eq(l.max_cameras, 100);
 	ck_assert_int_eq(l.expires_us, utc_us(2100, 1, 1, 0, 0, 0));
-	ck_assert_int_eq(licence_evaluate(&l, now_us(), 100, why, sizeof(why)), 0);
-	ck_assert_int_eq(licence_evaluate(&l, now_us(), 101, why, sizeof(why)), -1);
+	ck_assert_int_eq(licence_evaluate(&l, now_us(), 100, why, sizeof(why)), 1);
+	ck_assert_int_eq(licence_evaluate(&l, now_us(), 101, why, sizeof(why)), 0);
 	ck_assert_str_eq(why, "101 cameras exceed the licensed 100");
 
 	/* No expiry: never expires; a 64-bit camera count is read too. */
@@ -115,7 +115,7 @@ START_TEST(test_file_with_feature)
 	ck_assert_int_eq(l.expires_us, 0);
 	ck_assert_int_eq(l.max_cameras, 5000000000LL);
 	ck_assert_int_eq(licence_evaluate(&l, utc_us(9999, 1, 1, 0, 0, 0), 1, why,
-	    sizeof(why)), 0);
+	    sizeof(why)), 1);
 }
 END_TEST
 
@@ -134,7 +134,7 @@ START_TEST(test_file_without_feature)
 
 		ck_assert_int_eq(load(texts[i], &l, why, sizeof(why)), 0);
 		ck_assert_int_eq(l.has_export, 0);
-		ck_assert_int_eq(licence_evaluate(&l, now_us(), 1, why, sizeof(why)), -1);
+		ck_assert_int_eq(licence_evaluate(&l, now_us(), 1, why, sizeof(why)), 0);
 		ck_assert_str_eq(why, "licence lacks the archive_export feature");
 	}
 }
@@ -158,7 +158,7 @@ START_TEST(test_expiry_relative_to_today)
 		snprintf(text, sizeof(text), "holder = \"A\";\nexpires = \"%s\";\n"
 		    "features = [ \"archive_export\" ];\nmax_cameras = 4;\n", day);
 		ck_assert_int_eq(load(text, &l, why, sizeof(why)), 0);
-		ck_assert_int_eq(licence_evaluate(&l, now_us(), 1, why, sizeof(why)), -1);
+		ck_assert_int_eq(licence_evaluate(&l, now_us(), 1, why, sizeof(why)), 0);
 		snprintf(want, sizeof(want), "licence expired on %s", day);
 		ck_assert_msg(strcmp(why, want) == 0, "%s: '%s'", zones[z], why);
 
@@ -166,7 +166,7 @@ START_TEST(test_expiry_relative_to_today)
 		snprintf(text, sizeof(text), "holder = \"A\";\nexpires = \"%s\";\n"
 		    "features = [ \"archive_export\" ];\nmax_cameras = 4;\n", day);
 		ck_assert_int_eq(load(text, &l, why, sizeof(why)), 0);
-		ck_assert_msg(licence_evaluate(&l, now_us(), 1, why, sizeof(why)) == 0,
+		ck_assert_msg(licence_evaluate(&l, now_us(), 1, why, sizeof(why)) == 1,
 		    "%s: %s", zones[z], why);
 	}
 }
@@ -204,8 +204,8 @@ START_TEST(test_expiry_boundaries)
 		ck_assert_int_eq(load(text, &l, why, sizeof(why)), 0);
 		ck_assert_msg(l.expires_us == end, "%s %s: ends %lld, want %lld",
 		    cases[i].zone, cases[i].day, (long long)l.expires_us, (long long)end);
-		ck_assert_int_eq(licence_evaluate(&l, end - 1, 1, why, sizeof(why)), 0);
-		ck_assert_int_eq(licence_evaluate(&l, end, 1, why, sizeof(why)), -1);
+		ck_assert_int_eq(licence_evaluate(&l, end - 1, 1, why, sizeof(why)), 1);
+		ck_assert_int_eq(licence_evaluate(&l, end, 1, why, sizeof(why)), 0);
 		snprintf(want, sizeof(want), "licence expired on %s", cases[i].day);
 		ck_assert_str_eq(why, want);
 	}
@@ -220,7 +220,7 @@ START_TEST(test_reason_order)
 
 	ck_assert_int_eq(load("holder = \"A\";\nexpires = \"2020-01-01\";\n"
 	    "max_cameras = 1;\n", &l, why, sizeof(why)), 0);
-	ck_assert_int_eq(licence_evaluate(&l, now_us(), 9, why, sizeof(why)), -1);
+	ck_assert_int_eq(licence_evaluate(&l, now_us(), 9, why, sizeof(why)), 0);
 	ck_assert_str_eq(why, "licence expired on 2020-01-01");
 }
 END_TEST
@@ -263,7 +263,7 @@ START_TEST(test_missing_file)
 }
 END_TEST
 
-/* licence_check counts the cameras that are not deleted. */
+/* licence_allows counts the cameras that are not deleted. */
 START_TEST(test_check_with_database)
 {
 	char path[PATH_MAX + 32], lic[PATH_MAX + 32], why[160];
@@ -279,19 +279,19 @@ START_TEST(test_check_with_database)
 		snprintf(name, sizeof(name), "Camera %d", i + 1);
 		ck_assert_int_eq(camera_create(db, name, NULL, NULL, &id), 0);
 	}
-	ck_assert_int_eq(licence_check(NULL, db, why, sizeof(why)), 0);
+	ck_assert_int_eq(licence_allows(NULL, db, why, sizeof(why)), 1);
 	ck_assert_int_eq(camera_create(db, "Camera 5", "Yard", NULL, &id), 0);
-	ck_assert_int_eq(licence_check(NULL, db, why, sizeof(why)), 1);
+	ck_assert_int_eq(licence_allows(NULL, db, why, sizeof(why)), 0);
 	ck_assert_str_eq(why, "5 cameras exceed the licensed 4");
 	ck_assert_int_eq(db_exec(db, "UPDATE cameras SET deleted_at=1 WHERE id=1"), 0);
-	ck_assert_int_eq(licence_check(NULL, db, why, sizeof(why)), 0);
+	ck_assert_int_eq(licence_allows(NULL, db, why, sizeof(why)), 1);
 
 	unit_write(dir, "lic.conf", "holder = \"A\";\nfeatures = [ \"archive_export\" ];\n"
 	    "max_cameras = 3;\n", lic, sizeof(lic));
-	ck_assert_int_eq(licence_check(lic, db, why, sizeof(why)), 1);
+	ck_assert_int_eq(licence_allows(lic, db, why, sizeof(why)), 0);
 	ck_assert_str_eq(why, "4 cameras exceed the licensed 3");
 	unit_write(dir, "lic.conf", "holder = ;\n", lic, sizeof(lic));
-	ck_assert_int_eq(licence_check(lic, db, why, sizeof(why)), 1);
+	ck_assert_int_eq(licence_allows(lic, db, why, sizeof(why)), 0);
 	ck_assert_str_eq(why, "licence file is malformed (line 1)");
 	db_close(db);
 }
