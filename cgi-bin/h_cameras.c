@@ -14,29 +14,16 @@
 void
 h_cameras(struct request *r)
 {
-	sqlite3_stmt *st;
 	int64_t page, per_page, total;
 	json_t *data;
 
 	if (page_params(r, &page, &per_page) != 0)
 		return;
-	if (db_query_int(r->db, "SELECT count(*) FROM cameras WHERE deleted_at IS NULL",
-	    &total) == -1 ||
-	    (st = db_prepare(r->db, "SELECT id FROM cameras WHERE deleted_at IS NULL"
-	    " ORDER BY id LIMIT ? OFFSET ?")) == NULL) {
+	if ((data = camera_list_json(r->db, (page - 1) * per_page, per_page,
+	    &total)) == NULL) {
 		respond_db_error(r);
 		return;
 	}
-	sqlite3_bind_int64(st, 1, per_page);
-	sqlite3_bind_int64(st, 2, (page - 1) * per_page);
-	data = json_array();
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		json_t *c = camera_to_json(r->db, sqlite3_column_int64(st, 0), 1);
-
-		if (c != NULL)
-			json_array_append_new(data, c);
-	}
-	sqlite3_finalize(st);
 	respond_json(r, 200, paginate(r, data, total, page, per_page));
 }
 

@@ -111,46 +111,6 @@ h_client_link(struct request *r)
 	free(link);
 }
 
-/* At most wsurl_limit calls per address in five minutes. 1 if over. */
-static int
-rate_limited(struct request *r)
-{
-	int64_t now = now_us(), window = 300LL * USEC_PER_SEC, n = 0;
-	sqlite3_stmt *del = NULL, *cnt = NULL, *ins = NULL;
-	char bucket[80];
-	int ret = -1;
-
-	snprintf(bucket, sizeof(bucket), "wsurl:%s", r->remote_addr);
-	if (db_begin(r->db) == -1)
-		return -1;
-	del = db_prepare(r->db, "DELETE FROM rate_hits WHERE at<?");
-	cnt = db_prepare(r->db, "SELECT count(*) FROM rate_hits WHERE bucket=?");
-	ins = db_prepare(r->db, "INSERT INTO rate_hits(bucket, at) VALUES (?, ?)");
-	if (del == NULL || cnt == NULL || ins == NULL)
-		goto out;
-	sqlite3_bind_int64(del, 1, now - window);
-	if (db_step_done(del) == -1)
-		goto out;
-	sqlite3_bind_text(cnt, 1, bucket, -1, SQLITE_STATIC);
-	if (sqlite3_step(cnt) == SQLITE_ROW)
-		n = sqlite3_column_int64(cnt, 0);
-	if (n < r->conf->wsurl_limit) {
-		sqlite3_bind_text(ins, 1, bucket, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(ins, 2, now);
-		if (db_step_done(ins) == -1)
-			goto out;
-	}
-	if (db_commit(r->db) == 0)
-		ret = n >= r->conf->wsurl_limit;
-out:
-	if (ret == -1)
-		db_rollback(r->db);
-	sqlite3_finalize(del);
-	sqlite3_finalize(cnt);
-	sqlite3_finalize(ins);
-	return ret;
-}
-
 void
 h_wsurl(struct request *r)
 {
@@ -158,11 +118,12 @@ h_wsurl(struct request *r)
 	int tls = strncmp(url, "https://", 8) == 0;
 	const char *host = url + (tls ? 8 : 7);
 	size_t hostlen = strcspn(host, "/");
-	char hostbuf[256], *colon;
+	char hostbuf[256], bucket[80], *colon;
 	int port = tls ? 443 : 80;
 	struct buf ws;
 
-	switch (rate_limited(r)) {
+	snprintf(bucket, sizeof(bucket), "wsurl:%s", r->remote_addr);
+	switch (rate_hit(r->db, bucket, r->conf->wsurl_limit, 300 * USEC_PER_SEC)) {
 	case 0:
 		break;
 	case 1:

@@ -175,67 +175,40 @@ list_filter(struct request *r, struct list_filter *f)
 	return bad ? 422 : 0;
 }
 
-#define LIST_WHERE " FROM downloads WHERE (user_id=?1 OR ?2)" \
-	" AND (?3 IS NULL OR stream_id=?3)" \
-	" AND (?4 IS NULL OR stream_id IN (SELECT id FROM streams WHERE camera_id=?4))" \
-	" AND (?5 IS NULL OR condition=?5)" \
-	" AND (?6 IS NULL OR created_at>=?6) AND (?7 IS NULL OR created_at<=?7)"
-
-static void
-bind_filter(sqlite3_stmt *st, const struct request *r, const struct list_filter *f)
-{
-	sqlite3_bind_int64(st, 1, r->who.user_id);
-	sqlite3_bind_int(st, 2, r->who.is_admin);
-	if (f->stream_id)
-		sqlite3_bind_int64(st, 3, f->stream_id);
-	if (f->camera_id)
-		sqlite3_bind_int64(st, 4, f->camera_id);
-	if (f->condition)
-		sqlite3_bind_text(st, 5, f->condition, -1, SQLITE_STATIC);
-	if (f->from)
-		sqlite3_bind_int64(st, 6, f->from);
-	if (f->to)
-		sqlite3_bind_int64(st, 7, f->to);
-}
-
 void
 h_download_list(struct request *r)
 {
 	struct list_filter f;
-	sqlite3_stmt *count = NULL, *st = NULL;
-	json_t *data = NULL;
-	int64_t total;
+	struct download_filter df;
+	int64_t total, *ids = NULL;
+	json_t *data;
+	size_t n;
 
 	if (list_filter(r, &f) != 0)
 		return;
-	count = db_prepare(r->db, "SELECT count(*)" LIST_WHERE);
-	st = db_prepare(r->db, "SELECT id" LIST_WHERE " ORDER BY id DESC LIMIT ?8 OFFSET ?9");
-	if (count == NULL || st == NULL)
-		goto fail;
-	bind_filter(count, r, &f);
-	if (sqlite3_step(count) != SQLITE_ROW)
-		goto fail;
-	total = sqlite3_column_int64(count, 0);
-	bind_filter(st, r, &f);
-	sqlite3_bind_int64(st, 8, f.per_page);
-	sqlite3_bind_int64(st, 9, (f.page - 1) * f.per_page);
+	df = (struct download_filter){ .user_id = r->who.user_id,
+	    .is_admin = r->who.is_admin, .stream_id = f.stream_id,
+	    .camera_id = f.camera_id, .condition = f.condition, .from = f.from,
+	    .to = f.to };
+	if (download_list(r->db, &df, (f.page - 1) * f.per_page, f.per_page,
+	    &ids, &n, &total) == -1) {
+		respond_db_error(r);
+		return;
+	}
 	data = json_array();
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		json_t *d = download_to_json(r->db, r->conf, sqlite3_column_int64(st, 0));
+	for (size_t i = 0; i < n; i++) {
+		json_t *d = download_to_json(r->db, r->conf, ids[i]);
 
-		if (d == NULL)
-			goto fail;
+		if (d == NULL) {
+			json_decref(data);
+			free(ids);
+			respond_db_error(r);
+			return;
+		}
 		json_array_append_new(data, d);
 	}
+	free(ids);
 	respond_json(r, 200, paginate(r, data, total, f.page, f.per_page));
-	data = NULL;
-	goto out;
-fail:
-	respond_db_error(r);
-out:
-	json_decref(data);
-	sqlite3_finalize(count);
-	sqlite3_finalize(st);
 }
 
 /* 0 if the download in the path is the caller's (or the caller is admin);
@@ -244,9 +217,9 @@ int
 own_download(struct request *r)
 {
 	switch (download_visible(r->db, &r->who, r->ids[0])) {
-	case 0:
-		return 0;
 	case 1:
+		return 0;
+	case 0:
 		respond_not_found(r);
 		return -1;
 	default:

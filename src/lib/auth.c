@@ -318,3 +318,40 @@ login_check(sqlite3 *db, const char *login, const char *password, int limit,
 		return LOGIN_ERROR;
 	return LOGIN_OK;
 }
+
+int
+rate_hit(sqlite3 *db, const char *bucket, int limit, int64_t window_us)
+{
+	int64_t now = now_us(), n = 0;
+	sqlite3_stmt *del = NULL, *cnt = NULL, *ins = NULL;
+	int ret = -1;
+
+	if (db_begin(db) == -1)
+		return -1;
+	del = db_prepare(db, "DELETE FROM rate_hits WHERE at<?");
+	cnt = db_prepare(db, "SELECT count(*) FROM rate_hits WHERE bucket=?");
+	ins = db_prepare(db, "INSERT INTO rate_hits(bucket, at) VALUES (?, ?)");
+	if (del == NULL || cnt == NULL || ins == NULL)
+		goto out;
+	sqlite3_bind_int64(del, 1, now - window_us);
+	if (db_step_done(del) == -1)
+		goto out;
+	sqlite3_bind_text(cnt, 1, bucket, -1, SQLITE_STATIC);
+	if (sqlite3_step(cnt) == SQLITE_ROW)
+		n = sqlite3_column_int64(cnt, 0);
+	if (n < limit) {
+		sqlite3_bind_text(ins, 1, bucket, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(ins, 2, now);
+		if (db_step_done(ins) == -1)
+			goto out;
+	}
+	if (db_commit(db) == 0)
+		ret = n >= limit;
+out:
+	if (ret == -1)
+		db_rollback(db);
+	sqlite3_finalize(del);
+	sqlite3_finalize(cnt);
+	sqlite3_finalize(ins);
+	return ret;
+}

@@ -44,6 +44,11 @@ enum auth_result { AUTH_OK, AUTH_DENIED, AUTH_ERROR };
 enum auth_result token_authenticate(sqlite3 *db, const char *token,
 	    struct principal *p);
 
+/* Note one hit of bucket (an address, a route) unless it already has
+ * limit hits within the last window_us: 1 over the limit (nothing noted),
+ * 0 noted, -1 error. Old hits of every bucket are dropped on the way. */
+int	 rate_hit(sqlite3 *db, const char *bucket, int limit, int64_t window_us);
+
 enum login_result { LOGIN_OK, LOGIN_BAD, LOGIN_LIMITED, LOGIN_ERROR };
 
 /* Check login and password, with at most `limit` failures a minute per

@@ -172,8 +172,66 @@ download_visible(sqlite3 *db, const struct principal *p, int64_t id)
 	rc = sqlite3_step(st);
 	db_stmt_done(st);
 	if (rc == SQLITE_ROW)
-		return 0;
-	return rc == SQLITE_DONE ? 1 : -1;
+		return 1;
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+#define LIST_WHERE " FROM downloads WHERE (user_id=?1 OR ?2)" \
+	" AND (?3 IS NULL OR stream_id=?3)" \
+	" AND (?4 IS NULL OR stream_id IN (SELECT id FROM streams WHERE camera_id=?4))" \
+	" AND (?5 IS NULL OR condition=?5)" \
+	" AND (?6 IS NULL OR created_at>=?6) AND (?7 IS NULL OR created_at<=?7)"
+
+static void
+bind_filter(sqlite3_stmt *st, const struct download_filter *f)
+{
+	sqlite3_bind_int64(st, 1, f->user_id);
+	sqlite3_bind_int(st, 2, f->is_admin);
+	if (f->stream_id)
+		sqlite3_bind_int64(st, 3, f->stream_id);
+	if (f->camera_id)
+		sqlite3_bind_int64(st, 4, f->camera_id);
+	if (f->condition)
+		sqlite3_bind_text(st, 5, f->condition, -1, SQLITE_STATIC);
+	if (f->from)
+		sqlite3_bind_int64(st, 6, f->from);
+	if (f->to)
+		sqlite3_bind_int64(st, 7, f->to);
+}
+
+int
+download_list(sqlite3 *db, const struct download_filter *f, int64_t offset,
+    int64_t limit, int64_t **ids, size_t *n, int64_t *total)
+{
+	sqlite3_stmt *count = db_prepare(db, "SELECT count(*)" LIST_WHERE);
+	sqlite3_stmt *st = db_prepare(db, "SELECT id" LIST_WHERE
+	    " ORDER BY id DESC LIMIT ?8 OFFSET ?9");
+	size_t cap = 0;
+	int rc, ret = -1;
+
+	*ids = NULL;
+	*n = 0;
+	if (count == NULL || st == NULL)
+		goto out;
+	bind_filter(count, f);
+	if (sqlite3_step(count) != SQLITE_ROW)
+		goto out;
+	*total = sqlite3_column_int64(count, 0);
+	bind_filter(st, f);
+	sqlite3_bind_int64(st, 8, limit);
+	sqlite3_bind_int64(st, 9, offset);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		xgrow(ids, &cap, *n + 1, sizeof(**ids));
+		(*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+	}
+	if (rc == SQLITE_DONE)
+		ret = 0;
+out:
+	if (ret == -1)
+		error("cannot list downloads: %s", sqlite3_errmsg(db));
+	sqlite3_finalize(count);
+	sqlite3_finalize(st);
+	return ret;
 }
 
 static int

@@ -20,8 +20,22 @@ char	*download_make_name(const char *label, int64_t from, int64_t to);
  * there is no such download. Caller json_decref()s. */
 json_t	*download_to_json(sqlite3 *db, const struct conf *c, int64_t id);
 
-/* Is download id visible to p (its owner, or an admin)? 0 yes, 1 no, -1 error. */
+/* Is download id visible to p (its owner, or an admin)? 1 yes, 0 no, -1 error. */
 int	 download_visible(sqlite3 *db, const struct principal *p, int64_t id);
+
+/* Which downloads a list shows; 0 or NULL fields do not filter. */
+struct download_filter {
+	int64_t		 user_id;	/* the caller: its own downloads... */
+	int		 is_admin;	/* ...or every user's */
+	int64_t		 stream_id, camera_id;
+	const char	*condition;
+	int64_t		 from, to;	/* created_at, inclusive */
+};
+
+/* One page of the ids a filter selects, newest first, and how many it
+ * selects in all. *ids (caller frees) holds *n ids. 0, or -1 logged. */
+int	 download_list(sqlite3 *db, const struct download_filter *f,
+	    int64_t offset, int64_t limit, int64_t **ids, size_t *n, int64_t *total);
 
 enum dl_create { DL_CREATED, DL_TOO_MANY, DL_ERROR };
 

@@ -177,6 +177,36 @@ lookup_id(sqlite3 *db, const char *sql, int64_t key, const char *text, int64_t *
 	return ret;
 }
 
+json_t *
+camera_list_json(sqlite3 *db, int64_t offset, int64_t limit, int64_t *total)
+{
+	sqlite3_stmt *st;
+	json_t *data;
+	int rc;
+
+	if (db_query_int(db, "SELECT count(*) FROM cameras WHERE deleted_at IS NULL",
+	    total) == -1 ||
+	    (st = db_prepare(db, "SELECT id FROM cameras WHERE deleted_at IS NULL"
+	    " ORDER BY id LIMIT ? OFFSET ?")) == NULL)
+		return NULL;
+	sqlite3_bind_int64(st, 1, limit);
+	sqlite3_bind_int64(st, 2, offset);
+	data = json_array();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *c = camera_to_json(db, sqlite3_column_int64(st, 0), 1);
+
+		if (c != NULL)
+			json_array_append_new(data, c);
+	}
+	if (rc != SQLITE_DONE) {
+		error("cannot list cameras: %s", sqlite3_errmsg(db));
+		json_decref(data);
+		data = NULL;
+	}
+	sqlite3_finalize(st);
+	return data;
+}
+
 int
 camera_stream_id(sqlite3 *db, int64_t camera_id, const char *type, int64_t *stream_id)
 {

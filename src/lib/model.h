@@ -12,6 +12,10 @@
 /* The camera object, optionally with its "streams" array. NULL if there
  * is no such camera (or on error, logged). Caller json_decref()s. */
 json_t	*camera_to_json(sqlite3 *db, int64_t camera_id, int with_streams);
+/* One page of the cameras that are not deleted, by id, as JSON objects
+ * with their streams, and how many there are in all. NULL on error. */
+json_t	*camera_list_json(sqlite3 *db, int64_t offset, int64_t limit,
+	    int64_t *total);
 /* The stream object with its nested "camera". NULL if none. */
 json_t	*stream_to_json(sqlite3 *db, int64_t stream_id);
 
