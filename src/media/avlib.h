@@ -1,8 +1,8 @@
 /*
  * libavformat, libavcodec and libavutil loaded at run time, for the remux
  * engine's fallback reader. Linked, they would bring ~135 shared libraries
- * and ~26 MB of RSS into every process of the media library, which mostly
- * never reads a segment that needs them. Compiled against the -dev headers
+ * and ~26 MB of RSS into every program that links the media library, which
+ * mostly never reads a segment that needs them. Compiled against the -dev headers
  * (types, sonames); nothing is linked. Internal to the media library.
  */
 #ifndef ARCHIVED_AVLIB_H

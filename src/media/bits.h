@@ -1,5 +1,5 @@
 /* An MSB-first bit reader over a byte buffer, for the codec headers the
- * remux engine reads (SPS, LATM). Reading past the end sets bad and gives 0,
+ * remux engine reads (SPS, AudioSpecificConfig, LATM). Reading past the end sets bad and gives 0,
  * so a parser checks once at the end instead of after every field. */
 #ifndef ARCHIVED_BITS_H
 #define ARCHIVED_BITS_H

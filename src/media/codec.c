@@ -510,10 +510,10 @@ static const int aac_rates[13] = {
 };
 
 int
-codec_adts_parse(const uint8_t *p, size_t n, struct adts *a)
+codec_adts_header(const uint8_t *p, size_t n, struct adts *a)
 {
 	if (n < 7 || p[0] != 0xff || (p[1] & 0xf6) != 0xf0)
-		return -1;
+		return 0;
 	a->header = (p[1] & 1) ? 7 : 9;
 	a->aot = (p[2] >> 6) + 1;
 	a->sr_index = (p[2] >> 2) & 0xf;
@@ -522,8 +522,8 @@ codec_adts_parse(const uint8_t *p, size_t n, struct adts *a)
 	/* several raw blocks per frame, or channels only in a PCE: not as samples */
 	if (a->frame <= a->header || a->sr_index >= 13 || (p[6] & 3) != 0 ||
 	    a->channels == 0)
-		return -1;
-	return 0;
+		return 0;
+	return 1;
 }
 
 int

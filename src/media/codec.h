@@ -23,12 +23,13 @@ int	 codec_config_from_record(struct codec_config *c, enum codec_id codec,
 /* The record's parameter sets as 4-byte length-prefixed NAL units. */
 size_t	 codec_config_params_lp(const struct codec_config *c, uint8_t *out, size_t cap);
 
-/* An ADTS header: 0 and the frame's sizes, or -1 if p is not one. */
+/* An ADTS frame, as its header describes it. */
 struct adts {
 	size_t		 header, frame;	/* header bytes (7 or 9), whole frame */
 	int		 aot, sr_index, channels;
 };
-int	 codec_adts_parse(const uint8_t *p, size_t n, struct adts *a);
+/* Whether p starts the ADTS header of a frame we copy: 1 and *a, or 0. */
+int	 codec_adts_header(const uint8_t *p, size_t n, struct adts *a);
 /* AAC configuration from an ADTS header or from an AudioSpecificConfig. */
 int	 codec_config_from_adts(struct codec_config *c, const struct adts *a);
 int	 codec_config_from_asc(struct codec_config *c, const uint8_t *asc, size_t len);

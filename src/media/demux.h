@@ -48,7 +48,8 @@ uint64_t	 demux_size(const struct demux *in);
 /* The file ended inside a sample (cut short): that sample was dropped. */
 int		 demux_truncated(const struct demux *in);
 
-/* The container readers behind rx_input. */
+/* The container readers behind struct demux (demux_ts.c, demux_mp4.c,
+ * demux_lavf.c). */
 struct demux_ops {
 	int		(*read)(void *r, struct demux_sample *s);
 	void		(*close)(void *r);
@@ -61,7 +62,7 @@ void		*demux_ts_open(int fd, uint64_t size, const char *path, struct demux_sink 
 		    const struct demux_ops **ops, int *unsupported);
 void		*demux_mp4_open(int fd, uint64_t size, const char *path, struct demux_sink sink,
 		    const struct demux_ops **ops, int *unsupported);
-/* The fallback: libavformat, loaded on first use (remux_lavf.c). */
+/* The fallback: libavformat, loaded on first use (avlib.c). */
 void		*demux_lavf_open(const char *path, struct demux_sink sink,
 		    int (*cancelled)(void *), void *arg,
 		    const struct demux_ops **ops, int *unsupported);

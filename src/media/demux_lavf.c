@@ -173,19 +173,9 @@ split_lp(const uint8_t *p, size_t n, int lp, struct nal_list *l)
 
 		for (int i = 0; i < lp; i++)
 			len = len << 8 | p[pos + (size_t)i];
-		if (len == 0 || len > n - pos - (size_t)lp)
+		if (len == 0 || len > n - pos - (size_t)lp ||
+		    nal_list_add(l, pos + (size_t)lp, len) == -1)
 			return -1;
-		if (l->n == l->cap) {
-			size_t cap = l->cap ? l->cap * 2 : 16;
-			struct nal_span *v = realloc(l->v, cap * sizeof(*v));
-
-			if (v == NULL)
-				return -1;
-			l->v = v;
-			l->cap = cap;
-		}
-		l->v[l->n].off = pos + (size_t)lp;
-		l->v[l->n++].len = len;
 		pos += (size_t)lp + len;
 	}
 	return pos == n ? 0 : -1;
@@ -418,7 +408,7 @@ audio_next(struct lavf *r, struct demux_sample *s)
 		const struct codec_config *cfg = &r->acfg;
 		struct adts h;
 		int64_t t;
-		int rc;
+		enum latm_rc rc;
 
 		if (r->alatm) {
 			loas = latm_loas_size(d, n);
@@ -426,13 +416,13 @@ audio_next(struct lavf *r, struct demux_sample *s)
 			    AUDIO_MAX, &len) : latm_element(&r->latm, d, n, r->abuf,
 			    AUDIO_MAX, &len);
 			r->aoff += loas > 0 ? loas : n;
-			if (rc == -1)
+			if (rc == LATM_BAD)
 				audio_warn(r, "LATM AAC in a form we do not copy");
-			if (rc != 0)
+			if (rc != LATM_FRAME)
 				continue;
 			frame = r->abuf;
 			cfg = &r->latm.cfg;
-		} else if (codec_adts_parse(d, n, &h) == 0 && h.frame <= n &&
+		} else if (codec_adts_header(d, n, &h) && h.frame <= n &&
 		    (!r->have_acfg || h.frame == n)) {
 			codec_config_from_adts(&r->adtscfg, &h);
 			frame = d + h.header;

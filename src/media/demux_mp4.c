@@ -101,33 +101,39 @@ box_next(struct cur *c, uint32_t *type, struct cur *body)
 	return 1;
 }
 
+/* The first child box of type: 1 and its body, 0 if there is none, -1
+ * if the boxes before it are malformed. */
 static int
 box_find(struct cur c, const char *type, struct cur *body)
 {
+	struct cur b;
 	uint32_t t;
 	int r;
 
-	while ((r = box_next(&c, &t, body)) == 1)
-		if (t == FOURCC(type))
-			return 0;
-	return -1;
+	while ((r = box_next(&c, &t, &b)) == 1)
+		if (t == FOURCC(type)) {
+			*body = b;
+			return 1;
+		}
+	return r;
 }
 
-/* A path of nested boxes, "mdia/minf/stbl". */
+/* A path of nested boxes, "mdia/minf/stbl": as box_find. */
 static int
 box_path(struct cur c, const char *path, struct cur *body)
 {
 	char name[5];
+	int r;
 
 	while (*path != '\0') {
 		memcpy(name, path, 4);
 		name[4] = '\0';
-		if (box_find(c, name, &c) == -1)
-			return -1;
+		if ((r = box_find(c, name, &c)) != 1)
+			return r;
 		path += path[4] == '/' ? 5 : 4;
 	}
 	*body = c;
-	return 0;
+	return 1;
 }
 
 static int
@@ -135,7 +141,7 @@ add_sample(struct mp4 *m, const struct msample *s)
 {
 	if (m->n == m->cap) {
 		size_t cap = m->cap ? m->cap * 2 : 1024;
-		struct msample *v = realloc(m->s, cap * sizeof(*v));
+		struct msample *v = reallocarray(m->s, cap, sizeof(*v));
 
 		if (v == NULL)
 			return -1;
@@ -146,7 +152,8 @@ add_sample(struct mp4 *m, const struct msample *s)
 	return 0;
 }
 
-/* The descriptor with tag inside an esds payload (14496-1 7.2.2). */
+/* The descriptor with tag inside an esds payload (14496-1 7.2.2): 1 and
+ * its body, 0 if there is none, -1 if a length overruns the payload. */
 static int
 esds_find(const uint8_t *p, size_t n, int tag, struct cur *out)
 {
@@ -166,8 +173,10 @@ esds_find(const uint8_t *p, size_t n, int tag, struct cur *out)
 		if (t == tag) {
 			out->p = p + pos;
 			out->n = len;
-			return 0;
+			return 1;
 		}
+		if (t == 3 && len < 3)	/* shorter than its fixed fields */
+			return -1;
 		if (t == 3)		/* ES_Descriptor: id, flags, optional fields */
 			pos += 3 + ((p[pos + 2] & 0x80) ? 2 : 0) + ((p[pos + 2] & 0x20) ?
 			    1 + (pos + 3 < n ? p[pos + 3] : 0) : 0) + ((p[pos + 2] & 0x40) ? 2 : 0);
@@ -176,7 +185,7 @@ esds_find(const uint8_t *p, size_t n, int tag, struct cur *out)
 		else
 			pos += len;
 	}
-	return -1;
+	return 0;
 }
 
 /* The sample description: codec, configuration. -1: not one we copy. */
@@ -205,7 +214,7 @@ parse_stsd(struct mtrack *t, struct cur stsd, int video)
 			return -1;
 		c.p = entry.p + 78;
 		c.n = entry.n - 78;
-		if (box_find(c, codec == CODEC_H264 ? "avcC" : "hvcC", &cfg) == -1 ||
+		if (box_find(c, codec == CODEC_H264 ? "avcC" : "hvcC", &cfg) != 1 ||
 		    codec_config_from_record(&t->cfg, codec, cfg.p, cfg.n) == -1)
 			return -1;
 		t->oob = type == FOURCC("avc1") || type == FOURCC("hvc1");
@@ -215,8 +224,8 @@ parse_stsd(struct mtrack *t, struct cur stsd, int video)
 		return -1;
 	c.p = entry.p + 28;
 	c.n = entry.n - 28;
-	if (box_find(c, "esds", &cfg) == -1 || cfg.n < 4 ||
-	    esds_find(cfg.p + 4, cfg.n - 4, 5, &c) == -1 ||
+	if (box_find(c, "esds", &cfg) != 1 || cfg.n < 4 ||
+	    esds_find(cfg.p + 4, cfg.n - 4, 5, &c) != 1 ||
 	    codec_config_from_asc(&t->cfg, c.p, c.n) == -1)
 		return -1;
 	return t->cfg.aot == 2 || t->cfg.aot == 5 || t->cfg.aot == 29 ? 0 : -1;
@@ -231,7 +240,7 @@ parse_edits(struct mtrack *t, struct cur trak, uint32_t movie_ts)
 	int v1;
 	size_t esz, cnt;
 
-	if (box_path(trak, "edts/elst", &elst) == -1 || elst.n < 8 || movie_ts == 0)
+	if (box_path(trak, "edts/elst", &elst) != 1 || elst.n < 8 || movie_ts == 0)
 		return;
 	v1 = elst.p[0] == 1;
 	esz = v1 ? 20 : 12;
@@ -261,16 +270,16 @@ parse_stbl(struct mp4 *m, int idx, struct cur stbl)
 	uint32_t tleft = 0, tdelta = 0, cleft = 0, coff = 0, next_sync = 0;
 	int64_t dts = 0;
 
-	if (box_find(stbl, "stts", &stts) == -1 || box_find(stbl, "stsz", &stsz) == -1 ||
-	    box_find(stbl, "stsc", &stsc) == -1)
+	if (box_find(stbl, "stts", &stts) != 1 || box_find(stbl, "stsz", &stsz) != 1 ||
+	    box_find(stbl, "stsc", &stsc) != 1)
 		return -1;
-	if (box_find(stbl, "stco", &stco) == -1) {
-		if (box_find(stbl, "co64", &stco) == -1)
+	if (box_find(stbl, "stco", &stco) != 1) {
+		if (box_find(stbl, "co64", &stco) != 1)
 			return -1;
 		co64 = 1;
 	}
-	have_ctts = box_find(stbl, "ctts", &ctts) == 0 && ctts.n >= 8;
-	have_stss = box_find(stbl, "stss", &stss) == 0 && stss.n >= 8;
+	have_ctts = box_find(stbl, "ctts", &ctts) == 1 && ctts.n >= 8;
+	have_stss = box_find(stbl, "stss", &stss) == 1 && stss.n >= 8;
 	if (stts.n < 8 || stsz.n < 12 || stsc.n < 8 || stco.n < 8)
 		return -1;
 	nsamples = rd32(stsz.p + 8);
@@ -335,10 +344,10 @@ parse_trak(struct mp4 *m, struct cur trak, uint32_t movie_ts, struct cur *mvex)
 	uint32_t type;
 	int video, idx;
 
-	if (box_path(trak, "mdia/hdlr", &hdlr) == -1 || hdlr.n < 12 ||
-	    box_path(trak, "mdia/mdhd", &mdhd) == -1 || mdhd.n < 24 ||
-	    box_path(trak, "mdia/minf/stbl", &stbl) == -1 ||
-	    box_find(trak, "tkhd", &tkhd) == -1 || tkhd.n < 20)
+	if (box_path(trak, "mdia/hdlr", &hdlr) != 1 || hdlr.n < 12 ||
+	    box_path(trak, "mdia/mdhd", &mdhd) != 1 || mdhd.n < 24 ||
+	    box_path(trak, "mdia/minf/stbl", &stbl) != 1 ||
+	    box_find(trak, "tkhd", &tkhd) != 1 || tkhd.n < 20)
 		return 0;
 	video = rd32(hdlr.p + 8) == FOURCC("vide");
 	if (!video && rd32(hdlr.p + 8) != FOURCC("soun"))
@@ -348,7 +357,7 @@ parse_trak(struct mp4 *m, struct cur trak, uint32_t movie_ts, struct cur *mvex)
 		return 0;		/* the first of each kind */
 	tmp.id = (int)rd32(tkhd.p + (tkhd.p[0] == 1 ? 20 : 12));
 	tmp.timescale = rd32(mdhd.p + (mdhd.p[0] == 1 ? 20 : 12));
-	if (tmp.timescale == 0 || box_find(stbl, "stsd", &c) == -1 ||
+	if (tmp.timescale == 0 || box_find(stbl, "stsd", &c) != 1 ||
 	    parse_stsd(&tmp, c, video) == -1) {
 		log_warnx("segment '%s': %s track not in a form we copy", m->path,
 		    video ? "video" : "audio");
@@ -399,7 +408,8 @@ read_box(struct mp4 *m, uint64_t off, uint64_t size)
 	return p;
 }
 
-/* The top-level box at off: type, size, header bytes; -1 past the end. */
+/* The top-level box at off: 1 and its type, size and header bytes; 0 past
+ * the end; -1 if its header cannot be read or is malformed. */
 static int
 top_box(struct mp4 *m, uint64_t off, uint32_t *type, uint64_t *size, size_t *hdr)
 {
@@ -407,7 +417,7 @@ top_box(struct mp4 *m, uint64_t off, uint32_t *type, uint64_t *size, size_t *hdr
 	ssize_t r;
 
 	if (off + 8 > m->size)
-		return -1;
+		return 0;
 	do
 		r = pread(m->fd, h, 16, (off_t)off);
 	while (r == -1 && errno == EINTR);
@@ -425,7 +435,7 @@ top_box(struct mp4 *m, uint64_t off, uint32_t *type, uint64_t *size, size_t *hdr
 		*size = m->size - off;
 	if (*size < *hdr)
 		return -1;
-	return 0;
+	return 1;
 }
 
 /* One moof: its samples become the current batch. */
@@ -447,7 +457,7 @@ parse_moof(struct mp4 *m, uint64_t moof_off, struct cur moof)
 		int idx = -1;
 		int64_t dts;
 
-		if (type != FOURCC("traf") || box_find(traf, "tfhd", &tfhd) == -1 || tfhd.n < 8)
+		if (type != FOURCC("traf") || box_find(traf, "tfhd", &tfhd) != 1 || tfhd.n < 8)
 			continue;
 		for (int i = 0; i < 2; i++)
 			if (m->t[i].id != 0 && (uint32_t)m->t[i].id == rd32(tfhd.p + 4))
@@ -477,7 +487,7 @@ parse_moof(struct mp4 *m, uint64_t moof_off, struct cur moof)
 		if ((fl & 0x20) && tfhd.n >= pos + 4)
 			flags = rd32(tfhd.p + pos);
 		dts = t->next_dts;
-		if (box_find(traf, "tfdt", &tfdt) == 0 && tfdt.n >= 8)
+		if (box_find(traf, "tfdt", &tfdt) == 1 && tfdt.n >= 8)
 			dts = (tfdt.p[0] == 1 && tfdt.n >= 12 ? (int64_t)rd64(tfdt.p + 4) :
 			    (int64_t)rd32(tfdt.p + 4)) + t->shift;
 		data = base;
@@ -542,7 +552,7 @@ next_fragment(struct mp4 *m)
 	uint64_t size;
 	size_t hdr;
 
-	while (top_box(m, m->scan, &type, &size, &hdr) == 0) {
+	while (top_box(m, m->scan, &type, &size, &hdr) == 1) {
 		uint64_t off = m->scan;
 		uint8_t *body;
 		int r;
@@ -682,9 +692,9 @@ parse_moov(struct mp4 *m, struct cur moov)
 	struct cur mvhd, mvex = { NULL, 0 }, c = moov, trak;
 	uint32_t type, movie_ts = 0;
 
-	if (box_find(moov, "mvhd", &mvhd) == 0 && mvhd.n >= 24)
+	if (box_find(moov, "mvhd", &mvhd) == 1 && mvhd.n >= 24)
 		movie_ts = rd32(mvhd.p + (mvhd.p[0] == 1 ? 20 : 12));
-	m->fragmented = box_find(moov, "mvex", &mvex) == 0;
+	m->fragmented = box_find(moov, "mvex", &mvex) == 1;
 	while (box_next(&c, &type, &trak) == 1)
 		if (type == FOURCC("trak") && parse_trak(m, trak, movie_ts, &mvex) == -1)
 			return -1;
@@ -708,7 +718,7 @@ demux_mp4_open(int fd, uint64_t size, const char *path, struct demux_sink sink,
 	m->sink = sink;
 	if ((m->abuf = malloc(AUDIO_MAX)) == NULL)
 		goto fail;
-	while (top_box(m, off, &type, &bsize, &hdr) == 0) {
+	while (top_box(m, off, &type, &bsize, &hdr) == 1) {
 		if (type == FOURCC("moov")) {
 			uint8_t *body = read_box(m, off + hdr, bsize - hdr);
 			int r;

@@ -289,7 +289,7 @@ audio_finish(struct ts *t)
 		return;
 	}
 	while (pos + 7 <= t->alen) {
-		if (codec_adts_parse(t->abuf + pos, t->alen - pos, &h) == -1) {
+		if (!codec_adts_header(t->abuf + pos, t->alen - pos, &h)) {
 			if (!t->warned_adts++)
 				log_warnx("segment '%s': bad AAC frame header, skipping to "
 				    "the next one", t->path);
@@ -435,11 +435,15 @@ audio_append(struct ts *t, const uint8_t *p, size_t n)
 	t->alen += n;
 }
 
-/*
- * One packet: 0 done with it, 1 it starts a PES while finished samples
- * wait (process it again once they are out), -1 fatal.
- */
-static int
+/* What packet() did with a transport packet. */
+enum packet_rc {
+	PACKET_DONE,
+	PACKET_AGAIN,	/* it starts a PES while finished samples wait:
+			 * process it again once they are out */
+	PACKET_FATAL,
+};
+
+static enum packet_rc
 packet(struct ts *t, const uint8_t *p)
 {
 	int pid = (p[1] & 0x1f) << 8 | p[2], pusi = p[1] & 0x40, afc = p[3] >> 4 & 3;
@@ -450,37 +454,37 @@ packet(struct ts *t, const uint8_t *p)
 	if (afc & 2) {
 		off = 5 + (size_t)p[4];
 		if (off > TS_PACKET)
-			return 0;
+			return PACKET_DONE;
 		padded = af_padded(p + 5, p[4]);
 	}
 	if (!(afc & 1))
-		return 0;
+		return PACKET_DONE;
 	n = TS_PACKET - off;
 	if (pid == 0 || pid == t->pmt_pid) {
 		if (pusi)
 			psi(t, p + off, n, pid);
-		return 0;
+		return PACKET_DONE;
 	}
 	e = pid == t->v.pid ? &t->v : pid == t->a.pid ? &t->a : NULL;
 	if (e == NULL)
-		return 0;
+		return PACKET_DONE;
 	if (pusi && e->open) {
 		if (e == &t->v) {
 			if (video_finish(t) == -1)
-				return -1;
+				return PACKET_FATAL;
 			if (t->has_vready)
-				return 1;
+				return PACKET_AGAIN;
 		} else {
 			audio_finish(t);
 			if (t->an > 0)
-				return 1;
+				return PACKET_AGAIN;
 		}
 	}
 	if (p[1] & 0x80)
 		e->damaged = 1;			/* transport_error_indicator */
 	if (e->cc != -1) {
 		if (cc == e->cc)
-			return 0;		/* a repeated packet */
+			return PACKET_DONE;	/* a repeated packet */
 		if (cc != ((e->cc + 1) & 0x0f) && e->open)
 			e->damaged = 1;
 	}
@@ -499,13 +503,13 @@ packet(struct ts *t, const uint8_t *p)
 			t->astart = t->alen;
 		}
 	} else if (!e->open)
-		return 0;
+		return PACKET_DONE;
 	e->padded = padded;
 	e->got += n;
 	if (e == &t->v)
-		return video_append(t, p + off, n);
+		return video_append(t, p + off, n) == -1 ? PACKET_FATAL : PACKET_DONE;
 	audio_append(t, p + off, n);
-	return 0;
+	return PACKET_DONE;
 }
 
 /* End of file: finish what is open, unless the file was cut inside it. */
@@ -565,10 +569,15 @@ ts_read(void *r, struct demux_sample *s)
 				return -1;
 			continue;
 		}
-		if ((rc = packet(t, p)) == -1)
+		switch (packet(t, p)) {
+		case PACKET_FATAL:
 			return -1;
-		if (rc == 1)
+		case PACKET_AGAIN:
 			t->held = p;
+			break;
+		case PACKET_DONE:
+			break;
+		}
 	}
 }
 

@@ -148,7 +148,7 @@ latm_loas_size(const uint8_t *p, size_t n)
 	return len <= n ? len : 0;
 }
 
-int
+enum latm_rc
 latm_element(struct latm *l, const uint8_t *p, size_t n, uint8_t *out, size_t cap,
     size_t *len)
 {
@@ -159,16 +159,16 @@ latm_element(struct latm *l, const uint8_t *p, size_t n, uint8_t *out, size_t ca
 	if (bits_u(&b, 1) == 0) {	/* useSameStreamMux */
 		if (mux_config(l, &b) == -1) {
 			l->have_cfg = 0;
-			return -1;
+			return LATM_BAD;
 		}
 	} else if (!l->have_cfg)
-		return 1;
+		return LATM_NO_CONFIG;
 	do {				/* PayloadLengthInfo(): MuxSlotLengthBytes */
 		t = bits_u(&b, 8);
 		plen += t;
 	} while (t == 255 && !b.bad);
 	if (b.bad || plen == 0 || plen > cap || plen > (n * 8 - b.pos) / 8)
-		return -1;
+		return LATM_BAD;
 	/* PayloadMux(): plen bytes from any bit; the byte after the last one
 	 * read exists whenever the start is not byte-aligned (checked above) */
 	at = b.pos / 8;
@@ -179,5 +179,5 @@ latm_element(struct latm *l, const uint8_t *p, size_t n, uint8_t *out, size_t ca
 		for (size_t i = 0; i < plen; i++)
 			out[i] = (uint8_t)(p[at + i] << sh | p[at + i + 1] >> (8 - sh));
 	*len = plen;
-	return 0;
+	return LATM_FRAME;
 }

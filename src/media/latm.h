@@ -18,13 +18,20 @@ struct latm {
 /* Bytes of the LOAS AudioSyncStream frame starting at p (its 3-byte
  * header included), 0 if none starts there or it does not fit in n. */
 size_t	 latm_loas_size(const uint8_t *p, size_t n);
+
+/* What latm_element() made of an element. */
+enum latm_rc {
+	LATM_FRAME,		/* its raw AAC frame is in out */
+	LATM_NO_CONFIG,		/* it reuses a configuration not seen yet */
+	LATM_BAD,		/* damaged, or in a form we do not copy */
+};
+
 /*
  * One AudioMuxElement with muxConfigPresent = 1 (a LOAS frame's body):
  * its raw AAC frame into out (cap bytes), *len its size; l->cfg is the
- * frame's configuration. 0 on success, 1 if the element reuses a
- * configuration not seen yet, -1 if damaged or in a form we do not copy.
+ * frame's configuration.
  */
-int	 latm_element(struct latm *l, const uint8_t *p, size_t n, uint8_t *out,
-	    size_t cap, size_t *len);
+enum latm_rc	 latm_element(struct latm *l, const uint8_t *p, size_t n,
+		    uint8_t *out, size_t cap, size_t *len);
 
 #endif

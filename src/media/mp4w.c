@@ -1,6 +1,6 @@
 /*
- * Streaming MP4 writer; see mp4w.h. Box layouts from ISO/IEC 14496-12
- * (8.2-8.7) and 14496-14 (esds). Movie timescale 1000.
+ * Streaming MP4 writer: the samples and their index records; see mp4w.h.
+ * The boxes are written by mp4w_moov.c.
  */
 #include "config.h"
 
@@ -119,18 +119,12 @@ mp4w_be32(uint8_t *p, uint32_t v)
 int
 mp4w_begin(struct mp4w *w, uint64_t moov_reserve)
 {
-	uint8_t ftyp[FTYP_SIZE];
-
-	mp4w_be32(ftyp, FTYP_SIZE);
-	memcpy(ftyp + 4, "ftypisom", 8);
-	mp4w_be32(ftyp + 12, 0x200);
-	memcpy(ftyp + 16, "isomiso2avc1mp41", 16);
 	if (moov_reserve < 8)
 		moov_reserve = 8;
-	w->reserve = moov_reserve;
-	w->data_start = FTYP_SIZE + moov_reserve + MDAT_HDR;
-	if (mp4w_pwrite(w->fd, ftyp, sizeof(ftyp), 0) == -1)
+	if (mp4w_ftyp(w->fd, &w->moov_at) == -1)
 		return error("cannot write '%s': %s", w->path, strerror(errno));
+	w->reserve = moov_reserve;
+	w->data_start = w->moov_at + moov_reserve + MDAT_HDR;
 	w->begun = 1;
 	return 0;
 }
@@ -241,7 +235,7 @@ sample_add(struct track *t, uint64_t off, uint32_t size, int64_t dts, int64_t pt
 			return -1;
 		t->nkeys++;
 	}
-	/* run lengths, so that moov's size is known before it is written */
+	/* run lengths: moov's counting pass sizes its tables by them */
 	if (t->n == 0)
 		t->first_dts = dts;
 	else if (t->n == 1 || delta != t->stts_dur) {

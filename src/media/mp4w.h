@@ -69,7 +69,8 @@ struct mp4w_edit {
 int		 mp4w_finish(struct mp4w *w, const int64_t end_dts[2],
 		    const struct mp4w_edit edit[2], uint64_t *size);
 
-/* The bytes of moov the index would take now (to check an estimate). */
+/* The bytes of moov the index would take now (to check an estimate),
+ * measured by the code that writes it; 0 on an internal error. */
 uint64_t	 mp4w_moov_size(struct mp4w *w);
 
 #endif

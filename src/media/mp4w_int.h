@@ -1,4 +1,4 @@
-/* Internals shared by mp4w.c (samples) and mp4w_moov.c (the index). */
+/* Internals shared by mp4w.c (samples) and mp4w_moov.c (the boxes). */
 #ifndef ARCHIVED_MP4W_INT_H
 #define ARCHIVED_MP4W_INT_H
 
@@ -10,7 +10,6 @@
 #define AUDIO_CHUNK	(256 * 1024)	/* an audio chunk's most bytes */
 #define AUDIO_QUEUE	4096		/* and most samples */
 #define MOVIE_TS	1000
-#define FTYP_SIZE	32
 #define MDAT_HDR	16		/* 64-bit size: files pass 4 GB */
 
 struct srec {			/* one sample, spilled */
@@ -52,6 +51,7 @@ struct mp4w {
 	int		 fd;
 	char		*path, *tmp_dir;
 	int		 begun;
+	uint64_t	 moov_at;	/* file offset of moov: ftyp's size */
 	uint64_t	 reserve;	/* bytes after ftyp for moov (+ free) */
 	uint64_t	 data_start;	/* file offset of the first sample byte */
 	uint64_t	 flushed;	/* sample bytes written to the file */
@@ -71,5 +71,7 @@ void	 mp4w_be32(uint8_t *p, uint32_t v);
 int	 mp4w_stage_flush(struct mp4w *w);
 int	 mp4w_chunk_close(struct track *t);
 int	 mp4w_audio_flush(struct mp4w *w);
+/* Write ftyp at the start of the file, *size its bytes; -1 with errno set. */
+int	 mp4w_ftyp(int fd, uint64_t *size);
 
 #endif

@@ -18,12 +18,12 @@ nal_list_release(struct nal_list *l)
 	l->n = l->cap = 0;
 }
 
-static int
+int
 nal_list_add(struct nal_list *l, size_t off, size_t len)
 {
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 16;
-		struct nal_span *v = realloc(l->v, cap * sizeof(*v));
+		struct nal_span *v = reallocarray(l->v, cap, sizeof(*v));
 
 		if (v == NULL)
 			return -1;

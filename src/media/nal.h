@@ -20,6 +20,8 @@ struct nal_list {
 };
 
 void	 nal_list_release(struct nal_list *l);
+/* Append a unit at off, len bytes long; -1 on allocation failure. */
+int	 nal_list_add(struct nal_list *l, size_t off, size_t len);
 /* Split an Annex B access unit at its start codes; -1 on allocation failure. */
 int	 nal_split_annexb(const uint8_t *p, size_t n, struct nal_list *l);
 /* Split a length-prefixed (4-byte) sample; -1 if the lengths overrun it. */

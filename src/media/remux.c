@@ -1,5 +1,6 @@
 /*
- * The remux engine: recorded segments -> one MP4, without libavformat.
+ * The remux engine: recorded segments, read through demux.h, -> one MP4
+ * written by mp4w.
  *
  * Timeline: a sample's wall time is its segment's start_us plus its pts
  * relative to the segment's first video pts. The output starts at the
@@ -135,7 +136,7 @@ coverage_add(struct remux_result *res, int64_t from, int64_t to)
 			return 0;
 		}
 	}
-	if ((c = realloc(res->coverage, (res->ncoverage + 1) * sizeof(*c))) == NULL)
+	if ((c = reallocarray(res->coverage, res->ncoverage + 1, sizeof(*c))) == NULL)
 		return -1;
 	res->coverage = c;
 	res->coverage[res->ncoverage][0] = from;

@@ -1,7 +1,7 @@
 /* The remux engine: recorded segment files -> one MP4, samples copied bit
  * for bit, never re-encoded. It reads MPEG-TS, MP4 and fragmented MP4
  * itself, anything else libavformat demuxes through a fallback loaded on
- * first need (remux_lavf.c), and writes the MP4 itself, in memory that does
+ * first need (demux_lavf.c), and writes the MP4 itself, in memory that does
  * not grow with the length of the range. One job per call; separate jobs
  * may run in threads. */
 #ifndef ARCHIVED_REMUX_H

@@ -78,9 +78,7 @@ manifest_load(const char *manifest, const char *name, struct remux_segment **out
 		    parse_i64(field[3], &v[1]) == -1 ||
 		    parse_i64(field[4], &v[2]) == -1)
 			continue;
-		segs = realloc(segs, (n + 1) * sizeof(*segs));
-		if (segs == NULL)
-			abort();
+		segs = xreallocarray(segs, n + 1, sizeof(*segs));
 		segs[n].path = path_join(dir, field[1]);
 		segs[n].start_us = v[0];
 		segs[n].end_us = v[1];
@@ -135,6 +133,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "remux-cli: no rows for case %s\n", argv[1]);
 		return 1;
 	}
+	if (repeat > SIZE_MAX / n)
+		usage();
 	span = segs[n - 1].end_us - segs[0].start_us;
 	all = xcalloc(n * repeat, sizeof(*all));
 	for (size_t r = 0; r < repeat; r++)
