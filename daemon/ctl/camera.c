@@ -2,7 +2,6 @@
  * (credentials included, for the recorder) and shown without credentials. */
 #include "config.h"
 
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,29 +15,21 @@
 #include "lib/util.h"
 #include "lib/banned.h"
 
-static int
-camera_add_run(struct ctl *ctl, sqlite3 *db, int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "name", required_argument, NULL, 'N' },
-		{ "group", required_argument, NULL, 'g' },
-		{ "address", required_argument, NULL, 'a' },
-		OPT_HELP, OPT_END,
-	};
-	const char *name = NULL, *group = NULL, *address = NULL;
-	int64_t id;
-	int help = 0, ch;
+/* camera add and camera update take the same. */
+static const struct ctl_opt camera_opts[] = {
+	{ .name = "name", .type = CTL_STRING },
+	{ .name = "group", .type = CTL_STRING },
+	{ .name = "address", .type = CTL_STRING },
+	{ .name = NULL },
+};
 
-	optind = 0;
-	while ((ch = ctl_next_opt(&ctl_cmd_camera_add, argc, argv, opts, &help)) != -1) {
-		if (ch == 'N')
-			name = optarg;
-		else if (ch == 'g')
-			group = optarg;
-		else if (ch == 'a')
-			address = optarg;
-	}
-	PARSE_END(ctl_cmd_camera_add);
+static int
+camera_add_run(struct ctl *ctl, sqlite3 *db, struct ctl_args *args)
+{
+	const char *name = ctl_str(args, "name"), *group = ctl_str(args, "group");
+	const char *address = ctl_str(args, "address");
+	int64_t id;
+
 	if (name == NULL || name[0] == '\0' || strlen(name) > 255)
 		return ctl_usage_error("camera add: --name is required (1 to 255 characters)");
 	if (group != NULL && (group[0] == '\0' || strlen(group) > 255))
@@ -56,42 +47,22 @@ const struct ctl_cmd ctl_cmd_camera_add = {
 	.name = "camera add",
 	.usage = "--name NAME [--group NAME] [--address TEXT]",
 	.help = "add a camera; prints its id",
+	.opts = camera_opts,
 	.needs_db = 1,
 	.run = camera_add_run,
 };
 
 static int
-camera_update_run(struct ctl *ctl, sqlite3 *db, int argc, char **argv)
+camera_update_run(struct ctl *ctl, sqlite3 *db, struct ctl_args *args)
 {
-	static const struct option opts[] = {
-		{ "name", required_argument, NULL, 'N' },
-		{ "group", required_argument, NULL, 'g' },
-		{ "address", required_argument, NULL, 'a' },
-		OPT_HELP, OPT_END,
-	};
-	const char *name = NULL, *group = NULL, *address = NULL;
+	const char *name = ctl_str(args, "name"), *group = ctl_str(args, "group");
+	const char *address = ctl_str(args, "address");
 	sqlite3_stmt *st = NULL;
 	long long id;
 	int64_t gid = 0;
-	int help = 0, ch, changed = -1;
+	int changed = -1;
 
-	optind = 0;
-	while ((ch = ctl_next_opt(&ctl_cmd_camera_update, argc, argv, opts, &help)) != -1) {
-		if (ch == 'N')
-			name = optarg;
-		else if (ch == 'g')
-			group = optarg;
-		else if (ch == 'a')
-			address = optarg;
-	}
-	if (help == 1)
-		return 0;
-	if (help == 2)
-		return 2;
-	if (optind + 1 != argc)
-		return ctl_usage_error("camera update: ID is required; usage: archivectl"
-		    " camera update %s", ctl_cmd_camera_update.usage);
-	if (ctl_parse_id("camera update: ID", argv[optind], &id) == -1)
+	if (ctl_parse_id("camera update: ID", args->argv[0], &id) == -1)
 		return 2;
 	if (name == NULL && group == NULL && address == NULL)
 		return ctl_usage_error("camera update: nothing to change: give --name,"
@@ -144,51 +115,43 @@ const struct ctl_cmd ctl_cmd_camera_update = {
 	.name = "camera update",
 	.usage = "ID [--name NAME] [--group NAME] [--address TEXT]",
 	.help = "change a camera's name, group (empty: none) or address",
+	.opts = camera_opts,
+	.args = { "ID", 1, 1 },
 	.needs_db = 1,
 	.run = camera_update_run,
 };
 
-static int
-camera_list_run(struct ctl *ctl, sqlite3 *db, int argc, char **argv)
+static json_t *
+camera_row(sqlite3 *db, sqlite3_stmt *st)
 {
-	static const struct option opts[] = { OPT_HELP, OPT_END };
-	sqlite3_stmt *st;
-	json_t *arr = json_array();
-	int help = 0;
+	return camera_to_json(db, sqlite3_column_int64(st, 0), 1);
+}
 
-	optind = 0;
-	while (ctl_next_opt(&ctl_cmd_camera_list, argc, argv, opts, &help) != -1)
-		;
-	PARSE_END(ctl_cmd_camera_list);
+static void
+camera_line(json_t *c)
+{
+	size_t i;
+	json_t *s;
+
+	printf("%lld\t%s\t%s\n", (long long)json_integer_value(json_object_get(c, "id")),
+	    json_string_value(json_object_get(c, "name")),
+	    json_string_value(json_object_get(c, "address")));
+	json_array_foreach(json_object_get(c, "streams"), i, s)
+		printf("  stream %lld\t%s\t%s\n",
+		    (long long)json_integer_value(json_object_get(s, "id")),
+		    json_string_value(json_object_get(s, "type")),
+		    json_string_value(json_object_get(s, "url")));
+}
+
+static int
+camera_list_run(struct ctl *ctl, sqlite3 *db, struct ctl_args *args)
+{
+	sqlite3_stmt *st;
+
 	if ((st = db_prepare(db, "SELECT id FROM cameras WHERE deleted_at IS NULL"
 	    " ORDER BY id")) == NULL)
 		return 1;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		json_t *c = camera_to_json(db, sqlite3_column_int64(st, 0), 1);
-		size_t i;
-		json_t *s;
-
-		if (c == NULL)
-			continue;
-		if (ctl->json) {
-			json_array_append_new(arr, c);
-			continue;
-		}
-		printf("%lld\t%s\t%s\n", (long long)json_integer_value(json_object_get(c, "id")),
-		    json_string_value(json_object_get(c, "name")),
-		    json_string_value(json_object_get(c, "address")));
-		json_array_foreach(json_object_get(c, "streams"), i, s)
-			printf("  stream %lld\t%s\t%s\n",
-			    (long long)json_integer_value(json_object_get(s, "id")),
-			    json_string_value(json_object_get(s, "type")),
-			    json_string_value(json_object_get(s, "url")));
-		json_decref(c);
-	}
-	sqlite3_finalize(st);
-	if (ctl->json)
-		json_dumpf(arr, stdout, JSON_INDENT(2)), printf("\n");
-	json_decref(arr);
-	return 0;
+	return ctl_list(ctl, db, st, camera_row, camera_line);
 }
 
 const struct ctl_cmd ctl_cmd_camera_list = {
@@ -200,31 +163,12 @@ const struct ctl_cmd ctl_cmd_camera_list = {
 };
 
 static int
-stream_add_run(struct ctl *ctl, sqlite3 *db, int argc, char **argv)
+stream_add_run(struct ctl *ctl, sqlite3 *db, struct ctl_args *args)
 {
-	static const struct option opts[] = {
-		{ "camera", required_argument, NULL, 'c' },
-		{ "type", required_argument, NULL, 't' },
-		{ "url", required_argument, NULL, 'u' },
-		OPT_HELP, OPT_END,
-	};
-	const char *type = NULL, *url = NULL;
-	long long camera = 0;
+	const char *type = ctl_str(args, "type"), *url = ctl_str(args, "url");
+	long long camera = ctl_num(args, "camera");
 	int64_t id, cam;
-	int help = 0, ch;
 
-	optind = 0;
-	while ((ch = ctl_next_opt(&ctl_cmd_stream_add, argc, argv, opts, &help)) != -1) {
-		if (ch == 'c' && ctl_parse_id("stream add: --camera", optarg, &camera) == -1)
-			return 2;
-		if (ch == 't')
-			type = optarg;
-		else if (ch == 'u')
-			url = optarg;
-	}
-	PARSE_END(ctl_cmd_stream_add);
-	if (camera == 0)
-		return ctl_usage_error("stream add: --camera is required");
 	if (type == NULL || (strcmp(type, "high") != 0 && strcmp(type, "low") != 0))
 		return ctl_usage_error("stream add: --type must be high or low");
 	if (url == NULL || strstr(url, "://") == NULL || strlen(url) > 2048)
@@ -251,48 +195,54 @@ const struct ctl_cmd ctl_cmd_stream_add = {
 	.name = "stream add",
 	.usage = "--camera ID --type high|low --url URL",
 	.help = "add a stream to a camera; prints its id",
+	.opts = (const struct ctl_opt[]){
+		{ .name = "camera", .type = CTL_ID, .required = 1 },
+		{ .name = "type", .type = CTL_STRING },
+		{ .name = "url", .type = CTL_STRING },
+		{ .name = NULL },
+	},
 	.needs_db = 1,
 	.run = stream_add_run,
 };
 
-static int
-stream_list_run(struct ctl *ctl, sqlite3 *db, int argc, char **argv)
+static json_t *
+stream_row(sqlite3 *db, sqlite3_stmt *st)
 {
-	static const struct option opts[] = { OPT_HELP, OPT_END };
-	sqlite3_stmt *st;
-	json_t *arr = json_array();
-	int help = 0;
+	char *url = url_strip_credentials((const char *)sqlite3_column_text(st, 3));
+	json_t *o;
 
-	optind = 0;
-	while (ctl_next_opt(&ctl_cmd_stream_list, argc, argv, opts, &help) != -1)
-		;
-	PARSE_END(ctl_cmd_stream_list);
+	o = json_pack("{s:I, s:I, s:s, s:s, s:I}",
+	    "id", (json_int_t)sqlite3_column_int64(st, 0),
+	    "camera_id", (json_int_t)sqlite3_column_int64(st, 1),
+	    "type", sqlite3_column_text(st, 2), "url", url,
+	    "segments", (json_int_t)sqlite3_column_int64(st, 4));
+	free(url);
+	return o;
+}
+
+static void
+stream_line(json_t *o)
+{
+	json_int_t id, camera, segments;
+	const char *type, *url;
+
+	if (json_unpack(o, "{s:I, s:I, s:s, s:s, s:I}", "id", &id,
+	    "camera_id", &camera, "type", &type, "url", &url,
+	    "segments", &segments) == 0)
+		printf("%lld\tcamera %lld\t%s\t%s\t%lld segments\n", (long long)id,
+		    (long long)camera, type, url, (long long)segments);
+}
+
+static int
+stream_list_run(struct ctl *ctl, sqlite3 *db, struct ctl_args *args)
+{
+	sqlite3_stmt *st;
+
 	if ((st = db_prepare(db, "SELECT s.id, s.camera_id, s.type, s.url,"
 	    " (SELECT count(*) FROM segments g WHERE g.stream_id = s.id)"
 	    " FROM streams s ORDER BY s.id")) == NULL)
 		return 1;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		char *url = url_strip_credentials((const char *)sqlite3_column_text(st, 3));
-
-		if (ctl->json)
-			json_array_append_new(arr, json_pack("{s:I, s:I, s:s, s:s, s:I}",
-			    "id", (json_int_t)sqlite3_column_int64(st, 0),
-			    "camera_id", (json_int_t)sqlite3_column_int64(st, 1),
-			    "type", sqlite3_column_text(st, 2), "url", url,
-			    "segments", (json_int_t)sqlite3_column_int64(st, 4)));
-		else
-			printf("%lld\tcamera %lld\t%s\t%s\t%lld segments\n",
-			    (long long)sqlite3_column_int64(st, 0),
-			    (long long)sqlite3_column_int64(st, 1),
-			    sqlite3_column_text(st, 2), url,
-			    (long long)sqlite3_column_int64(st, 4));
-		free(url);
-	}
-	sqlite3_finalize(st);
-	if (ctl->json)
-		json_dumpf(arr, stdout, JSON_INDENT(2)), printf("\n");
-	json_decref(arr);
-	return 0;
+	return ctl_list(ctl, db, st, stream_row, stream_line);
 }
 
 const struct ctl_cmd ctl_cmd_stream_list = {

@@ -8,7 +8,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,11 +56,7 @@ static void
 finding_add(struct findings *f, int64_t id, int64_t stream, enum problem p,
     const char *path, int64_t recorded, int64_t actual)
 {
-	if (f->n == f->cap) {
-		f->cap = f->cap ? f->cap * 2 : 16;
-		if ((f->v = realloc(f->v, f->cap * sizeof(*f->v))) == NULL)
-			abort();
-	}
+	xgrow(&f->v, &f->cap, f->n + 1, sizeof(*f->v));
 	f->v[f->n++] = (struct finding){ id, stream, p, xstrdup(path), recorded, actual };
 }
 
@@ -73,7 +68,7 @@ findings_release(struct findings *f)
 	free(f->v);
 }
 
-/* Compare one file with its row; 0 fine, else a finding. */
+/* Compare one file with its row; a difference is a finding. */
 static void
 check_file(struct findings *f, int64_t id, int64_t stream, const char *path,
     int64_t recorded)
@@ -242,26 +237,13 @@ findings_json(const struct findings *f, enum problem p)
 }
 
 static int
-check_run(struct ctl *ctl, sqlite3 *db, int argc, char **argv)
+check_run(struct ctl *ctl, sqlite3 *db, struct ctl_args *args)
 {
-	static const struct option opts[] = {
-		{ "repair", no_argument, NULL, 'r' },
-		{ "stream", required_argument, NULL, 's' },
-		OPT_HELP, OPT_END,
-	};
-	struct check c = { .ctl = ctl, .db = db };
-	long long stream = 0;
-	int help = 0, ch, ret = 0;
+	struct check c = { .ctl = ctl, .db = db, .repair = ctl_has(args, "repair") };
+	long long stream = ctl_num(args, "stream");
+	int ret = 0;
 	size_t problems;
 
-	optind = 0;
-	while ((ch = ctl_next_opt(&ctl_cmd_check, argc, argv, opts, &help)) != -1) {
-		if (ch == 'r')
-			c.repair = 1;
-		else if (ch == 's' && ctl_parse_id("check: --stream", optarg, &stream) == -1)
-			return 2;
-	}
-	PARSE_END(ctl_cmd_check);
 	if (stream != 0 && ctl_stream_check(db, CMD, stream) != 0)
 		return 1;
 	if (segindex_foreach(db, stream, INT64_MIN, INT64_MAX, check_segment, &c) != 0 ||
@@ -277,8 +259,8 @@ check_run(struct ctl *ctl, sqlite3 *db, int argc, char **argv)
 	if (c.repair && (repair_segments(&c) == -1 || repair_archives(&c) == -1))
 		ret = ctl_fail("%s: --repair: some repairs failed (see above); run it"
 		    " again", CMD);
-	if (ctl->json) {
-		json_t *o = json_pack("{s:{s:i, s:o, s:o, s:i, s:i},"
+	if (ctl->json)
+		ctl_json_print(json_pack("{s:{s:i, s:o, s:o, s:i, s:i},"
 		    " s:{s:i, s:o, s:o, s:i}, s:b}",
 		    "segments", "checked", c.segs.checked,
 		    "missing", findings_json(&c.segs, P_MISSING),
@@ -288,12 +270,8 @@ check_run(struct ctl *ctl, sqlite3 *db, int argc, char **argv)
 		    "missing", findings_json(&c.archives, P_MISSING),
 		    "size_mismatch", findings_json(&c.archives, P_SIZE),
 		    "expired", c.expired,
-		    "ok", problems == 0 || (c.repair && ret == 0 && c.unrepaired == 0));
-
-		json_dumpf(o, stdout, JSON_COMPACT);
-		printf("\n");
-		json_decref(o);
-	}
+		    "ok", problems == 0 || (c.repair && ret == 0 && c.unrepaired == 0)),
+		    JSON_COMPACT);
 	fprintf(stderr, "archivectl: %s: %d segments and %d active archives checked;"
 	    " %zu segment%s and %zu archive%s do not match their files", CMD,
 	    c.segs.checked, c.archives.checked, c.segs.n, c.segs.n == 1 ? "" : "s",
@@ -316,6 +294,11 @@ const struct ctl_cmd ctl_cmd_check = {
 	.usage = "[--repair] [--stream ID]",
 	.help = "verify that every indexed segment and active archive is on disk"
 	    " with its size; exit 1 if not (--repair: fix the rows)",
+	.opts = (const struct ctl_opt[]){
+		{ .name = "repair" },
+		{ .name = "stream", .type = CTL_ID },
+		{ .name = NULL },
+	},
 	.needs_db = 1,
 	.run = check_run,
 };

@@ -1,7 +1,6 @@
 /* archivectl cleanup: one expiry sweep, for hosts that run it from cron. */
 #include "config.h"
 
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 
@@ -14,21 +13,13 @@
 #include "lib/banned.h"
 
 static int
-cleanup_run(struct ctl *ctl, sqlite3 *db, int argc, char **argv)
+cleanup_run(struct ctl *ctl, sqlite3 *db, struct ctl_args *args)
 {
-	static const struct option opts[] = {
-		{ "verbose", no_argument, NULL, 'v' },
-		OPT_HELP, OPT_END,
-	};
 	struct expiry_stats st = { 0 };
-	int help = 0, ch, verbose = 0, ret;
+	int verbose = ctl_has(args, "verbose"), ret;
 
-	optind = 0;
-	while ((ch = ctl_next_opt(&ctl_cmd_cleanup, argc, argv, opts, &help)) != -1)
-		if (ch == 'v')
-			verbose = 1;
-	PARSE_END(ctl_cmd_cleanup);
-	/* Quiet for cron, which mails any output: only failures unless -v. */
+	/* Quiet for cron, which mails any output: failures only, unless
+	 * --verbose. */
 	if (!verbose && log_get_level() > LOG_LVL_WARN)
 		log_set_level(LOG_LVL_WARN);
 	ret = expiry_sweep(db, ctl->conf, now_us(), &st);
@@ -36,15 +27,11 @@ cleanup_run(struct ctl *ctl, sqlite3 *db, int argc, char **argv)
 	 * than at its next poll. */
 	if (st.expired > 0)
 		(void)kick_send(ctl->conf->run_dir, KICK_PUSHD);
-	if (ctl->json) {
-		json_t *o = json_pack("{s:i, s:i, s:i, s:i, s:i}", "expired",
+	if (ctl->json)
+		ctl_json_print(json_pack("{s:i, s:i, s:i, s:i, s:i}", "expired",
 		    st.expired, "repaired", st.repaired, "orphans", st.orphans,
-		    "events", st.events, "errors", st.errors);
-
-		json_dumpf(o, stdout, JSON_COMPACT);
-		printf("\n");
-		json_decref(o);
-	} else if (verbose)
+		    "events", st.events, "errors", st.errors), JSON_COMPACT);
+	else if (verbose)
 		fprintf(stderr, "archivectl: cleanup: %d expired, %d repaired,"
 		    " %d orphan files, %d old events, %d errors\n", st.expired,
 		    st.repaired, st.orphans, st.events, st.errors);
@@ -59,6 +46,10 @@ const struct ctl_cmd ctl_cmd_cleanup = {
 	.usage = "[--verbose]",
 	.help = "expire archives past their time, finish interrupted removals,"
 	    " delete orphan files and old events",
+	.opts = (const struct ctl_opt[]){
+		{ .name = "verbose" },
+		{ .name = NULL },
+	},
 	.needs_db = 1,
 	.run = cleanup_run,
 };

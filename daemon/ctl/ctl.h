@@ -1,9 +1,14 @@
-/* archivectl: one table of subcommands, each in a ctl_*.c file. */
-#ifndef ARCHIVED_ARCHIVECTL_H
-#define ARCHIVED_ARCHIVECTL_H
+/* archivectl: one table of subcommands (main.c), each in a file of its
+ * family. A command declares its options and positional arguments in its
+ * table entry; main.c parses them in one place and hands the command the
+ * result. */
+#ifndef ARCHIVED_CTL_H
+#define ARCHIVED_CTL_H
 
-#include <getopt.h>
+#include <jansson.h>
 #include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
 
 struct conf;
 
@@ -12,13 +17,48 @@ struct ctl {
 	int		 json;		/* --json: machine-readable output */
 };
 
+/* What an option takes. A bad value is a usage error naming the option. */
+enum ctl_opt_type {
+	CTL_FLAG,		/* nothing: on or off */
+	CTL_STRING,		/* any text, empty included */
+	CTL_ID,			/* a positive integer */
+	CTL_TIME,		/* the API's time forms (timefmt.h) */
+};
+
+struct ctl_opt {
+	const char		*name;		/* "stream": --stream */
+	int			 ch;		/* also -ch; 0: long only */
+	enum ctl_opt_type	 type;
+	int			 required;	/* "<cmd>: --<name> is required" */
+	const char		*hint;		/* added to that, in parentheses */
+};
+
+/* At most this many options a command. */
+#define CTL_MAX_OPTS	8
+
+/* A command's arguments, parsed. Options are read by name. */
+struct ctl_args {
+	const struct ctl_cmd *cmd;
+	struct {
+		int		 set;
+		const char	*value;		/* as given; NULL for a flag */
+		int64_t		 num;		/* CTL_ID, CTL_TIME */
+	} opt[CTL_MAX_OPTS];
+	int		 argc;			/* the positional arguments */
+	char		**argv;
+};
+
 struct ctl_cmd {
 	const char	*name;		/* "token create" */
 	const char	*usage;		/* arguments, for --help */
 	const char	*help;		/* one line */
-	const char	*shortopts;	/* getopt's short options, or NULL */
+	const struct ctl_opt *opts;	/* NULL-name ended; NULL: none */
+	struct {
+		const char	*name;	/* "ID": in the messages about them */
+		int		 lower, upper;	/* upper: 0 or 1 */
+	} args;				/* how many positional arguments */
 	int		 needs_db;	/* open and check the database first */
-	int		 (*run)(struct ctl *ctl, sqlite3 *db, int argc, char **argv);
+	int		 (*run)(struct ctl *ctl, sqlite3 *db, struct ctl_args *args);
 };
 
 /* Print "archivectl: <msg>" and return 2 (bad usage) or 1 (failure). */
@@ -27,24 +67,20 @@ int	 ctl_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Parse a positive id for the named argument; -1 after printing why. */
 int	 ctl_parse_id(const char *arg, const char *value, long long *out);
 
-/* getopt_long over a command's own arguments (call with optind = 0 first);
- * --help sets *help to 1 after printing usage, a bad option sets it to 2. */
-int	 ctl_next_opt(const struct ctl_cmd *cmd, int argc, char **argv,
-	    const struct option *opts, int *help);
-/* After the options: 0 to go on, 256 after --help, else the exit status. */
-int	 ctl_opts_done(const struct ctl_cmd *cmd, int help, int argc, char **argv);
+/* The parsed option called name (which the command must declare): given
+ * or not; its text (NULL if not given); its number (0 if not given). */
+int	 ctl_has(const struct ctl_args *args, const char *name);
+const char *ctl_str(const struct ctl_args *args, const char *name);
+int64_t	 ctl_num(const struct ctl_args *args, const char *name);
 
-#define OPT_HELP { "help", no_argument, NULL, 'h' }
-#define OPT_END { NULL, 0, NULL, 0 }
-
-/* Ends option parsing in a command's run function. */
-#define PARSE_END(cmd) do {						\
-	int parse_end_r = ctl_opts_done(&(cmd), help, argc, argv);	\
-	if (parse_end_r == 256)						\
-		return 0;						\
-	if (parse_end_r != 0)						\
-		return parse_end_r;					\
-} while (0)
+/* Print o on stdout (json_dumpf flags) and a newline, then free it. */
+void	 ctl_json_print(json_t *o, size_t flags);
+/* A list command: each row of st becomes a JSON object (row; NULL skips
+ * it), printed as one array with --json, else as text (line). Finalizes
+ * st. 0, or 1 after a database error. */
+int	 ctl_list(struct ctl *ctl, sqlite3 *db, sqlite3_stmt *st,
+	    json_t *(*row)(sqlite3 *db, sqlite3_stmt *st),
+	    void (*line)(json_t *o));
 
 extern const struct ctl_cmd ctl_cmd_init, ctl_cmd_user_add, ctl_cmd_user_list,
     ctl_cmd_token_create, ctl_cmd_token_list, ctl_cmd_token_revoke,

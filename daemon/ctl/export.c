@@ -9,7 +9,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
@@ -139,7 +138,7 @@ print_result(struct ctl *ctl, const char *out, int64_t stream,
 	char f[24], t[24];
 
 	if (ctl->json) {
-		json_t *cov = json_array(), *o;
+		json_t *cov = json_array();
 
 		for (size_t i = 0; i < res->ncoverage; i++) {
 			ctl_format_time(res->coverage[i][0], f);
@@ -148,14 +147,11 @@ print_result(struct ctl *ctl, const char *out, int64_t stream,
 			    "from", f, "to", t, "from_us", (json_int_t)res->coverage[i][0],
 			    "to_us", (json_int_t)res->coverage[i][1]));
 		}
-		o = json_pack("{s:s, s:I, s:I, s:f, s:o, s:s?, s:s?}", "file", out,
-		    "stream_id", (json_int_t)stream, "size", (json_int_t)res->size,
-		    "duration", res->duration_us / 1e6, "coverage", cov,
-		    "warning", res->code[0] ? res->code : NULL,
-		    "message", res->code[0] ? res->message : NULL);
-		json_dumpf(o, stdout, JSON_COMPACT);
-		printf("\n");
-		json_decref(o);
+		ctl_json_print(json_pack("{s:s, s:I, s:I, s:f, s:o, s:s?, s:s?}",
+		    "file", out, "stream_id", (json_int_t)stream,
+		    "size", (json_int_t)res->size, "duration", res->duration_us / 1e6,
+		    "coverage", cov, "warning", res->code[0] ? res->code : NULL,
+		    "message", res->code[0] ? res->message : NULL), JSON_COMPACT);
 	}
 	fprintf(stderr, "archivectl: %s: wrote '%s': %.3f s of video, %lld bytes,"
 	    " %zu recorded piece%s\n", CMD, out, res->duration_us / 1e6,
@@ -166,56 +162,22 @@ print_result(struct ctl *ctl, const char *out, int64_t stream,
 }
 
 static int
-export_run(struct ctl *ctl, sqlite3 *db, int argc, char **argv)
+export_run(struct ctl *ctl, sqlite3 *db, struct ctl_args *args)
 {
-	static const struct option opts[] = {
-		{ "stream", required_argument, NULL, 's' },
-		{ "from", required_argument, NULL, 'f' },
-		{ "to", required_argument, NULL, 't' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "quiet", no_argument, NULL, 'q' },
-		OPT_HELP, OPT_END,
-	};
-	struct progress prog = { .last = -1 };
+	struct progress prog = { .last = -1, .quiet = ctl_has(args, "quiet") };
 	struct remux_job job = { 0 };
 	struct remux_result res;
 	struct remux_segment *segs = NULL;
 	struct sigaction sa, old_int, old_term;
-	const char *out = NULL;
+	const char *out = ctl_str(args, "output");
 	char *tmp = NULL, f[TIME_LOCAL_LEN], t[TIME_LOCAL_LEN];
-	long long stream = 0;
-	int64_t from = -1, to = -1;
+	long long stream = ctl_num(args, "stream");
+	int64_t from = ctl_num(args, "from"), to = ctl_num(args, "to");
 	size_t nsegs = 0;
-	int help = 0, ch, rc, ret = 1;
+	int rc, ret = 1;
 	struct stat sb;
 
-	optind = 0;
-	while ((ch = ctl_next_opt(&ctl_cmd_export, argc, argv, opts, &help)) != -1) {
-		switch (ch) {
-		case 's':
-			if (ctl_parse_id("export: --stream", optarg, &stream) == -1)
-				return 2;
-			break;
-		case 'f':
-			if (ctl_parse_time(CMD, "--from", optarg, &from) != 0)
-				return 2;
-			break;
-		case 't':
-			if (ctl_parse_time(CMD, "--to", optarg, &to) != 0)
-				return 2;
-			break;
-		case 'o':
-			out = optarg;
-			break;
-		case 'q':
-			prog.quiet = 1;
-			break;
-		}
-	}
-	PARSE_END(ctl_cmd_export);
-	if (stream == 0)
-		return ctl_usage_error("%s: --stream is required", CMD);
-	if (from < 0 || to < 0)
+	if (!ctl_has(args, "from") || !ctl_has(args, "to"))
 		return ctl_usage_error("%s: --from and --to are required", CMD);
 	if (to <= from)
 		return ctl_usage_error("%s: --to must be after --from", CMD);
@@ -278,8 +240,15 @@ export_run(struct ctl *ctl, sqlite3 *db, int argc, char **argv)
 const struct ctl_cmd ctl_cmd_export = {
 	.name = "export",
 	.usage = "--stream ID --from T --to T -o|--output FILE [--quiet]",
-	.shortopts = "o:",
 	.help = "remux a range into FILE as the worker would, with progress",
+	.opts = (const struct ctl_opt[]){
+		{ .name = "stream", .type = CTL_ID, .required = 1 },
+		{ .name = "from", .type = CTL_TIME },
+		{ .name = "to", .type = CTL_TIME },
+		{ .name = "output", .ch = 'o', .type = CTL_STRING },
+		{ .name = "quiet" },
+		{ .name = NULL },
+	},
 	.needs_db = 1,
 	.run = export_run,
 };

@@ -8,7 +8,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <limits.h>
 #include <poll.h>
@@ -106,11 +105,7 @@ import_add(struct import *im, const char *path, const char *shown)
 		free(abs);
 		return;
 	}
-	if (im->n == im->cap) {
-		im->cap = im->cap ? im->cap * 2 : 64;
-		if ((im->files = realloc(im->files, im->cap * sizeof(*im->files))) == NULL)
-			abort();
-	}
+	xgrow(&im->files, &im->cap, im->n + 1, sizeof(*im->files));
 	f = &im->files[im->n++];
 	memset(f, 0, sizeof(*f));
 	f->shown = xstrdup(shown);
@@ -151,11 +146,7 @@ import_walk(struct import *im, const char *dir, const char *shown, int depth)
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;	/* hidden, and a recorder's temp names */
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			if ((names = realloc(names, cap * sizeof(*names))) == NULL)
-				abort();
-		}
+		xgrow(&names, &cap, n + 1, sizeof(*names));
 		names[n++] = xstrdup(de->d_name);
 	}
 	closedir(d);
@@ -197,8 +188,7 @@ import_check_cameras(struct import *im)
 			;
 		if (k < n)
 			continue;
-		if ((cams = realloc(cams, (n + 1) * sizeof(*cams))) == NULL)
-			abort();
+		cams = xreallocarray(cams, n + 1, sizeof(*cams));
 		cams[n++] = xstrdup(cam);
 	}
 	if (n > 1) {
@@ -311,16 +301,8 @@ add_anchors(struct import *im, struct seg_node **nodes, size_t n, size_t *cap,
 			segindex_row_release(&row);
 			continue;
 		}
-		if (n + nrows == *cap) {
-			*cap *= 2;
-			if ((*nodes = realloc(*nodes, *cap * sizeof(**nodes))) == NULL)
-				abort();
-		}
-		if (nrows == rcap) {
-			rcap = rcap ? rcap * 2 : 16;
-			if ((*rows = realloc(*rows, rcap * sizeof(**rows))) == NULL)
-				abort();
-		}
+		xgrow(nodes, cap, n + nrows + 1, sizeof(**nodes));
+		xgrow(rows, &rcap, nrows + 1, sizeof(**rows));
 		/* A segment whose file is gone or unreadable anchors nothing. */
 		if (anchor_node(&row, &(*nodes)[n + nrows]) == -1) {
 			segindex_row_release(&row);
@@ -514,76 +496,36 @@ import_batch(struct import *im)
 void
 import_summary(struct import *im)
 {
-	if (im->ctl->json) {
-		json_t *o = json_pack("{s:I, s:i, s:i, s:i, s:i, s:i, s:O}",
+	if (im->ctl->json)
+		ctl_json_print(json_pack("{s:I, s:i, s:i, s:i, s:i, s:i, s:O}",
 		    "stream_id", (json_int_t)im->stream, "new", im->added,
 		    "known", im->known, "updated", im->updated, "skipped", im->bad,
-		    "warnings", im->warned, "problems", im->problems);
-
-		json_dumpf(o, stdout, JSON_COMPACT);
-		printf("\n");
-		fflush(stdout);
-		json_decref(o);
-	}
+		    "warnings", im->warned, "problems", im->problems), JSON_COMPACT);
 	fprintf(stderr, "archivectl: %s: %d new, %d already indexed, %d updated,"
 	    " %d skipped, %d placed by their media\n", CMD, im->added, im->known,
 	    im->updated, im->bad, im->warned);
 }
 
 static int
-import_run(struct ctl *ctl, sqlite3 *db, int argc, char **argv)
+import_run(struct ctl *ctl, sqlite3 *db, struct ctl_args *args)
 {
-	static const struct option opts[] = {
-		{ "stream", required_argument, NULL, 's' },
-		{ "layout", required_argument, NULL, 'l' },
-		{ "source", required_argument, NULL, 'S' },
-		{ "utc", no_argument, NULL, 'u' },
-		{ "watch", no_argument, NULL, 'w' },
-		{ "verbose", no_argument, NULL, 'v' },
-		OPT_HELP, OPT_END,
+	struct import im = {
+		.ctl = ctl,
+		.db = db,
+		.stream = ctl_num(args, "stream"),
+		.layout = LAYOUT_AUTO,
+		.utc = ctl_has(args, "utc"),
+		.verbose = ctl_has(args, "verbose"),
+		.source = ctl_str(args, "source"),
+		.dir = args->argv[0],
 	};
-	struct import im = { .ctl = ctl, .db = db, .layout = LAYOUT_AUTO };
-	long long stream = 0;
-	int help = 0, ch, watch = 0, ret;
+	const char *layout = ctl_str(args, "layout");
+	int ret;
 	struct stat sb;
 
-	optind = 0;
-	while ((ch = ctl_next_opt(&ctl_cmd_segments_import, argc, argv, opts, &help)) != -1) {
-		switch (ch) {
-		case 's':
-			if (ctl_parse_id("segments import: --stream", optarg, &stream) == -1)
-				return 2;
-			break;
-		case 'l':
-			if (layout_from_name(optarg, &im.layout) == -1)
-				return ctl_usage_error("%s: --layout: '%s' is not one of %s",
-				    CMD, optarg, layout_names());
-			break;
-		case 'S':
-			im.source = optarg;
-			break;
-		case 'u':
-			im.utc = 1;
-			break;
-		case 'w':
-			watch = 1;
-			break;
-		case 'v':
-			im.verbose = 1;
-			break;
-		}
-	}
-	if (help == 1)
-		return 0;
-	if (help == 2)
-		return 2;
-	if (optind + 1 != argc)
-		return ctl_usage_error(optind >= argc ? "%s: DIR is required; usage:"
-		    " archivectl %s %s" : "%s: one DIR only; usage: archivectl %s %s",
-		    CMD, CMD, ctl_cmd_segments_import.usage);
-	im.dir = argv[optind];
-	if (stream == 0)
-		return ctl_usage_error("%s: --stream is required", CMD);
+	if (layout != NULL && layout_from_name(layout, &im.layout) == -1)
+		return ctl_usage_error("%s: --layout: '%s' is not one of %s", CMD,
+		    layout, layout_names());
 	if (stat(im.dir, &sb) == -1)
 		return ctl_usage_error("%s: DIR: cannot read '%s': %s", CMD, im.dir,
 		    strerror(errno));
@@ -592,12 +534,11 @@ import_run(struct ctl *ctl, sqlite3 *db, int argc, char **argv)
 	if (im.source != NULL && im.layout != LAYOUT_FRIGATE && im.layout != LAYOUT_AUTO)
 		return ctl_usage_error("%s: --source names a Frigate camera; it goes"
 		    " with --layout frigate", CMD);
-	if (ctl_stream_check(db, CMD, stream) != 0)
+	if (ctl_stream_check(db, CMD, im.stream) != 0)
 		return 1;
-	im.stream = stream;
 	if (ctl->json)
 		im.problems = json_array();
-	if (watch)
+	if (ctl_has(args, "watch"))
 		ret = import_watch(&im);
 	else {
 		import_walk(&im, im.dir, im.dir, 0);
@@ -620,6 +561,16 @@ const struct ctl_cmd ctl_cmd_segments_import = {
 	    " [--source CAMERA] [--utc] [--watch] [--verbose]",
 	.help = "index the recordings under DIR (times from the names, checked"
 	    " against the media); exit 3 when some files were skipped",
+	.opts = (const struct ctl_opt[]){
+		{ .name = "stream", .type = CTL_ID, .required = 1 },
+		{ .name = "layout", .type = CTL_STRING },
+		{ .name = "source", .type = CTL_STRING },
+		{ .name = "utc" },
+		{ .name = "watch" },
+		{ .name = "verbose" },
+		{ .name = NULL },
+	},
+	.args = { "DIR", 1, 1 },
 	.needs_db = 1,
 	.run = import_run,
 };

@@ -1,5 +1,5 @@
-/* segments import, shared by its one-pass (ctl_import.c) and --watch
- * (ctl_watch.c) halves. */
+/* segments import, shared by its one-pass (import.c) and --watch
+ * (watch.c) halves. */
 #ifndef ARCHIVED_CTL_IMPORT_H
 #define ARCHIVED_CTL_IMPORT_H
 

@@ -1,7 +1,6 @@
 /* archivectl segments list and prune, and what the recording commands share. */
 #include "config.h"
 
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,16 +31,6 @@ ctl_stream_check(sqlite3 *db, const char *cmd, int64_t stream_id)
 	default:
 		return ctl_fail("%s: cannot read stream %lld", cmd, (long long)stream_id);
 	}
-}
-
-int
-ctl_parse_time(const char *cmd, const char *opt, const char *value, int64_t *us)
-{
-	enum time_err e = time_parse(value, 1, us);
-
-	if (e != TIME_OK)
-		return ctl_usage_error("%s: %s: '%s' %s", cmd, opt, value, time_strerror(e));
-	return 0;
 }
 
 void
@@ -195,40 +184,20 @@ list_row(void *arg, const struct seg_row *row)
 }
 
 static int
-list_run(struct ctl *ctl, sqlite3 *db, int argc, char **argv)
+list_run(struct ctl *ctl, sqlite3 *db, struct ctl_args *args)
 {
-	static const struct option opts[] = {
-		{ "stream", required_argument, NULL, 's' },
-		{ "from", required_argument, NULL, 'f' },
-		{ "to", required_argument, NULL, 't' },
-		{ "segments", no_argument, NULL, 'S' },
-		OPT_HELP, OPT_END,
-	};
 	const char *cmd = "segments list";
-	struct listing l = { .ctl = ctl, .from = 0, .to = INT64_MAX };
-	long long stream = 0;
-	int help = 0, ch, ret;
+	struct listing l = {
+		.ctl = ctl,
+		.from = ctl_num(args, "from"),
+		.to = ctl_has(args, "to") ? ctl_num(args, "to") : INT64_MAX,
+		.has_from = ctl_has(args, "from"),
+		.has_to = ctl_has(args, "to"),
+		.with_segments = ctl_has(args, "segments"),
+	};
+	long long stream = ctl_num(args, "stream");
+	int ret;
 
-	optind = 0;
-	while ((ch = ctl_next_opt(&ctl_cmd_segments_list, argc, argv, opts, &help)) != -1) {
-		if (ch == 's' && ctl_parse_id("segments list: --stream", optarg, &stream) == -1)
-			return 2;
-		if (ch == 'f') {
-			if (ctl_parse_time(cmd, "--from", optarg, &l.from) != 0)
-				return 2;
-			l.has_from = 1;
-		}
-		if (ch == 't') {
-			if (ctl_parse_time(cmd, "--to", optarg, &l.to) != 0)
-				return 2;
-			l.has_to = 1;
-		}
-		if (ch == 'S')
-			l.with_segments = 1;
-	}
-	PARSE_END(ctl_cmd_segments_list);
-	if (stream == 0)
-		return ctl_usage_error("%s: --stream is required", cmd);
 	if (l.to <= l.from)
 		return ctl_usage_error("%s: --to must be after --from", cmd);
 	if (ctl_stream_check(db, cmd, stream) != 0)
@@ -252,9 +221,7 @@ list_run(struct ctl *ctl, sqlite3 *db, int argc, char **argv)
 
 		if (l.segments != NULL)
 			json_object_set_new(o, "segments", l.segments);
-		json_dumpf(o, stdout, JSON_INDENT(2));
-		printf("\n");
-		json_decref(o);
+		ctl_json_print(o, JSON_INDENT(2));
 	} else if (l.nintervals == 0)
 		fprintf(stderr, "archivectl: %s: stream %lld has no recording%s\n",
 		    cmd, stream, l.has_from || l.has_to ? " in that range" : "");
@@ -268,6 +235,13 @@ const struct ctl_cmd ctl_cmd_segments_list = {
 	.usage = "--stream ID [--from T] [--to T] [--segments]",
 	.help = "show a stream's recorded intervals and the gaps between them"
 	    " (--segments: every file)",
+	.opts = (const struct ctl_opt[]){
+		{ .name = "stream", .type = CTL_ID, .required = 1 },
+		{ .name = "from", .type = CTL_TIME },
+		{ .name = "to", .type = CTL_TIME },
+		{ .name = "segments" },
+		{ .name = NULL },
+	},
 	.needs_db = 1,
 	.run = list_run,
 };
@@ -305,34 +279,15 @@ parse_age(const char *s)
 }
 
 static int
-prune_run(struct ctl *ctl, sqlite3 *db, int argc, char **argv)
+prune_run(struct ctl *ctl, sqlite3 *db, struct ctl_args *args)
 {
-	static const struct option opts[] = {
-		{ "older-than", required_argument, NULL, 'o' },
-		{ "stream", required_argument, NULL, 's' },
-		{ "dry-run", no_argument, NULL, 'n' },
-		OPT_HELP, OPT_END,
-	};
-	const char *cmd = "segments prune", *older = NULL;
+	const char *cmd = "segments prune", *older = ctl_str(args, "older-than");
 	struct segindex_prune_stats st;
-	long long stream = 0;
+	long long stream = ctl_num(args, "stream");
 	int64_t before, age;
-	int help = 0, ch, dry = 0;
+	int dry = ctl_has(args, "dry-run");
 	char when[TIME_LOCAL_LEN];
 
-	optind = 0;
-	while ((ch = ctl_next_opt(&ctl_cmd_segments_prune, argc, argv, opts, &help)) != -1) {
-		if (ch == 'o')
-			older = optarg;
-		else if (ch == 's' && ctl_parse_id("segments prune: --stream", optarg, &stream) == -1)
-			return 2;
-		else if (ch == 'n')
-			dry = 1;
-	}
-	PARSE_END(ctl_cmd_segments_prune);
-	if (older == NULL)
-		return ctl_usage_error("%s: --older-than is required (an age such as"
-		    " 30d, 12h, 90m, or a time)", cmd);
 	if ((age = parse_age(older)) >= 0)
 		before = now_us() - age * USEC_PER_SEC;
 	else if (time_parse(older, 1, &before) != TIME_OK)
@@ -344,15 +299,11 @@ prune_run(struct ctl *ctl, sqlite3 *db, int argc, char **argv)
 	if (segindex_prune(db, stream, before, dry, &st) == -1)
 		return ctl_fail("%s: cannot prune the index; nothing was deleted", cmd);
 	time_format_local(before, when);
-	if (ctl->json) {
-		json_t *o = json_pack("{s:b, s:s, s:i, s:I, s:i, s:i}", "dry_run", dry,
-		    "before", when, "deleted", st.deleted, "bytes", (json_int_t)st.bytes,
-		    "pinned", st.pinned, "errors", st.errors);
-
-		json_dumpf(o, stdout, JSON_COMPACT);
-		printf("\n");
-		json_decref(o);
-	}
+	if (ctl->json)
+		ctl_json_print(json_pack("{s:b, s:s, s:i, s:I, s:i, s:i}", "dry_run",
+		    dry, "before", when, "deleted", st.deleted, "bytes",
+		    (json_int_t)st.bytes, "pinned", st.pinned, "errors", st.errors),
+		    JSON_COMPACT);
 	fprintf(stderr, "archivectl: %s: %s %d segment%s (%.1f MB) that ended by %s;"
 	    " kept %d needed by pending or processing downloads\n", cmd,
 	    dry ? "would delete" : "deleted", st.deleted, st.deleted == 1 ? "" : "s",
@@ -368,6 +319,13 @@ const struct ctl_cmd ctl_cmd_segments_prune = {
 	.usage = "--older-than AGE|TIME [--stream ID] [--dry-run]",
 	.help = "delete recordings that ended before AGE ago (30d, 12h) or TIME,"
 	    " except those a pending or processing download needs",
+	.opts = (const struct ctl_opt[]){
+		{ .name = "older-than", .type = CTL_STRING, .required = 1,
+		    .hint = "an age such as 30d, 12h, 90m, or a time" },
+		{ .name = "stream", .type = CTL_ID },
+		{ .name = "dry-run" },
+		{ .name = NULL },
+	},
 	.needs_db = 1,
 	.run = prune_run,
 };

@@ -29,9 +29,11 @@
 
 struct watch {
 	int		 fd;
-	char		**dirs;		/* by watch descriptor */
-	char		**shown;
-	int		 ndirs;
+	struct {
+		char	*path;
+		char	*shown;		/* as the user named it */
+	}		*dirs;		/* by watch descriptor */
+	size_t		 ndirs;
 };
 
 static int
@@ -47,19 +49,15 @@ watch_add(struct watch *w, const char *dir, const char *shown, int depth)
 	    IN_ONLYDIR | IN_DONT_FOLLOW);
 	if (wd == -1)
 		return error("cannot watch '%s'", dir);
-	if (wd >= w->ndirs) {
-		int n = wd + 16;
+	if ((size_t)wd >= w->ndirs) {
+		size_t old = w->ndirs;
 
-		if ((w->dirs = realloc(w->dirs, (size_t)n * sizeof(*w->dirs))) == NULL ||
-		    (w->shown = realloc(w->shown, (size_t)n * sizeof(*w->shown))) == NULL)
-			abort();
-		for (int i = w->ndirs; i < n; i++)
-			w->dirs[i] = w->shown[i] = NULL;
-		w->ndirs = n;
+		xgrow(&w->dirs, &w->ndirs, (size_t)wd + 1, sizeof(*w->dirs));
+		memset(&w->dirs[old], 0, (w->ndirs - old) * sizeof(*w->dirs));
 	}
-	if (w->dirs[wd] == NULL) {
-		w->dirs[wd] = xstrdup(dir);
-		w->shown[wd] = xstrdup(shown);
+	if (w->dirs[wd].path == NULL) {
+		w->dirs[wd].path = xstrdup(dir);
+		w->dirs[wd].shown = xstrdup(shown);
 	}
 	if ((d = opendir(dir)) == NULL)
 		return 0;
@@ -83,12 +81,11 @@ watch_add(struct watch *w, const char *dir, const char *shown, int depth)
 static void
 watch_release(struct watch *w)
 {
-	for (int i = 0; i < w->ndirs; i++) {
-		free(w->dirs[i]);
-		free(w->shown[i]);
+	for (size_t i = 0; i < w->ndirs; i++) {
+		free(w->dirs[i].path);
+		free(w->dirs[i].shown);
 	}
 	free(w->dirs);
-	free(w->shown);
 	if (w->fd != -1)
 		close(w->fd);
 }
@@ -113,11 +110,12 @@ watch_read(struct import *im, struct watch *w)
 				import_walk(im, im->dir, im->dir, 0);
 				continue;
 			}
-			if (ev->wd < 0 || ev->wd >= w->ndirs || w->dirs[ev->wd] == NULL ||
-			    ev->len == 0 || ev->name[0] == '.')
+			if (ev->wd < 0 || (size_t)ev->wd >= w->ndirs ||
+			    w->dirs[ev->wd].path == NULL || ev->len == 0 ||
+			    ev->name[0] == '.')
 				continue;
-			path = path_join(w->dirs[ev->wd], ev->name);
-			shown = path_join(w->shown[ev->wd], ev->name);
+			path = path_join(w->dirs[ev->wd].path, ev->name);
+			shown = path_join(w->dirs[ev->wd].shown, ev->name);
 			if (ev->mask & IN_ISDIR) {
 				if (ev->mask & (IN_CREATE | IN_MOVED_TO)) {
 					watch_add(w, path, shown, 1);
