@@ -280,7 +280,8 @@ hub_channel_add(struct hub *h, const struct chan *ch, struct hub_conn *conn)
 			return 0;
 	if (e->n == e->cap) {
 		size_t cap = e->cap ? e->cap * 2 : 2;
-		struct hub_conn **c = realloc(e->conns, cap * sizeof(*c));
+		/* A client that cannot be added is refused, not the process. */
+		struct hub_conn **c = reallocarray(e->conns, cap, sizeof(*c));
 
 		if (c == NULL) {
 			if (e->n == 0)

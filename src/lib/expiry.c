@@ -153,22 +153,11 @@ struct names {
 	size_t	 n, cap;
 };
 
-static int
+static void
 names_add(struct names *s, const char *name)
 {
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 64;
-		char **v = realloc(s->v, cap * sizeof(*v));
-
-		if (v == NULL)
-			return -1;
-		s->v = v;
-		s->cap = cap;
-	}
-	if ((s->v[s->n] = strdup(name)) == NULL)
-		return -1;
-	s->n++;
-	return 0;
+	xgrow(&s->v, &s->cap, s->n + 1, sizeof(*s->v));
+	s->v[s->n++] = xstrdup(name);
 }
 
 static void
@@ -185,7 +174,6 @@ list_old_files(const char *dir, int64_t before_s, struct names *out)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
-	int ret = 0;
 
 	if (d == NULL)
 		return errno == ENOENT ? 0 : error("cannot open directory '%s': %s",
@@ -197,13 +185,10 @@ list_old_files(const char *dir, int64_t before_s, struct names *out)
 		    fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) == -1 ||
 		    !S_ISREG(sb.st_mode) || sb.st_mtime >= before_s)
 			continue;
-		if (names_add(out, de->d_name) == -1) {
-			ret = error("out of memory listing '%s'", dir);
-			break;
-		}
+		names_add(out, de->d_name);
 	}
 	closedir(d);
-	return ret;
+	return 0;
 }
 
 /* Every file name a row owns, as a name inside dir, sorted. */
@@ -226,10 +211,7 @@ list_owned(sqlite3 *db, const char *dir, struct names *out)
 				continue;
 			p += dlen + 1;
 		}
-		if (names_add(out, p) == -1) {
-			rc = SQLITE_NOMEM;
-			break;
-		}
+		names_add(out, p);
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)

@@ -141,11 +141,7 @@ find_edges(const struct seg_node *nodes, size_t n, size_t *nedges)
 		}
 		if (nbest == 0)
 			continue;
-		if (*nedges + nbest > cap) {
-			cap = (cap + nbest) * 2;
-			if ((edges = realloc(edges, cap * sizeof(*edges))) == NULL)
-				abort();
-		}
+		xgrow(&edges, &cap, *nedges + nbest, sizeof(*edges));
 		memcpy(edges + *nedges, best, nbest * sizeof(*best));
 		*nedges += nbest;
 	}
@@ -254,11 +250,7 @@ place_chain(struct seg_node *nodes, const ssize_t *succ, size_t head, int64_t to
 	int64_t consensus = 0;
 
 	for (ssize_t k = (ssize_t)head; k != -1; k = succ[k]) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			if ((m = realloc(m, cap * sizeof(*m))) == NULL)
-				abort();
-		}
+		xgrow(&m, &cap, n + 1, sizeof(*m));
 		m[n].node = (size_t)k;
 		m[n].u = n == 0 ? nodes[k].first_pts : m[n - 1].u +
 		    fold(nodes[k].first_pts - nodes[m[n - 1].node].first_pts,
@@ -536,11 +528,7 @@ segindex_load_range(sqlite3 *db, int64_t stream_id, int64_t from, int64_t to,
 	sqlite3_bind_int64(st, 2, from);
 	sqlite3_bind_int64(st, 3, to);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 64;
-			if ((segs = realloc(segs, cap * sizeof(*segs))) == NULL)
-				abort();
-		}
+		xgrow(&segs, &cap, *n + 1, sizeof(*segs));
 		segs[*n].path = xstrdup((const char *)sqlite3_column_text(st, 0));
 		segs[*n].start_us = sqlite3_column_int64(st, 1);
 		segs[*n].end_us = sqlite3_column_int64(st, 2);
@@ -604,11 +592,7 @@ segindex_prune(sqlite3 *db, int64_t stream_id, int64_t before, int dry_run,
 	sqlite3_bind_int64(st, 1, stream_id);
 	sqlite3_bind_int64(st, 2, before);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			if ((paths = realloc(paths, cap * sizeof(*paths))) == NULL)
-				abort();
-		}
+		xgrow(&paths, &cap, n + 1, sizeof(*paths));
 		paths[n++] = xstrdup((const char *)sqlite3_column_text(st, 0));
 		stats->bytes += sqlite3_column_int64(st, 1);
 	}
