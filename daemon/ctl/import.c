@@ -97,8 +97,8 @@ import_add(struct import *im, const char *path, const char *shown)
 
 		abs = path_join(getcwd(cwd, sizeof(cwd)) != NULL ? cwd : ".", path);
 	}
-	has_name = layout_parse(im->layout, abs, im->utc, &lt) == 0 ||
-	    layout_parse(im->layout, real, im->utc, &lt) == 0;
+	has_name = layout_parse(im->layout, abs, im->utc, &lt) == 1 ||
+	    layout_parse(im->layout, real, im->utc, &lt) == 1;
 	if (im->source != NULL && (!has_name || lt.layout != LAYOUT_FRIGATE ||
 	    strlen(im->source) != lt.camera_len ||
 	    strncmp(im->source, lt.camera, lt.camera_len) != 0)) {

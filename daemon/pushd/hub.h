@@ -1,8 +1,8 @@
 /*
  * The push hub: every connection with its subscriptions and its queue of
  * messages to send, the channel index that fans an event out, the session
- * rules (pushd_session.c) and delivery from the events table
- * (pushd_outbox.c). No libwebsockets: the daemon hands the hub each
+ * rules (session.c) and delivery from the events table
+ * (outbox.c). No libwebsockets: the daemon hands the hub each
  * connection's bytes and asks it what to write; the hub asks back through
  * the wake callback. Single-threaded.
  */
@@ -73,7 +73,7 @@ struct hub {
 	uint64_t		 delivered;	/* messages queued, for the log */
 };
 
-/* --- pushd_hub.c: connections, channels, queues */
+/* --- hub.c: connections, channels, queues */
 
 /* db and c are borrowed and must outlive the hub. Starts delivery after
  * the newest event already in the table. NULL on error. */
@@ -120,7 +120,7 @@ void	 hub_close_all(struct hub *h, int code, const char *reason);
 /* Once a second: ping silent clients, drop those that did not answer. */
 void	 hub_tick(struct hub *h, int64_t now_mono);
 
-/* --- pushd_session.c: one client's protocol */
+/* --- session.c: one client's protocol */
 
 /* A new connection to app key (keylen bytes) asking for protocol version.
  * Queues pusher:connection_established, or the error and close the
@@ -134,7 +134,7 @@ void	 hub_conn_free(struct hub_conn *conn);
 int	 hub_conn_receive(struct hub_conn *conn, const void *data, size_t len,
 	    int final);
 
-/* --- pushd_outbox.c: the events table */
+/* --- outbox.c: the events table */
 
 /* Deliver every event after last_event_id. Returns how many, or -1. */
 int	 hub_deliver(struct hub *h);

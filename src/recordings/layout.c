@@ -194,7 +194,8 @@ match_datetime(const char *p, struct civil *c)
 	return civil_valid(c) ? 0 : -1;
 }
 
-/* The first date and time in s, else a 10-digit run of epoch seconds. */
+/* The first date and time in s, else a 10-digit run of epoch seconds:
+ * 1 found, 0 none. */
 static int
 scan_name(const char *s, size_t len, int utc, int64_t *us)
 {
@@ -202,7 +203,7 @@ scan_name(const char *s, size_t len, int utc, int64_t *us)
 	struct civil c;
 
 	if (len >= sizeof(buf))
-		return 1;
+		return 0;
 	memcpy(buf, s, len);
 	buf[len] = '\0';
 	for (size_t i = 0; i < len; i++) {
@@ -211,7 +212,7 @@ scan_name(const char *s, size_t len, int utc, int64_t *us)
 			continue;
 		if (match_datetime(buf + i, &c) == 0) {
 			*us = civil_to_us(&c, utc);
-			return 0;
+			return 1;
 		}
 	}
 	for (size_t i = 0; i + 10 <= len; i++) {
@@ -224,10 +225,10 @@ scan_name(const char *s, size_t len, int utc, int64_t *us)
 			v = v * 10 + (buf[i + n++] - '0');
 		if (n == 10 && v >= EPOCH_MIN && v < EPOCH_MAX) {
 			*us = v * USEC_PER_SEC;
-			return 0;
+			return 1;
 		}
 	}
-	return 1;
+	return 0;
 }
 
 /* The path's last n components: start pointers into path (comp[0] is the
@@ -269,22 +270,22 @@ parse_ffmpeg(const char *path, int utc, struct layout_time *out)
 	const char *comp[2], *base, *dot;
 
 	if (last_components(path, comp, 1) == -1)
-		return 1;
+		return 0;
 	base = comp[0];
 	dot = strrchr(base, '.');
 	if (scan_name(base, dot ? (size_t)(dot - base) : strlen(base), utc,
-	    &out->us) == 0)
+	    &out->us) == 1)
 		goto found;
 	/* -strftime_mkdir: "%Y-%m-%d/%H-%M-%S.ts" */
 	if (last_components(path, comp, 2) == 0 &&
 	    scan_name(comp[0], (size_t)((dot ? dot : base + strlen(base)) - comp[0]),
-	    utc, &out->us) == 0)
+	    utc, &out->us) == 1)
 		goto found;
-	return 1;
+	return 0;
 found:
 	out->layout = LAYOUT_FFMPEG;
 	out->precision_us = USEC_PER_SEC;
-	return 0;
+	return 1;
 }
 
 static int
@@ -295,7 +296,7 @@ parse_mediamtx(const char *path, int utc, struct layout_time *out)
 	int usec;
 
 	if (last_components(path, comp, 1) == -1)
-		return 1;
+		return 0;
 	p = comp[0];
 	memset(&c, 0, sizeof(c));
 	/* %Y-%m-%d_%H-%M-%S-%f, exactly */
@@ -306,19 +307,19 @@ parse_mediamtx(const char *path, int utc, struct layout_time *out)
 	    digits(p + 14, 2, &c.mi) == -1 || p[16] != '-' ||
 	    digits(p + 17, 2, &c.s) == -1 || p[19] != '-' ||
 	    digits(p + 20, 6, &usec) == -1)
-		return 1;
+		return 0;
 	c.usec = usec;
 	p += 26;
 	(void)parse_zone(&p, &c);
 	ext = p;
 	if (strcmp(ext, ".mp4") != 0 && strcmp(ext, ".ts") != 0)
-		return 1;
+		return 0;
 	if (!civil_valid(&c))
-		return 1;
+		return 0;
 	out->layout = LAYOUT_MEDIAMTX;
 	out->us = civil_to_us(&c, utc);
 	out->precision_us = 1;
-	return 0;
+	return 1;
 }
 
 /* ".../YYYY-MM-DD/HH/<camera>/MM.SS.mp4" or ".../YYYY-MM/DD/HH/<camera>/MM.SS.mp4" */
@@ -331,38 +332,38 @@ parse_frigate(const char *path, struct layout_time *out)
 
 	memset(&c, 0, sizeof(c));
 	if (last_components(path, comp, 4) == -1)
-		return 1;
+		return 0;
 	if (strlen(comp[3]) != 9 || digits(comp[3], 2, &c.mi) == -1 ||
 	    comp[3][2] != '.' || digits(comp[3] + 3, 2, &c.s) == -1 ||
 	    strcmp(comp[3] + 5, ".mp4") != 0)
-		return 1;
+		return 0;
 	if ((cam = comp_len(comp[2])) == 0)
-		return 1;
+		return 0;
 	if (comp_len(comp[1]) != 2 || digits(comp[1], 2, &c.h) == -1)
-		return 1;
+		return 0;
 	if (comp_len(comp[0]) == 10) {
 		if (digits(comp[0], 4, &c.y) == -1 || comp[0][4] != '-' ||
 		    digits(comp[0] + 5, 2, &c.mo) == -1 || comp[0][7] != '-' ||
 		    digits(comp[0] + 8, 2, &c.d) == -1)
-			return 1;
+			return 0;
 	} else if (comp_len(comp[0]) == 2 && last_components(path, comp, 5) == 0 &&
 	    comp_len(comp[0]) == 7) {
 		if (digits(comp[0], 4, &c.y) == -1 || comp[0][4] != '-' ||
 		    digits(comp[0] + 5, 2, &c.mo) == -1 ||
 		    digits(comp[1], 2, &c.d) == -1)
-			return 1;
+			return 0;
 		comp[2] = comp[3];	/* the camera, in the five-part form */
 		cam = comp_len(comp[2]);
 	} else
-		return 1;
+		return 0;
 	if (!civil_valid(&c))
-		return 1;
+		return 0;
 	out->layout = LAYOUT_FRIGATE;
 	out->us = civil_to_us(&c, 1);
 	out->precision_us = USEC_PER_SEC;
 	out->camera = comp[2];
 	out->camera_len = cam;
-	return 0;
+	return 1;
 }
 
 int
@@ -379,7 +380,7 @@ layout_parse(enum layout want, const char *path, int utc, struct layout_time *ou
 	case LAYOUT_AUTO:
 		break;
 	}
-	if (parse_frigate(path, out) == 0 || parse_mediamtx(path, utc, out) == 0)
-		return 0;
+	if (parse_frigate(path, out) == 1 || parse_mediamtx(path, utc, out) == 1)
+		return 1;
 	return parse_ffmpeg(path, utc, out);
 }

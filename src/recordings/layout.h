@@ -37,7 +37,7 @@ struct layout_time {
 /*
  * The time in path (a file's path, absolute or with at least the parts the
  * layout names). utc: names the layout writes in local time are UTC
- * instead (--utc). Returns 0 with *out filled, 1 when the name carries no
+ * instead (--utc). Returns 1 with *out filled, 0 when the name carries no
  * time the layout knows (or not a real date).
  */
 int	 layout_parse(enum layout want, const char *path, int utc,

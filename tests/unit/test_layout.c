@@ -33,7 +33,7 @@ struct name_case {
 	enum layout	 want;
 	const char	*path;
 	int		 utc;		/* --utc */
-	int		 rc;		/* 0 matched, 1 no time */
+	int		 rc;		/* 1 matched, 0 no time */
 	enum layout	 got;
 	int		 y, mo, d, h, mi, s;	/* expected instant, UTC */
 	long		 usec;
@@ -42,90 +42,90 @@ struct name_case {
 
 static const struct name_case cases[] = {
 	/* ffmpeg -f segment -strftime 1, local time (Berlin is UTC+1 in January). */
-	{ "Europe/Berlin", LAYOUT_FFMPEG, "/rec/cam1-2026-01-15_11-00-04.ts", 0, 0,
+	{ "Europe/Berlin", LAYOUT_FFMPEG, "/rec/cam1-2026-01-15_11-00-04.ts", 0, 1,
 	    LAYOUT_FFMPEG, 2026, 1, 15, 10, 0, 4, 0, NULL },
-	{ "Europe/Berlin", LAYOUT_FFMPEG, "20260115110004.mp4", 0, 0,
+	{ "Europe/Berlin", LAYOUT_FFMPEG, "20260115110004.mp4", 0, 1,
 	    LAYOUT_FFMPEG, 2026, 1, 15, 10, 0, 4, 0, NULL },
-	{ "Europe/Berlin", LAYOUT_FFMPEG, "rec/20260115T110004.mp4", 0, 0,
+	{ "Europe/Berlin", LAYOUT_FFMPEG, "rec/20260115T110004.mp4", 0, 1,
 	    LAYOUT_FFMPEG, 2026, 1, 15, 10, 0, 4, 0, NULL },
-	{ "Europe/Berlin", LAYOUT_FFMPEG, "rec/cam_2026-01-15 11:00:04.ts", 0, 0,
+	{ "Europe/Berlin", LAYOUT_FFMPEG, "rec/cam_2026-01-15 11:00:04.ts", 0, 1,
 	    LAYOUT_FFMPEG, 2026, 1, 15, 10, 0, 4, 0, NULL },
-	{ "Europe/Berlin", LAYOUT_FFMPEG, "/r/2026.01.15-11.00.04.mkv.ts", 0, 0,
+	{ "Europe/Berlin", LAYOUT_FFMPEG, "/r/2026.01.15-11.00.04.mkv.ts", 0, 1,
 	    LAYOUT_FFMPEG, 2026, 1, 15, 10, 0, 4, 0, NULL },
 	/* Summer: UTC+2. */
-	{ "Europe/Berlin", LAYOUT_FFMPEG, "cam-2025-07-01_12-30-00.ts", 0, 0,
+	{ "Europe/Berlin", LAYOUT_FFMPEG, "cam-2025-07-01_12-30-00.ts", 0, 1,
 	    LAYOUT_FFMPEG, 2025, 7, 1, 10, 30, 0, 0, NULL },
-	{ "America/New_York", LAYOUT_FFMPEG, "cam-2026-01-15_05-00-04.ts", 0, 0,
+	{ "America/New_York", LAYOUT_FFMPEG, "cam-2026-01-15_05-00-04.ts", 0, 1,
 	    LAYOUT_FFMPEG, 2026, 1, 15, 10, 0, 4, 0, NULL },
 	/* --utc: the recorder host ran in UTC. */
-	{ "Europe/Berlin", LAYOUT_FFMPEG, "cam-2026-01-15_10-00-04.ts", 1, 0,
+	{ "Europe/Berlin", LAYOUT_FFMPEG, "cam-2026-01-15_10-00-04.ts", 1, 1,
 	    LAYOUT_FFMPEG, 2026, 1, 15, 10, 0, 4, 0, NULL },
 	/* %z in the name wins over the zone (Frigate's cache names too). */
-	{ "Europe/Berlin", LAYOUT_FFMPEG, "cam@20260115100004+0000.mp4", 0, 0,
+	{ "Europe/Berlin", LAYOUT_FFMPEG, "cam@20260115100004+0000.mp4", 0, 1,
 	    LAYOUT_FFMPEG, 2026, 1, 15, 10, 0, 4, 0, NULL },
-	{ "UTC", LAYOUT_FFMPEG, "cam-2026-01-15T13:00:04+03:00.ts", 0, 0,
+	{ "UTC", LAYOUT_FFMPEG, "cam-2026-01-15T13:00:04+03:00.ts", 0, 1,
 	    LAYOUT_FFMPEG, 2026, 1, 15, 10, 0, 4, 0, NULL },
-	{ "UTC", LAYOUT_FFMPEG, "cam-2026-01-15T10:00:04Z.ts", 0, 0,
+	{ "UTC", LAYOUT_FFMPEG, "cam-2026-01-15T10:00:04Z.ts", 0, 1,
 	    LAYOUT_FFMPEG, 2026, 1, 15, 10, 0, 4, 0, NULL },
 	/* %s: epoch seconds, UTC by definition. */
-	{ "Europe/Berlin", LAYOUT_FFMPEG, "cam-1768471204.ts", 0, 0,
+	{ "Europe/Berlin", LAYOUT_FFMPEG, "cam-1768471204.ts", 0, 1,
 	    LAYOUT_FFMPEG, 2026, 1, 15, 10, 0, 4, 0, NULL },
 	/* -strftime_mkdir: the date in the directory. */
-	{ "Europe/Berlin", LAYOUT_FFMPEG, "/rec/2026-01-15/11-00-04.ts", 0, 0,
+	{ "Europe/Berlin", LAYOUT_FFMPEG, "/rec/2026-01-15/11-00-04.ts", 0, 1,
 	    LAYOUT_FFMPEG, 2026, 1, 15, 10, 0, 4, 0, NULL },
 	/* A digit in the camera's name is no date; the date after it is. */
-	{ "UTC", LAYOUT_FFMPEG, "cam1234-20260115-100004.ts", 0, 0,
+	{ "UTC", LAYOUT_FFMPEG, "cam1234-20260115-100004.ts", 0, 1,
 	    LAYOUT_FFMPEG, 2026, 1, 15, 10, 0, 4, 0, NULL },
 	/* No time, or no real one. */
-	{ "UTC", LAYOUT_FFMPEG, "seg000.ts", 0, 1, LAYOUT_AUTO, 0, 0, 0, 0, 0, 0, 0, NULL },
-	{ "UTC", LAYOUT_FFMPEG, "cam-2026-13-15_10-00-04.ts", 0, 1,
+	{ "UTC", LAYOUT_FFMPEG, "seg000.ts", 0, 0, LAYOUT_AUTO, 0, 0, 0, 0, 0, 0, 0, NULL },
+	{ "UTC", LAYOUT_FFMPEG, "cam-2026-13-15_10-00-04.ts", 0, 0,
 	    LAYOUT_AUTO, 0, 0, 0, 0, 0, 0, 0, NULL },
-	{ "UTC", LAYOUT_FFMPEG, "cam-2026-02-30_10-00-04.ts", 0, 1,
+	{ "UTC", LAYOUT_FFMPEG, "cam-2026-02-30_10-00-04.ts", 0, 0,
 	    LAYOUT_AUTO, 0, 0, 0, 0, 0, 0, 0, NULL },
-	{ "UTC", LAYOUT_FFMPEG, "cam-2026-01-15_24-00-04.ts", 0, 1,
+	{ "UTC", LAYOUT_FFMPEG, "cam-2026-01-15_24-00-04.ts", 0, 0,
 	    LAYOUT_AUTO, 0, 0, 0, 0, 0, 0, 0, NULL },
-	{ "UTC", LAYOUT_FFMPEG, "cam-20260115100004123.ts", 0, 1,
+	{ "UTC", LAYOUT_FFMPEG, "cam-20260115100004123.ts", 0, 0,
 	    LAYOUT_AUTO, 0, 0, 0, 0, 0, 0, 0, NULL },
 
 	/* MediaMTX: %path/%Y-%m-%d_%H-%M-%S-%f, local, %f in microseconds. */
-	{ "Europe/Berlin", LAYOUT_MEDIAMTX, "/rec/cam1/2026-01-15_11-00-04-250000.mp4", 0, 0,
+	{ "Europe/Berlin", LAYOUT_MEDIAMTX, "/rec/cam1/2026-01-15_11-00-04-250000.mp4", 0, 1,
 	    LAYOUT_MEDIAMTX, 2026, 1, 15, 10, 0, 4, 250000, NULL },
-	{ "Europe/Berlin", LAYOUT_MEDIAMTX, "2026-01-15_11-00-04-000123.ts", 0, 0,
+	{ "Europe/Berlin", LAYOUT_MEDIAMTX, "2026-01-15_11-00-04-000123.ts", 0, 1,
 	    LAYOUT_MEDIAMTX, 2026, 1, 15, 10, 0, 4, 123, NULL },
-	{ "Europe/Berlin", LAYOUT_MEDIAMTX, "2026-01-15_10-00-04-000123.ts", 1, 0,
+	{ "Europe/Berlin", LAYOUT_MEDIAMTX, "2026-01-15_10-00-04-000123.ts", 1, 1,
 	    LAYOUT_MEDIAMTX, 2026, 1, 15, 10, 0, 4, 123, NULL },
-	{ "Europe/Berlin", LAYOUT_MEDIAMTX, "2026-01-15_10-00-04-000123Z.ts", 0, 0,
+	{ "Europe/Berlin", LAYOUT_MEDIAMTX, "2026-01-15_10-00-04-000123Z.ts", 0, 1,
 	    LAYOUT_MEDIAMTX, 2026, 1, 15, 10, 0, 4, 123, NULL },
-	{ "UTC", LAYOUT_MEDIAMTX, "2026-01-15_10-00-04.ts", 0, 1,
+	{ "UTC", LAYOUT_MEDIAMTX, "2026-01-15_10-00-04.ts", 0, 0,
 	    LAYOUT_AUTO, 0, 0, 0, 0, 0, 0, 0, NULL },
-	{ "UTC", LAYOUT_MEDIAMTX, "2026-01-15_10-00-04-000123.mkv", 0, 1,
+	{ "UTC", LAYOUT_MEDIAMTX, "2026-01-15_10-00-04-000123.mkv", 0, 0,
 	    LAYOUT_AUTO, 0, 0, 0, 0, 0, 0, 0, NULL },
-	{ "UTC", LAYOUT_MEDIAMTX, "x2026-01-15_10-00-04-000123.ts", 0, 1,
+	{ "UTC", LAYOUT_MEDIAMTX, "x2026-01-15_10-00-04-000123.ts", 0, 0,
 	    LAYOUT_AUTO, 0, 0, 0, 0, 0, 0, 0, NULL },
 
 	/* Frigate: YYYY-MM-DD/HH/<camera>/MM.SS.mp4, UTC whatever the zone. */
 	{ "Europe/Berlin", LAYOUT_FRIGATE, "/media/frigate/recordings/2026-01-15/09/front_door/59.52.mp4",
-	    0, 0, LAYOUT_FRIGATE, 2026, 1, 15, 9, 59, 52, 0, "front_door" },
+	    0, 1, LAYOUT_FRIGATE, 2026, 1, 15, 9, 59, 52, 0, "front_door" },
 	{ "America/New_York", LAYOUT_FRIGATE, "2026-01-15/10/cam/00.04.mp4",
-	    0, 0, LAYOUT_FRIGATE, 2026, 1, 15, 10, 0, 4, 0, "cam" },
+	    0, 1, LAYOUT_FRIGATE, 2026, 1, 15, 10, 0, 4, 0, "cam" },
 	/* Frigate before 0.11: YYYY-MM/DD/HH/<camera>/MM.SS.mp4 */
 	{ "UTC", LAYOUT_FRIGATE, "/rec/2026-01/15/10/cam/00.04.mp4",
-	    0, 0, LAYOUT_FRIGATE, 2026, 1, 15, 10, 0, 4, 0, "cam" },
-	{ "UTC", LAYOUT_FRIGATE, "10/cam/00.04.mp4", 0, 1,
+	    0, 1, LAYOUT_FRIGATE, 2026, 1, 15, 10, 0, 4, 0, "cam" },
+	{ "UTC", LAYOUT_FRIGATE, "10/cam/00.04.mp4", 0, 0,
 	    LAYOUT_AUTO, 0, 0, 0, 0, 0, 0, 0, NULL },
-	{ "UTC", LAYOUT_FRIGATE, "2026-01-15/10/cam/00.04.ts", 0, 1,
+	{ "UTC", LAYOUT_FRIGATE, "2026-01-15/10/cam/00.04.ts", 0, 0,
 	    LAYOUT_AUTO, 0, 0, 0, 0, 0, 0, 0, NULL },
-	{ "UTC", LAYOUT_FRIGATE, "2026-01-15/25/cam/00.04.mp4", 0, 1,
+	{ "UTC", LAYOUT_FRIGATE, "2026-01-15/25/cam/00.04.mp4", 0, 0,
 	    LAYOUT_AUTO, 0, 0, 0, 0, 0, 0, 0, NULL },
 
 	/* auto: Frigate first (UTC), then MediaMTX (keeps %f), then ffmpeg. */
-	{ "Europe/Berlin", LAYOUT_AUTO, "/r/2026-01-15/10/cam/00.04.mp4", 0, 0,
+	{ "Europe/Berlin", LAYOUT_AUTO, "/r/2026-01-15/10/cam/00.04.mp4", 0, 1,
 	    LAYOUT_FRIGATE, 2026, 1, 15, 10, 0, 4, 0, "cam" },
-	{ "Europe/Berlin", LAYOUT_AUTO, "/r/cam/2026-01-15_11-00-04-500000.mp4", 0, 0,
+	{ "Europe/Berlin", LAYOUT_AUTO, "/r/cam/2026-01-15_11-00-04-500000.mp4", 0, 1,
 	    LAYOUT_MEDIAMTX, 2026, 1, 15, 10, 0, 4, 500000, NULL },
-	{ "Europe/Berlin", LAYOUT_AUTO, "/r/cam-2026-01-15_11-00-04.ts", 0, 0,
+	{ "Europe/Berlin", LAYOUT_AUTO, "/r/cam-2026-01-15_11-00-04.ts", 0, 1,
 	    LAYOUT_FFMPEG, 2026, 1, 15, 10, 0, 4, 0, NULL },
-	{ "Europe/Berlin", LAYOUT_AUTO, "/r/seg001.ts", 0, 1,
+	{ "Europe/Berlin", LAYOUT_AUTO, "/r/seg001.ts", 0, 0,
 	    LAYOUT_AUTO, 0, 0, 0, 0, 0, 0, 0, NULL },
 };
 
@@ -138,7 +138,7 @@ START_TEST(test_names)
 	unit_set_tz(c->zone);
 	rc = layout_parse(c->want, c->path, c->utc, &lt);
 	ck_assert_msg(rc == c->rc, "%s: rc %d, want %d", c->path, rc, c->rc);
-	if (rc != 0)
+	if (rc != 1)
 		return;
 	ck_assert_msg(lt.layout == c->got, "%s: layout %s, want %s", c->path,
 	    layout_name(lt.layout), layout_name(c->got));
@@ -161,10 +161,10 @@ START_TEST(test_fold)
 	struct layout_time lt;
 
 	unit_set_tz("Europe/Berlin");
-	ck_assert_int_eq(layout_parse(LAYOUT_FFMPEG, "c-2025-10-26_02-30-00.ts", 0, &lt), 0);
+	ck_assert_int_eq(layout_parse(LAYOUT_FFMPEG, "c-2025-10-26_02-30-00.ts", 0, &lt), 1);
 	ck_assert_int_eq(lt.us, utc(2025, 10, 26, 0, 30, 0));
 	/* In the gap of spring: forward by the gap. */
-	ck_assert_int_eq(layout_parse(LAYOUT_FFMPEG, "c-2025-03-30_02-30-00.ts", 0, &lt), 0);
+	ck_assert_int_eq(layout_parse(LAYOUT_FFMPEG, "c-2025-03-30_02-30-00.ts", 0, &lt), 1);
 	ck_assert_int_eq(lt.us, utc(2025, 3, 30, 1, 30, 0));
 }
 END_TEST
