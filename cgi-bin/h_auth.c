@@ -10,6 +10,7 @@
 #include "lib/crypto.h"
 #include "handlers.h"
 #include "lib/log.h"
+#include "lib/model.h"
 #include "lib/timefmt.h"
 #include "lib/util.h"
 #include "validate.h"
@@ -23,24 +24,25 @@ user_json(const struct principal *p)
 	    "access_token_id", (json_int_t)p->token_id);
 }
 
-void
-h_login(struct request *r)
+/*
+ * Check login and password and make a token; 0, or -1 with the 422, 429
+ * or 503 answered. Unknown fields (the apps send session_id, captcha, key,
+ * rememberMe) are ignored, as the product does.
+ */
+static int
+login(struct request *r, struct principal *p, char token[TOKEN_MAX], int64_t *exp)
 {
-	static const char *const allowed[] = { "login", "password", "device_name", NULL };
 	const char *login = NULL, *password = NULL, *device = NULL;
-	struct principal p = { 0 };
 	struct verrors v;
-	char token[TOKEN_MAX], expires[TIME_LOCAL_LEN];
-	int64_t exp;
+	int ret = -1;
 
 	verr_init(&v);
 	v_string(&v, request_param(r, "login"), "login", 1, 255, &login);
 	v_string(&v, request_param(r, "password"), "password", 1, 1024, &password);
 	v_string(&v, request_param(r, "device_name"), "device_name", 0, 255, &device);
-	v_only(&v, r->input, allowed);
 	if (verr_respond(&v, r))
 		goto out;
-	switch (login_check(r->db, login, password, r->conf->login_failures, &p)) {
+	switch (login_check(r->db, login, password, r->conf->login_failures, p)) {
 	case LOGIN_OK:
 		break;
 	case LOGIN_BAD:
@@ -55,20 +57,78 @@ h_login(struct request *r)
 		respond_db_error(r);
 		goto out;
 	}
-	exp = now_us() + r->conf->token_ttl * USEC_PER_SEC;
-	if (token_create(r->db, p.user_id, exp, device ? device : "login", token,
-	    &p.token_id) == -1) {
+	*exp = now_us() + r->conf->token_ttl * USEC_PER_SEC;
+	if (token_create(r->db, p->user_id, *exp, device ? device : "login", token,
+	    &p->token_id) == -1) {
 		respond_db_error(r);
 		goto out;
 	}
-	time_format_local(exp, expires);
-	respond_json(r, 200, json_pack("{s:o, s:s, s:s, s:s}", "user", user_json(&p),
-	    "expires_at", expires, "token_type", "Bearer", "access_token", token));
-	explicit_bzero(token, sizeof(token));
-	log_info("user '%s' logged in, token %lld", p.login, (long long)p.token_id);
+	log_info("user '%s' logged in, token %lld", p->login, (long long)p->token_id);
+	ret = 0;
 out:
-	principal_release(&p);
 	verr_release(&v);
+	return ret;
+}
+
+void
+h_login(struct request *r)
+{
+	struct principal p = { 0 };
+	char token[TOKEN_MAX], expires[TIME_LOCAL_LEN];
+	int64_t exp;
+
+	if (login(r, &p, token, &exp) == 0) {
+		time_format_local(exp, expires);
+		respond_json(r, 200, json_pack("{s:o, s:s, s:s, s:s}", "user",
+		    user_json(&p), "expires_at", expires, "token_type", "Bearer",
+		    "access_token", token));
+		explicit_bzero(token, sizeof(token));
+	}
+	principal_release(&p);
+}
+
+/* The apps' login: {"user": the client user object, "access_token"}. */
+void
+h_client_login(struct request *r)
+{
+	struct principal p = { 0 };
+	char token[TOKEN_MAX];
+	json_t *user;
+	int64_t exp;
+
+	if (login(r, &p, token, &exp) == 0) {
+		if ((user = client_user_to_json(r->db, p.user_id, p.token_id)) == NULL)
+			respond_db_error(r);
+		else
+			respond_json(r, 200, json_pack("{s:o, s:s}", "user", user,
+			    "access_token", token));
+		explicit_bzero(token, sizeof(token));
+	}
+	principal_release(&p);
+}
+
+void
+h_users_self(struct request *r)
+{
+	json_t *user = client_user_to_json(r->db, r->who.user_id, r->who.token_id);
+
+	if (user == NULL)
+		respond_db_error(r);
+	else
+		respond_json(r, 200, user);
+}
+
+/* The apps' logout: the token ends, and with it its push connections
+ * (pushd closes them within a second). The body (a device uuid) is not
+ * used. */
+void
+h_client_logout(struct request *r)
+{
+	if (token_revoke(r->db, r->who.token_id) == -1) {
+		respond_db_error(r);
+		return;
+	}
+	respond_json(r, 200, json_pack("{s:s}", "status", "ok"));
 }
 
 void

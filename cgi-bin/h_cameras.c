@@ -17,8 +17,7 @@ h_cameras(struct request *r)
 	int64_t page, per_page, total;
 	json_t *data;
 
-	if (page_params(r, &page, &per_page) != 0)
-		return;
+	page_params(r, &page, &per_page);
 	if ((data = camera_list_json(r->db, (page - 1) * per_page, per_page,
 	    &total)) == NULL) {
 		respond_db_error(r);

@@ -23,7 +23,6 @@
 void
 h_client_create(struct request *r)
 {
-	static const char *const allowed[] = { "from", "to", "ids", NULL };
 	json_t *ids = request_param(r, "ids"), *val;
 	int64_t streams[MAX_IDS], out[MAX_IDS], from = 0, to = 0;
 	struct verrors v;
@@ -56,19 +55,48 @@ h_client_create(struct request *r)
 		else
 			n++;
 	}
-	v_only(&v, r->input, allowed);
 	if (!verr_respond(&v, r))
 		respond_create_result(r, download_create(r->db, r->conf, &r->who,
-		    streams, n, from, to, out), out, n, 1);
+		    streams, n, from, to, out), out, n, AS_APP_ARRAY);
 	verr_release(&v);
 }
 
+/* The apps' history, newest first: their own downloads less what they
+ * removed, filtered on creation time by from and to. */
+void
+h_client_list(struct request *r)
+{
+	struct download_filter f = { .user_id = r->who.user_id, .app = 1 };
+	int64_t page, per_page, total, *ids = NULL;
+	struct verrors v;
+	size_t n;
+	int bad;
+
+	page_params(r, &page, &per_page);
+	verr_init(&v);
+	v_time(&v, json_object_get(r->query_params, "from"), "from", 0, 1, &f.from);
+	v_time(&v, json_object_get(r->query_params, "to"), "to", 0, 1, &f.to);
+	bad = verr_respond(&v, r);
+	verr_release(&v);
+	if (bad)
+		return;
+	if (download_list(r->db, &f, (page - 1) * per_page, per_page, &ids, &n,
+	    &total) == -1) {
+		respond_db_error(r);
+		return;
+	}
+	respond_download_page(r, ids, n, total, page, per_page, AS_APP_ARRAY);
+	free(ids);
+}
+
+/* Removed from the apps' history (a second delete is 404); cancelled if
+ * it was running, its file removed; the admin side still lists it. */
 void
 h_client_delete(struct request *r)
 {
-	if (own_download(r) != 0)
+	if (own_download(r, 1) != 0)
 		return;
-	if (download_cancel(r->db, r->conf, r->ids[0]) == -1) {
+	if (download_cancel_hide(r->db, r->conf, r->ids[0]) == -1) {
 		respond_db_error(r);
 		return;
 	}
@@ -107,7 +135,8 @@ h_client_link(struct request *r)
 	download_file_path(id, path);
 	link = url_sign(r->conf, path, now_us() / USEC_PER_SEC + r->conf->download_ttl +
 	    r->conf->max_range + 86400);
-	respond_json(r, 200, json_pack("{s:s}", "link", link));
+	/* The Android app reads "status", the desktop client "link". */
+	respond_json(r, 200, json_pack("{s:s, s:s}", "status", "ok", "link", link));
 	free(link);
 }
 

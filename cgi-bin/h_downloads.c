@@ -41,12 +41,14 @@ validate_range(struct request *r, struct verrors *v, int64_t *from, int64_t *to)
 
 /* Answer a created download (or several) and wake the worker. */
 static void
-respond_created(struct request *r, const int64_t *ids, size_t n, int as_array)
+respond_created(struct request *r, const int64_t *ids, size_t n, enum created_as as)
 {
 	json_t *arr = json_array();
 
 	for (size_t i = 0; i < n; i++) {
-		json_t *d = download_to_json(r->db, r->conf, ids[i]);
+		json_t *d = as == AS_APP_ARRAY ?
+		    download_to_client_json(r->db, r->conf, ids[i]) :
+		    download_to_json(r->db, r->conf, ids[i]);
 
 		if (d == NULL) {
 			json_decref(arr);
@@ -57,7 +59,7 @@ respond_created(struct request *r, const int64_t *ids, size_t n, int as_array)
 	}
 	/* The answer shows the download as created; only then wake the worker. */
 	kick_send(r->conf->run_dir, KICK_WORKER);
-	if (as_array)
+	if (as == AS_APP_ARRAY)
 		respond_json(r, 200, arr);
 	else {
 		respond_json(r, 200, json_incref(json_array_get(arr, 0)));
@@ -67,13 +69,13 @@ respond_created(struct request *r, const int64_t *ids, size_t n, int as_array)
 
 void
 respond_create_result(struct request *r, enum dl_create res, const int64_t *ids,
-    size_t n, int as_array)
+    size_t n, enum created_as as)
 {
 	char msg[160];
 
 	switch (res) {
 	case DL_CREATED:
-		respond_created(r, ids, n, as_array);
+		respond_created(r, ids, n, as);
 		break;
 	case DL_TOO_MANY:
 		snprintf(msg, sizeof(msg), "Too many unfinished downloads (at most %d);"
@@ -89,7 +91,6 @@ respond_create_result(struct request *r, enum dl_create res, const int64_t *ids,
 void
 h_download_create(struct request *r)
 {
-	static const char *const allowed[] = { "stream_id", "camera_id", "from", "to", NULL };
 	json_t *sid = request_param(r, "stream_id"), *cid = request_param(r, "camera_id");
 	int64_t stream = 0, camera = 0, from = 0, to = 0, id, cam;
 	struct verrors v;
@@ -121,10 +122,9 @@ h_download_create(struct request *r)
 		else if (rc == -1)
 			goto dberr;
 	}
-	v_only(&v, r->input, allowed);
 	if (!verr_respond(&v, r))
 		respond_create_result(r, download_create(r->db, r->conf, &r->who,
-		    &stream, 1, from, to, &id), &id, 1, 0);
+		    &stream, 1, from, to, &id), &id, 1, AS_OBJECT);
 	verr_release(&v);
 	return;
 dberr:
@@ -149,8 +149,7 @@ list_filter(struct request *r, struct list_filter *f)
 	int bad;
 
 	memset(f, 0, sizeof(*f));
-	if (page_params(r, &f->page, &f->per_page) != 0)
-		return 422;
+	page_params(r, &f->page, &f->per_page);
 	verr_init(&v);
 	v_integer(&v, json_object_get(q, "stream_id"), "stream_id", 0, 1, INT64_MAX, &f->stream_id);
 	v_integer(&v, json_object_get(q, "camera_id"), "camera_id", 0, 1, INT64_MAX, &f->camera_id);
@@ -181,7 +180,6 @@ h_download_list(struct request *r)
 	struct list_filter f;
 	struct download_filter df;
 	int64_t total, *ids = NULL;
-	json_t *data;
 	size_t n;
 
 	if (list_filter(r, &f) != 0)
@@ -195,28 +193,35 @@ h_download_list(struct request *r)
 		respond_db_error(r);
 		return;
 	}
-	data = json_array();
+	respond_download_page(r, ids, n, total, f.page, f.per_page, AS_OBJECT);
+	free(ids);
+}
+
+void
+respond_download_page(struct request *r, const int64_t *ids, size_t n,
+    int64_t total, int64_t page, int64_t per_page, enum created_as as)
+{
+	json_t *data = json_array();
+
 	for (size_t i = 0; i < n; i++) {
-		json_t *d = download_to_json(r->db, r->conf, ids[i]);
+		json_t *d = as == AS_APP_ARRAY ?
+		    download_to_client_json(r->db, r->conf, ids[i]) :
+		    download_to_json(r->db, r->conf, ids[i]);
 
 		if (d == NULL) {
 			json_decref(data);
-			free(ids);
 			respond_db_error(r);
 			return;
 		}
 		json_array_append_new(data, d);
 	}
-	free(ids);
-	respond_json(r, 200, paginate(r, data, total, f.page, f.per_page));
+	respond_json(r, 200, paginate(r, data, total, page, per_page));
 }
 
-/* 0 if the download in the path is the caller's (or the caller is admin);
- * otherwise the 404 or 503 has been answered. */
 int
-own_download(struct request *r)
+own_download(struct request *r, int app)
 {
-	switch (download_visible(r->db, &r->who, r->ids[0])) {
+	switch (download_visible(r->db, &r->who, r->ids[0], app)) {
 	case 1:
 		return 0;
 	case 0:
@@ -233,7 +238,7 @@ h_download_show(struct request *r)
 {
 	json_t *d;
 
-	if (own_download(r) != 0)
+	if (own_download(r, 0) != 0)
 		return;
 	if ((d = download_to_json(r->db, r->conf, r->ids[0])) == NULL)
 		respond_db_error(r);
@@ -244,7 +249,7 @@ h_download_show(struct request *r)
 void
 h_download_delete(struct request *r)
 {
-	if (own_download(r) != 0)
+	if (own_download(r, 0) != 0)
 		return;
 	if (download_cancel(r->db, r->conf, r->ids[0]) == -1) {
 		respond_db_error(r);
@@ -258,18 +263,8 @@ h_download_delete(struct request *r)
 void
 h_download_repeat(struct request *r)
 {
-	static const char *const allowed[] = { NULL };
-	struct verrors v;
-
-	verr_init(&v);
-	v_only(&v, r->input, allowed);
-	if (verr_respond(&v, r)) {
-		verr_release(&v);
-		return;
-	}
-	verr_release(&v);
-	if (own_download(r) != 0)
+	if (own_download(r, 0) != 0)
 		return;
 	respond_create_result(r, download_repeat(r->db, r->conf, &r->who, r->ids[0]),
-	    &r->ids[0], 1, 0);
+	    &r->ids[0], 1, AS_OBJECT);
 }

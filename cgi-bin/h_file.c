@@ -42,7 +42,7 @@ static int
 check_access(struct request *r)
 {
 	if (r->authed)
-		return own_download(r);
+		return own_download(r, 0);
 	switch (url_verify(r->conf, r->path, r->query, time(NULL))) {
 	case URL_VALID:
 		return 0;

@@ -36,6 +36,9 @@ unsigned method_bit(const char *method);
 void	 h_login(struct request *r);
 void	 h_logout(struct request *r);
 void	 h_user(struct request *r);
+void	 h_client_login(struct request *r);
+void	 h_client_logout(struct request *r);
+void	 h_users_self(struct request *r);
 void	 h_broadcast_auth(struct request *r);
 /* h_downloads.c */
 void	 h_download_create(struct request *r);
@@ -49,6 +52,7 @@ void	 h_cameras(struct request *r);
 void	 h_stream_archive(struct request *r);
 /* h_client.c */
 void	 h_client_create(struct request *r);
+void	 h_client_list(struct request *r);
 void	 h_client_delete(struct request *r);
 void	 h_client_link(struct request *r);
 void	 h_wsurl(struct request *r);
@@ -56,8 +60,9 @@ void	 h_wsurl(struct request *r);
 /* Shared by the handlers. */
 void	 respond_db_error(struct request *r);
 void	 respond_not_found(struct request *r);
-/* Read page and per_page from the query; 0, or 422 already answered. */
-int	 page_params(struct request *r, int64_t *page, int64_t *per_page);
+/* page and per_page from the query; a bad value falls back to the
+ * default, as Laravel's paginator does. */
+void	 page_params(struct request *r, int64_t *page, int64_t *per_page);
 /* {"data", "links", "meta"} as Laravel paginates; steals data. */
 json_t	*paginate(struct request *r, json_t *data, int64_t total, int64_t page,
 	    int64_t per_page);
@@ -66,10 +71,17 @@ enum dl_create;
 /* Validate "from" and "to" of a new download (order, max_range). */
 void	 validate_range(struct request *r, struct verrors *v, int64_t *from,
 	    int64_t *to);
+/* How a created download is answered: the admin API's object, or the
+ * apps' array of history items. */
+enum created_as { AS_OBJECT, AS_APP_ARRAY };
 /* Answer the outcome of download_create/repeat: the object(s), 429 or 503. */
 void	 respond_create_result(struct request *r, enum dl_create res,
-	    const int64_t *ids, size_t n, int as_array);
-/* 0 if the download r->ids[0] is visible to the caller; else 404/503 sent. */
-int	 own_download(struct request *r);
+	    const int64_t *ids, size_t n, enum created_as as);
+/* One page of downloads, each as the admin object or the apps' item. */
+void	 respond_download_page(struct request *r, const int64_t *ids, size_t n,
+	    int64_t total, int64_t page, int64_t per_page, enum created_as as);
+/* 0 if the download r->ids[0] is visible to the caller (app: as the apps
+ * see it, without what they removed); else 404/503 sent. */
+int	 own_download(struct request *r, int app);
 
 #endif

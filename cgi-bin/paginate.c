@@ -14,22 +14,23 @@
 #define PER_PAGE_DEFAULT 25
 #define PER_PAGE_MAX 100
 
-int
+/* One query value as a whole number in 1..max, else def. */
+static int64_t
+page_value(struct request *r, const char *name, int64_t max, int64_t def)
+{
+	const char *s = json_string_value(json_object_get(r->query_params, name));
+	int64_t v;
+
+	if (s == NULL || parse_i64(s, &v) == -1 || v < 1 || v > max)
+		return def;
+	return v;
+}
+
+void
 page_params(struct request *r, int64_t *page, int64_t *per_page)
 {
-	struct verrors v;
-	int bad;
-
-	*page = 1;
-	*per_page = PER_PAGE_DEFAULT;
-	verr_init(&v);
-	v_integer(&v, json_object_get(r->query_params, "page"), "page", 0, 1,
-	    1000000000, page);
-	v_integer(&v, json_object_get(r->query_params, "per_page"), "per_page", 0,
-	    1, PER_PAGE_MAX, per_page);
-	bad = verr_respond(&v, r);
-	verr_release(&v);
-	return bad ? 422 : 0;
+	*page = page_value(r, "page", 1000000000, 1);
+	*per_page = page_value(r, "per_page", PER_PAGE_MAX, PER_PAGE_DEFAULT);
 }
 
 /* The link to another page: the same query with page replaced. */

@@ -164,25 +164,3 @@ v_time(struct verrors *v, json_t *val, const char *field, int required,
 	}
 	return 1;
 }
-
-void
-v_only(struct verrors *v, json_t *input, const char *const *allowed)
-{
-	const char *key;
-	json_t *val;
-	char label[64];
-
-	if (input == NULL)
-		return;
-	json_object_foreach(input, key, val) {
-		size_t i;
-
-		for (i = 0; allowed[i] != NULL; i++)
-			if (strcmp(allowed[i], key) == 0)
-				break;
-		if (allowed[i] == NULL) {
-			field_label(key, label, sizeof(label));
-			verr_add(v, key, "The %s field is not allowed.", label);
-		}
-	}
-}

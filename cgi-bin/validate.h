@@ -33,7 +33,5 @@ int	 v_string(struct verrors *v, json_t *val, const char *field,
 /* A moment: "YYYY-MM-DD HH:MM:SS" local, or ISO 8601; date-only if allowed. */
 int	 v_time(struct verrors *v, json_t *val, const char *field,
 	    int required, int allow_date, int64_t *out);
-/* Reject every key of input not in allowed (NULL-terminated). */
-void	 v_only(struct verrors *v, json_t *input, const char *const *allowed);
 
 #endif

@@ -1,11 +1,11 @@
 /*
- * archive-pushd: the Pusher protocol 7 WebSocket server that pushes archive
- * events to the product's apps, and the timers that expire archives.
+ * archive-pushd: the Pusher protocol (5 to 7) WebSocket server that pushes
+ * archive events to the product's apps, and the timers that expire archives.
  *
  * This file is the libwebsockets glue: the event loop, its timers, the
- * kick socket and the signals. The protocol is pushd_proto.c, connections
- * and fan-out pushd_hub.c and pushd_session.c, delivery from the events
- * table pushd_outbox.c, expiry src/expiry.c.
+ * kick socket and the signals. The protocol is proto.c, connections and
+ * fan-out hub.c and session.c, delivery from the events table outbox.c,
+ * expiry src/lib/expiry.c.
  */
 #include "config.h"
 
@@ -58,9 +58,20 @@ static void	timer_tick(lws_sorted_usec_list_t *sul);
 static void	timer_expiry(lws_sorted_usec_list_t *sul);
 static void	timer_sweep(lws_sorted_usec_list_t *sul);
 
-/* The WebSocket protocol first: lws gives it clients that name none. */
+/*
+ * The WebSocket protocol first: lws gives it clients that name none. A
+ * client that asks for a subprotocol (PusherSwift asks for
+ * "pusher-channels-protocol-7") gets the entry of that name, the same
+ * callback, and lws answers the handshake with the name; lws refuses a
+ * handshake whose subprotocols all are unknown.
+ */
+#define PUSHER_PROTOCOL(name) \
+	{ name, cb_pusher, sizeof(struct pss), RX_BUFFER, 0, NULL, 0 }
 static const struct lws_protocols protocols[] = {
-	{ "pusher", cb_pusher, sizeof(struct pss), RX_BUFFER, 0, NULL, 0 },
+	PUSHER_PROTOCOL("pusher"),
+	PUSHER_PROTOCOL(PROTO_SUBPROTOCOL "7"),
+	PUSHER_PROTOCOL(PROTO_SUBPROTOCOL "6"),
+	PUSHER_PROTOCOL(PROTO_SUBPROTOCOL "5"),
 	{ "pushd-kick", cb_kick, 0, 0, 0, NULL, 0 },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 },
 };
@@ -362,7 +373,8 @@ established(struct lws *wsi)
 	if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) > 0)
 		(void)proto_parse_path(uri, g.conf->pusher.path, &key, &keylen);
 	v = lws_get_urlarg_by_name(wsi, "protocol=", arg, sizeof(arg));
-	return hub_conn_new(g.hub, wsi, key, keylen, proto_parse_version(v));
+	return hub_conn_new(g.hub, wsi, key, keylen,
+	    proto_client_version(v, lws_get_protocol(wsi)->name));
 }
 
 /* One message per writeable callback, then the close when asked for. */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/conf.h"
 #include "lib/db.h"
 #include "lib/events.h"
 #include "lib/log.h"
@@ -41,15 +42,21 @@ hub_max_event_id(sqlite3 *db)
 	return id;
 }
 
-/* Publish one row to its token's and its user's channel. */
+/* Publish one row to the channels its type goes to (events.h). */
 static void
 deliver_row(struct hub *h, sqlite3_stmt *st)
 {
 	int64_t id = sqlite3_column_int64(st, 0);
+	const char *type = (const char *)sqlite3_column_text(st, 4);
 	struct chan chans[2] = {
 		{ CH_TOKEN, sqlite3_column_int64(st, 2) },	/* NULL reads 0 */
 		{ CH_USER, sqlite3_column_int64(st, 1) },
 	};
+
+	if (type == NULL || !event_on_token_channel(h->conf, type))
+		chans[0].id = 0;
+	if (type == NULL || !event_on_user_channel(h->conf, type))
+		chans[1].id = 0;
 	size_t listeners = 0;
 	char *env;
 
@@ -74,7 +81,7 @@ int
 hub_deliver(struct hub *h)
 {
 	sqlite3_stmt *st = db_prepare(h->db, "SELECT id, user_id, token_id,"
-	    " payload FROM events WHERE id>? ORDER BY id LIMIT ?");
+	    " payload, type FROM events WHERE id>? ORDER BY id LIMIT ?");
 	int n = 0, rows, rc;
 
 	if (st == NULL)
@@ -110,7 +117,10 @@ hub_replay(struct hub_conn *conn, const struct chan *ch, int64_t after_id)
 	    "  (PARTITION BY download_id ORDER BY id DESC) AS rn"
 	    " FROM events WHERE id>?1 AND id<=?2"
 	    "  AND (CASE ?3 WHEN 0 THEN token_id ELSE user_id END)=?4)"
-	    " WHERE type<>'" EV_PROGRESS "' OR rn=1 ORDER BY id DESC LIMIT ?5");
+	    " WHERE (type<>'" EV_PROGRESS "' OR rn=1)"
+	    "  AND (CASE ?3 WHEN 0 THEN type='" EV_GENERATED "'"
+	    "   ELSE type<>'" EV_GENERATED "' OR ?6 END)"
+	    " ORDER BY id DESC LIMIT ?5");
 	char name[PROTO_CHANNEL_MAX + 1], **texts = NULL;
 	int n = 0, rc = SQLITE_DONE;
 
@@ -126,6 +136,7 @@ hub_replay(struct hub_conn *conn, const struct chan *ch, int64_t after_id)
 	sqlite3_bind_int(st, 3, ch->kind == CH_TOKEN ? 0 : 1);
 	sqlite3_bind_int64(st, 4, ch->id);
 	sqlite3_bind_int(st, 5, HUB_REPLAY_MAX);
+	sqlite3_bind_int(st, 6, h->conf->pusher.generated_on_user_channel);
 	while (n < HUB_REPLAY_MAX && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		char *env = event_envelope(sqlite3_column_int64(st, 0),
 		    (const char *)sqlite3_column_text(st, 1));

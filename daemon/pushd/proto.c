@@ -253,6 +253,30 @@ proto_parse_version(const char *value)
 	return (int)v;
 }
 
+int
+proto_subprotocol_version(const char *name)
+{
+	size_t n = strlen(PROTO_SUBPROTOCOL);
+
+	if (name == NULL || strncmp(name, PROTO_SUBPROTOCOL, n) != 0)
+		return 0;
+	return proto_parse_version(name + n);
+}
+
+int
+proto_client_version(const char *query, const char *subprotocol)
+{
+	int v = proto_parse_version(query);
+
+	return v != 0 ? v : proto_subprotocol_version(subprotocol);
+}
+
+int
+proto_version_supported(int version)
+{
+	return version >= PROTO_MIN_VERSION;
+}
+
 /* Serialise and free o. */
 static char *
 dump(json_t *o)

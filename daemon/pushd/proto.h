@@ -1,5 +1,5 @@
 /*
- * Pusher Channels protocol 7, the wire half: what clients send, parsed, and
+ * Pusher Channels protocol 7 (5 and 6 too), the wire half: what clients send, parsed, and
  * what the server sends, built. No libwebsockets, no database, no I/O, so
  * that every rule here is unit tested alone (tests/unit/test_pusher.c).
  */
@@ -9,7 +9,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PROTO_MIN_VERSION	7
+/* Versions 5 to 7 differ in nothing pushd sends (the product's Android
+ * app's Java client says 5, pusher-js and the iOS client 7). */
+#define PROTO_MIN_VERSION	5
+#define PROTO_MAX_VERSION	7
+/* The WebSocket subprotocol a client may ask for: this and the version. */
+#define PROTO_SUBPROTOCOL	"pusher-channels-protocol-"
 #define PROTO_CHANNEL_MAX	164	/* longest channel name we accept */
 #define PROTO_AUTH_MAX		256	/* longest "<key>:<hex>" we accept */
 #define PROTO_SOCKET_ID_MAX	24	/* "4294967295.4294967295" and NUL */
@@ -84,6 +89,14 @@ int	 proto_parse_path(const char *uri, const char *prefix, const char **key,
 	    size_t *keylen);
 /* The "protocol" query argument: its number, or 0 if absent or bad. */
 int	 proto_parse_version(const char *value);
+/* The version a Sec-WebSocket-Protocol name says
+ * ("pusher-channels-protocol-7"), or 0 if it names none. */
+int	 proto_subprotocol_version(const char *name);
+/* The version a client speaks: the query's, else its subprotocol's; 0 if
+ * neither says. */
+int	 proto_client_version(const char *query, const char *subprotocol);
+/* Does pushd speak it? 1 yes (PROTO_MIN_VERSION or later), 0 no. */
+int	 proto_version_supported(int version);
 
 /* Server messages, as compact JSON. Each returns a string the caller frees,
  * or NULL on allocation failure. */

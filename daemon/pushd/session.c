@@ -66,11 +66,11 @@ hub_conn_new(struct hub *h, void *handle, const char *key, size_t keylen,
 		log_info("client %s: unknown app key, refused", conn->socket_id);
 		hub_send(conn, proto_error(PC_UNKNOWN_APP, "Could not find app by key"));
 		hub_conn_close(conn, PC_UNKNOWN_APP, "unknown app key", 1);
-	} else if (version < PROTO_MIN_VERSION) {
+	} else if (!proto_version_supported(version)) {
 		log_info("client %s: protocol %d below %d, refused", conn->socket_id,
 		    version, PROTO_MIN_VERSION);
 		hub_send(conn, proto_error(PC_OLD_PROTOCOL,
-		    "Unsupported protocol version: 7 or later is required"));
+		    "Unsupported protocol version: 5 or later is required"));
 		hub_conn_close(conn, PC_OLD_PROTOCOL, "unsupported protocol", 1);
 	} else
 		hub_send(conn, proto_established(conn->socket_id,

@@ -23,7 +23,7 @@
 #define SYSCONFDIR "/etc"
 #endif
 
-enum conf_type { CT_STR, CT_INT, CT_INT64, CT_LIST, CT_PATH };
+enum conf_type { CT_STR, CT_INT, CT_INT64, CT_LIST, CT_PATH, CT_BOOL };
 
 struct conf_key {
 	const char	*name;		/* "pusher.key" for group members */
@@ -74,6 +74,7 @@ static const struct conf_key conf_keys[] = {
 	{ "pusher.activity_timeout", CT_INT, OFF(pusher.activity_timeout), "120", 5, 3600, NULL },
 	{ "pusher.max_connections_per_user", CT_INT, OFF(pusher.max_connections_per_user), "100", 1, 1000000, NULL },
 	{ "pusher.max_frame",	CT_INT,   OFF(pusher.max_frame), "65536", 1024, 16 * 1024 * 1024, NULL },
+	{ "pusher.generated_on_user_channel", CT_BOOL, OFF(pusher.generated_on_user_channel), "false", 0, 0, NULL },
 };
 
 const char *
@@ -109,6 +110,9 @@ set_default(struct conf *c, const struct conf_key *k)
 		c->pusher.allowed_origins = xcalloc(1, sizeof(char *));
 		c->pusher.allowed_origins[0] = xstrdup(k->def);
 		c->pusher.n_origins = 1;
+		break;
+	case CT_BOOL:
+		*(int *)base = strcmp(k->def, "true") == 0;
 		break;
 	case CT_INT:
 	case CT_INT64:
@@ -176,6 +180,11 @@ set_value(struct conf *c, const struct conf_key *k, const config_setting_t *s,
 	switch (k->type) {
 	case CT_LIST:
 		return set_list(c, s, file, k->name, err, errlen);
+	case CT_BOOL:
+		if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+			return bad(err, errlen, file, s, k->name, "expected true or false");
+		*(int *)base = config_setting_get_bool(s);
+		return 0;
 	case CT_INT:
 	case CT_INT64:
 		if (config_setting_type(s) == CONFIG_TYPE_INT)
@@ -471,6 +480,9 @@ conf_dump(const struct conf *c)
 				printf("%s%s = \"(set, not shown)\";\n", group, name);
 			else
 				printf("%s%s = \"%s\";\n", group, name, *(char *const *)base);
+			break;
+		case CT_BOOL:
+			printf("%s%s = %s;\n", group, name, *(const int *)base ? "true" : "false");
 			break;
 		case CT_INT:
 			printf("%s%s = %d;\n", group, name, *(const int *)base);

@@ -23,7 +23,7 @@ struct conf {
 	char	*run_dir;		/* kick sockets */
 	char	*timezone;
 	char	*public_url;		/* no trailing slash */
-	char	*licence_file;		/* NULL: built-in evaluation licence */
+	char	*licence_file;		/* NULL: no licence check */
 	char	*url_key;		/* NULL: taken from the database */
 	char	*sendfile;		/* "x-sendfile" or "x-accel-redirect" */
 	char	*sendfile_prefix;
@@ -53,6 +53,9 @@ struct conf {
 		int	 activity_timeout;
 		int	 max_connections_per_user;
 		int	 max_frame;
+		/* archive_generated also on private-user (the product sends it
+		 * on the token's channel only). */
+		int	 generated_on_user_channel;
 	} pusher;
 };
 

@@ -158,10 +158,10 @@ out:
 }
 
 int
-download_visible(sqlite3 *db, const struct principal *p, int64_t id)
+download_visible(sqlite3 *db, const struct principal *p, int64_t id, int app)
 {
-	sqlite3_stmt *st = db_stmt(db,
-	    "SELECT 1 FROM downloads WHERE id=? AND (user_id=? OR ?)");
+	sqlite3_stmt *st = db_stmt(db, "SELECT 1 FROM downloads WHERE id=?"
+	    " AND (user_id=? OR ?) AND (hidden_at IS NULL OR NOT ?)");
 	int rc;
 
 	if (st == NULL)
@@ -169,6 +169,7 @@ download_visible(sqlite3 *db, const struct principal *p, int64_t id)
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int64(st, 2, p->user_id);
 	sqlite3_bind_int(st, 3, p->is_admin);
+	sqlite3_bind_int(st, 4, app);
 	rc = sqlite3_step(st);
 	db_stmt_done(st);
 	if (rc == SQLITE_ROW)
@@ -176,11 +177,43 @@ download_visible(sqlite3 *db, const struct principal *p, int64_t id)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+json_t *
+download_to_client_json(sqlite3 *db, const struct conf *c, int64_t id)
+{
+	json_t *d = download_to_json(db, c, id), *stream, *user;
+	sqlite3_stmt *st;
+	int64_t uid = 0;
+
+	if (d == NULL || (st = db_stmt(db, "SELECT d.user_id, u.login, u.name"
+	    " FROM downloads d JOIN users u ON u.id = d.user_id WHERE d.id=?")) == NULL) {
+		json_decref(d);
+		return NULL;
+	}
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		uid = sqlite3_column_int64(st, 0);
+		user = json_pack("{s:I, s:s, s:s}", "id", (json_int_t)uid,
+		    "login", (const char *)sqlite3_column_text(st, 1),
+		    "name", (const char *)sqlite3_column_text(st, 2));
+	} else
+		user = json_null();
+	db_stmt_done(st);
+	stream = stream_short_json(db, json_integer_value(json_object_get(
+	    json_object_get(d, "stream"), "id")));
+	json_object_set_new(d, "user_id", uid ? json_integer(uid) : json_null());
+	json_object_set_new(d, "user", user);
+	json_object_set_new(d, "attributes", json_array());
+	json_object_set_new(d, "status", json_copy(json_object_get(d, "condition")));
+	json_object_set_new(d, "stream", stream ? stream : json_null());
+	return d;
+}
+
 #define LIST_WHERE " FROM downloads WHERE (user_id=?1 OR ?2)" \
 	" AND (?3 IS NULL OR stream_id=?3)" \
 	" AND (?4 IS NULL OR stream_id IN (SELECT id FROM streams WHERE camera_id=?4))" \
 	" AND (?5 IS NULL OR condition=?5)" \
-	" AND (?6 IS NULL OR created_at>=?6) AND (?7 IS NULL OR created_at<=?7)"
+	" AND (?6 IS NULL OR created_at>=?6) AND (?7 IS NULL OR created_at<=?7)" \
+	" AND (hidden_at IS NULL OR NOT ?10)"
 
 static void
 bind_filter(sqlite3_stmt *st, const struct download_filter *f)
@@ -197,6 +230,7 @@ bind_filter(sqlite3_stmt *st, const struct download_filter *f)
 		sqlite3_bind_int64(st, 6, f->from);
 	if (f->to)
 		sqlite3_bind_int64(st, 7, f->to);
+	sqlite3_bind_int(st, 10, f->app);
 }
 
 int
@@ -420,26 +454,45 @@ download_remove_file(sqlite3 *db, const struct conf *c, int64_t id)
 	return ret;
 }
 
-int
-download_cancel(sqlite3 *db, const struct conf *c, int64_t id)
+static int
+cancel(sqlite3 *db, const struct conf *c, int64_t id, int hide)
 {
 	sqlite3_stmt *st;
 	int64_t now = now_us();
 	int ret;
 
-	/* Mark first: the worker sees 'cancelled' and stops. */
+	/* Mark first, in one statement: the worker sees 'cancelled' and stops;
+	 * a finished or expired one keeps its condition and only leaves the
+	 * apps' history. */
 	st = db_prepare(db, "UPDATE downloads SET"
 	    " stopped_at=CASE WHEN condition IN ('pending', 'processing')"
 	    "   THEN ?1 ELSE stopped_at END,"
-	    " condition='cancelled', is_actual=0, lease_owner=NULL, lease_until=NULL,"
-	    " updated_at=?1 WHERE id=?2 AND condition NOT IN ('cancelled', 'expired')");
+	    " condition=CASE WHEN condition IN ('cancelled', 'expired')"
+	    "   THEN condition ELSE 'cancelled' END,"
+	    " is_actual=0, lease_owner=NULL, lease_until=NULL,"
+	    " hidden_at=CASE WHEN ?3 THEN coalesce(hidden_at, ?1) ELSE hidden_at END,"
+	    " updated_at=?1 WHERE id=?2"
+	    " AND (condition NOT IN ('cancelled', 'expired') OR ?3)");
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, now);
 	sqlite3_bind_int64(st, 2, id);
+	sqlite3_bind_int(st, 3, hide);
 	ret = db_step_done(st);
 	sqlite3_finalize(st);
 	if (ret == -1)
 		return -1;
 	return download_remove_file(db, c, id);
+}
+
+int
+download_cancel(sqlite3 *db, const struct conf *c, int64_t id)
+{
+	return cancel(db, c, id, 0);
+}
+
+int
+download_cancel_hide(sqlite3 *db, const struct conf *c, int64_t id)
+{
+	return cancel(db, c, id, 1);
 }

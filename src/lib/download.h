@@ -20,8 +20,16 @@ char	*download_make_name(const char *label, int64_t from, int64_t to);
  * there is no such download. Caller json_decref()s. */
 json_t	*download_to_json(sqlite3 *db, const struct conf *c, int64_t id);
 
-/* Is download id visible to p (its owner, or an admin)? 1 yes, 0 no, -1 error. */
-int	 download_visible(sqlite3 *db, const struct principal *p, int64_t id);
+/* The apps' history item: the download object with user_id, user {id,
+ * login, name}, attributes [], status (the condition) and the short
+ * stream instead of the full one. NULL if there is no such download. */
+json_t	*download_to_client_json(sqlite3 *db, const struct conf *c, int64_t id);
+
+/* Is download id visible to p (its owner, or an admin)? 1 yes, 0 no, -1
+ * error. app: as the apps see it, without what they removed from their
+ * history. */
+int	 download_visible(sqlite3 *db, const struct principal *p, int64_t id,
+	    int app);
 
 /* Which downloads a list shows; 0 or NULL fields do not filter. */
 struct download_filter {
@@ -30,6 +38,7 @@ struct download_filter {
 	int64_t		 stream_id, camera_id;
 	const char	*condition;
 	int64_t		 from, to;	/* created_at, inclusive */
+	int		 app;		/* leave out what the apps removed */
 };
 
 /* One page of the ids a filter selects, newest first, and how many it
@@ -55,6 +64,8 @@ enum dl_create download_repeat(sqlite3 *db, const struct conf *c,
  * is marked first, the file unlinked after, then the row finished; a
  * crash in between leaves a row that cleanup completes. */
 int	 download_cancel(sqlite3 *db, const struct conf *c, int64_t id);
+/* The apps' delete: cancel as above and leave the apps' history. */
+int	 download_cancel_hide(sqlite3 *db, const struct conf *c, int64_t id);
 
 /* Unlink the file of a row already marked cancelled/expired, then record
  * it gone. Used by cancel and by the expiry sweep. */

@@ -25,6 +25,10 @@ event_insert(sqlite3 *db, const struct conf *c, int64_t download_id,
 		return error("event for missing download %lld", (long long)download_id);
 	url = json_object_get(dl, "url");
 	url = ok && json_string_length(url) > 0 ? json_copy(url) : json_null();
+	/* A failure's download says so too: a client reading download.url
+	 * finds null, as in data.url (the product sends {"url": null}). */
+	if (!ok)
+		json_object_set_new(dl, "url", json_null());
 	payload = json_pack("{s:s, s:s, s:{s:o, s:o}}", "type", type,
 	    "status", ok ? "ok" : "error", "data", "url", url, "download", dl);
 	text = json_dumps(payload, JSON_COMPACT);
@@ -46,6 +50,19 @@ out:
 	sqlite3_finalize(st);
 	free(text);
 	return id;
+}
+
+int
+event_on_token_channel(const struct conf *c, const char *type)
+{
+	(void)c;
+	return strcmp(type, EV_GENERATED) == 0;
+}
+
+int
+event_on_user_channel(const struct conf *c, const char *type)
+{
+	return strcmp(type, EV_GENERATED) != 0 || c->pusher.generated_on_user_channel;
 }
 
 char *

@@ -22,6 +22,15 @@ struct conf;
 int64_t	 event_insert(sqlite3 *db, const struct conf *c, int64_t download_id,
 	    const char *type, int ok);
 
+/*
+ * Which channel carries an event of type, as the product sends them:
+ * archive_generated on private-token.<id> only (TokenPush), unless
+ * pusher.generated_on_user_channel adds the user's copy; the others on
+ * private-user.<id> only (UserPush). 1 yes, 0 no.
+ */
+int	 event_on_token_channel(const struct conf *c, const char *type);
+int	 event_on_user_channel(const struct conf *c, const char *type);
+
 /* The JSON string pushd sends as a Pusher event's data:
  * {"data": {type, status, event_id, data}, "subject": null, "message": null}.
  * Caller frees. */

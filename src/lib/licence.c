@@ -14,15 +14,6 @@
 #include "util.h"
 #include "banned.h"
 
-void
-licence_eval(struct licence *l)
-{
-	memset(l, 0, sizeof(*l));
-	snprintf(l->holder, sizeof(l->holder), "evaluation");
-	l->has_export = 1;
-	l->max_cameras = LICENCE_EVAL_CAMERAS;
-}
-
 int
 licence_load(const char *path, struct licence *l, char *why, size_t len)
 {
@@ -166,8 +157,8 @@ licence_allows(const char *path, sqlite3 *db, char *why, size_t len)
 	int64_t ncam;
 
 	if (path == NULL)
-		licence_eval(&l);
-	else if (licence_get(path, &l, why, len) == -1)
+		return 1;
+	if (licence_get(path, &l, why, len) == -1)
 		return 0;
 	if (db_query_int(db, "SELECT count(*) FROM cameras WHERE deleted_at IS NULL",
 	    &ncam) == -1)

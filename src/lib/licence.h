@@ -1,6 +1,7 @@
 /* The licence: a libconfig file naming its holder, expiry date, features
- * and camera limit. With none configured, the built-in evaluation licence
- * allows archive_export for at most LICENCE_EVAL_CAMERAS cameras. */
+ * and camera limit, for deployments sold under one. With none configured
+ * there is no licence check: a self-hosted install is never limited by
+ * surprise. */
 #ifndef ARCHIVED_LICENCE_H
 #define ARCHIVED_LICENCE_H
 
@@ -8,7 +9,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LICENCE_EVAL_CAMERAS 4
 #define LICENCE_FEATURE "archive_export"
 
 struct licence {
@@ -18,16 +18,15 @@ struct licence {
 	int64_t	 max_cameras;
 };
 
-/* The built-in evaluation licence. */
-void	 licence_eval(struct licence *l);
 /* Read a licence file; -1 with the reason (for the 402 message) in why. */
 int	 licence_load(const char *path, struct licence *l, char *why, size_t len);
 /* 1 if the licence allows exports at time now with ncameras cameras; else
  * 0 and the reason in why. */
 int	 licence_evaluate(const struct licence *l, int64_t now, int64_t ncameras,
 	    char *why, size_t len);
-/* Everything together: load (or eval), count cameras, evaluate. Returns 1
- * allowed, 0 refused (reason in why), -1 on a database error. */
+/* Everything together: load, count cameras, evaluate. Returns 1 allowed
+ * (always, when path is NULL), 0 refused (reason in why), -1 on a
+ * database error. */
 int	 licence_allows(const char *path, sqlite3 *db, char *why, size_t len);
 
 #endif

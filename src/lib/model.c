@@ -143,6 +143,75 @@ camera_to_json(sqlite3 *db, int64_t camera_id, int with_streams)
 }
 
 json_t *
+client_user_to_json(sqlite3 *db, int64_t user_id, int64_t token_id)
+{
+	sqlite3_stmt *st = db_stmt(db, "SELECT login, name, password_hash IS NOT NULL,"
+	    " created_at, updated_at FROM users WHERE id=?");
+	char created[TIME_UTC_LEN], updated[TIME_UTC_LEN], tid[24];
+	json_t *u = NULL;
+
+	if (st == NULL)
+		return NULL;
+	sqlite3_bind_int64(st, 1, user_id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		time_format_utc(sqlite3_column_int64(st, 3), created);
+		time_format_utc(sqlite3_column_int64(st, 4), updated);
+		snprintf(tid, sizeof(tid), "%lld", (long long)token_id);
+		u = json_pack("{s:I, s:s, s:s, s:n, s:[], s:s, s:s, s:s, s:b, s:[]}",
+		    "id", (json_int_t)user_id,
+		    "login", (const char *)sqlite3_column_text(st, 0),
+		    "name", (const char *)sqlite3_column_text(st, 1),
+		    "parent_id", "permissions",
+		    "created_at", created, "updated_at", updated,
+		    "access_token_id", tid,
+		    "can_update_password", sqlite3_column_int(st, 2),
+		    "analytic_license");
+	}
+	db_stmt_done(st);
+	return u;
+}
+
+json_t *
+stream_short_json(sqlite3 *db, int64_t stream_id)
+{
+	/* The picture size: the stream's "WxH" resolution, else what its
+	 * newest indexed segment says. */
+	sqlite3_stmt *st = db_stmt(db, "SELECT s.type, s.camera_id,"
+	    " s.is_preview_from_server, s.is_archive_from_server, s.status,"
+	    " CASE WHEN g.has_audio IS NOT NULL THEN g.has_audio"
+	    "  ELSE coalesce(s.is_sound_enabled, 0) END,"
+	    " s.resolution, g.width, g.height FROM streams s LEFT JOIN"
+	    " (SELECT has_audio, width, height FROM segments WHERE stream_id=?1"
+	    "  ORDER BY start_us DESC LIMIT 1) g WHERE s.id=?1");
+	json_t *o = NULL;
+	int w = 0, h = 0;
+
+	if (st == NULL)
+		return NULL;
+	sqlite3_bind_int64(st, 1, stream_id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		const char *res = (const char *)sqlite3_column_text(st, 6);
+
+		if (res == NULL || sscanf(res, "%dx%d", &w, &h) != 2 || w <= 0 || h <= 0) {
+			w = sqlite3_column_int(st, 7);
+			h = sqlite3_column_int(st, 8);
+		}
+		o = json_pack("{s:I, s:o, s:I, s:b, s:b, s:o, s:b, s:o, s:o}",
+		    "id", (json_int_t)stream_id,
+		    "type", column_json(st, 0, F_TEXT),
+		    "camera_id", (json_int_t)sqlite3_column_int64(st, 1),
+		    "is_preview_from_server", sqlite3_column_int(st, 2),
+		    "is_archive_from_server", sqlite3_column_int(st, 3),
+		    "status", column_json(st, 4, F_TEXT),
+		    "has_sound", sqlite3_column_int(st, 5),
+		    "width", w > 0 ? json_integer(w) : json_null(),
+		    "height", h > 0 ? json_integer(h) : json_null());
+	}
+	db_stmt_done(st);
+	return o;
+}
+
+json_t *
 stream_to_json(sqlite3 *db, int64_t stream_id)
 {
 	json_t *s = row_json(db, "streams", stream_fields, nitems(stream_fields),

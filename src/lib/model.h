@@ -16,6 +16,14 @@ json_t	*camera_to_json(sqlite3 *db, int64_t camera_id, int with_streams);
  * with their streams, and how many there are in all. NULL on error. */
 json_t	*camera_list_json(sqlite3 *db, int64_t offset, int64_t limit,
 	    int64_t *total);
+/* The user object of the client API (POST /api/v1/token, users/self), as
+ * the product's apps decode it: access_token_id is a string. NULL if the
+ * user is gone. */
+json_t	*client_user_to_json(sqlite3 *db, int64_t user_id, int64_t token_id);
+/* The short stream of the apps' download history: id, type, camera_id,
+ * is_preview_from_server, is_archive_from_server, status, has_sound,
+ * width, height. NULL if none. */
+json_t	*stream_short_json(sqlite3 *db, int64_t stream_id);
 /* The stream object with its nested "camera". NULL if none. */
 json_t	*stream_to_json(sqlite3 *db, int64_t stream_id);
 

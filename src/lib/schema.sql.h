@@ -152,4 +152,7 @@ static const char *const schema_migrations[] = {
 	/* 2 -> 3: archive-pushd looks every second for tokens that ended. */
 	"CREATE INDEX tokens_revoked ON tokens(revoked_at) WHERE revoked_at IS NOT NULL;"
 	"CREATE INDEX tokens_expires ON tokens(expires_at) WHERE expires_at IS NOT NULL;",
+	/* 3 -> 4: the apps remove a download from their history
+	 * (DELETE /api/v1/users/downloads/{id}); the admin side still sees it. */
+	"ALTER TABLE downloads ADD COLUMN hidden_at INTEGER;",
 };

@@ -116,8 +116,9 @@ ctl_bad() {
 	fi
 }
 
-# A licence for tests that need more cameras than the evaluation's four;
-# use as: setup "$(big_licence)".
+# A licence file with room for many cameras, so that tests with many
+# cameras also run the configured-licence path; use as
+# setup "$(big_licence)".
 big_licence() {
 	printf 'holder = "tests";\nexpires = "2099-12-31";\nfeatures = ["archive_export"];\nmax_cameras = 1000;\n' \
 		> "$T/big-licence.conf"
@@ -183,3 +184,41 @@ json_message() { jq -e .message "$T/body" >/dev/null 2>&1; }
 
 # lacks STRING TEXT: TEXT does not contain STRING.
 lacks() { ! grep -qF -- "$1" <<<"$2"; }
+
+# render FILE: conf/nginx/FILE with its placeholders filled in, into
+# $T/nginx/ (nginx reads no environment; this is what envsubst would do).
+render() {
+	sed -e "s|\${ARCHIVED_HTTP_USER}|root|g" \
+		-e "s|\${ARCHIVED_HTTP_BIND}|127.0.0.1|g" \
+		-e "s|\${ARCHIVED_HTTP_PORT}|$HTTP_PORT|g" \
+		-e "s|\${ARCHIVED_STATE_DIR}|$T|g" \
+		-e "s|\${ARCHIVED_DOCROOT}|$T/docroot|g" \
+		-e "s|\${ARCHIVED_DOWNLOADS_DIR}|$DL_DIR|g" \
+		-e "s|\${ARCHIVED_PUSHD_PORT}|$PUSHD_PORT|g" \
+		"$top_srcdir/conf/nginx/$1" > "$T/nginx/$1"
+}
+
+# start_nginx: nginx with conf/nginx/ as shipped, and the responder under
+# spawn-fcgi. Both in the foreground, in the background: their pids go to PIDS, so
+# lib.sh's stop_servers ends them (SIGTERM: libfcgi's accept returns and
+# the responder exits normally, writing any sanitizer report).
+start_nginx() {
+	mkdir -p "$T/nginx" "$T/docroot"
+	render archived.conf
+	render archived-site.conf
+	# -n: spawn-fcgi binds the socket, puts it on fd 0 and execs the
+	# responder in its own process (ARCHIVED_CONFIG comes from write_config).
+	spawn-fcgi -n -s "$T/downloads.fcgi.sock" -- "$FCGI" >>"$T/spawn-fcgi.log" 2>&1 &
+	PIDS="$PIDS $!"
+	nginx -p "$T/nginx/" -c "$T/nginx/archived.conf" -g 'daemon off;' \
+		>>"$T/nginx-stderr.log" 2>&1 &
+	PIDS="$PIDS $!"
+	BASE="http://127.0.0.1:$HTTP_PORT"
+	for _ in $(seq 1 50); do
+		[ -S "$T/downloads.fcgi.sock" ] && curl -s -o /dev/null "$BASE/" && return 0
+		sleep 0.1
+	done
+	echo "# nginx did not start"
+	cat "$T/nginx-stderr.log" "$T/nginx-error.log" "$T/spawn-fcgi.log" 2>/dev/null | sed 's/^/#   /'
+	return 1
+}

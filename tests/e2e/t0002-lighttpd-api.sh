@@ -127,17 +127,37 @@ api POST /api/v1/downloads \
 expect_eq "client create answers 200" 200 "$STATUS"
 expect_eq "client create answers an array" array "$(jbody type)"
 expect_eq "one download per camera" 1 "$(jbody length)"
+expect_eq "client item has user_id" "$(sql "SELECT id FROM users WHERE login='alice'")" \
+	"$(jbody '.[0].user_id')"
 CID=$(jbody '.[0].id')
 api GET /api/v1/downloads
 expect_eq "client list answers 200" 200 "$STATUS"
 expect_eq "client list paginated" 3 "$(jbody .meta.total)"
+expect_eq "client list newest first" "$CID" "$(jbody '.data[0].id')"
+expect_eq "client item: user_id, user, attributes, status" "true true true true" \
+	"$(jbody '.data[0] | [has("user_id"), (.user.login == "alice"), (.attributes == []), (.status == .condition)] | map(tostring) | join(" ")')"
+expect_eq "client item: the short stream" \
+	"camera_id has_sound height id is_archive_from_server is_preview_from_server status type width" \
+	"$(jbody '.data[0].stream | keys | join(" ")')"
 api GET "/api/v1/cameras/$CAMERA/archive/link?from=2019-09-20%2016:00:00&to=2019-09-20%2016:01:00"
 expect_eq "archive link answers 200" 200 "$STATUS"
+expect_eq "archive link status ok (the Android app reads it)" ok "$(jbody .status)"
 check "link is a signed URL of /file" \
 	grep -Eq "\"link\":\"$BASE/api/admin/v1/downloads/[0-9]+/file\?expires=[0-9]+&signature=[0-9a-f]{64}\"" "$T/body"
 api DELETE "/api/v1/users/downloads/$CID"
 expect_eq "client delete answers 200" 200 "$STATUS"
 expect_eq "client delete says ok" ok "$(jbody .status)"
+api DELETE "/api/v1/users/downloads/$CID"
+expect_eq "client delete again: 404" 404 "$STATUS"
+api GET /api/v1/downloads
+expect_eq "deleted item left the client history" 0 "$(jbody "[.data[] | select(.id == $CID)] | length")"
+api GET "/api/admin/v1/downloads/$CID"
+expect_eq "the admin side still sees it, cancelled" cancelled "$(jbody .condition)"
+# The iOS app sends Content-Type: application/json on every call, with no body.
+api GET /api/v1/downloads "" -H 'Content-Type: application/json'
+expect_eq "GET with Content-Type json and no body" 200 "$STATUS"
+api DELETE "/api/v1/users/downloads/$CID" "" -H 'Content-Type: application/json'
+expect_eq "DELETE with Content-Type json and no body: as without" 404 "$STATUS"
 api GET /api/v1/user
 expect_eq "client user" alice "$(jbody .login)"
 
@@ -153,14 +173,27 @@ check "wsurl app_key set" test -n "$(jbody .app_key)"
 
 # --- logins, token expiry form, logout
 printf 'correct horse\n' | ctl user add --login bob --name "Bob B" --password-stdin >/dev/null
-TOKEN="" api POST /api/v1/token '{"login": "bob", "password": "correct horse"}'
+# The apps' login, with the extras they send.
+TOKEN="" api POST /api/v1/token '{"login": "bob", "password": "correct horse",
+	"session_id": null, "captcha": null, "key": null, "rememberMe": false}'
 expect_eq "client login answers 200" 200 "$STATUS"
-expect_eq "login token type" Bearer "$(jbody .token_type)"
-check "login expires_at in local form" grep -Eq '"expires_at":"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}"' "$T/body"
 BOB=$(jbody .access_token)
 expect_eq "login user object" "Bob B" "$(jbody .user.name)"
+expect_eq "access_token_id is a string (the iOS app decodes one)" string \
+	"$(jbody '.user.access_token_id | type')"
+expect_eq "access_token_id is the token's id" "${BOB%%|*}" "$(jbody .user.access_token_id)"
+expect_eq "client user fields" \
+	"access_token_id analytic_license can_update_password created_at id login name parent_id permissions updated_at" \
+	"$(jbody '.user | keys | join(" ")')"
+expect_eq "client login answers user and access_token only" "access_token user" \
+	"$(jbody 'keys | join(" ")')"
+TOKEN=$BOB api GET /api/v1/users/self
+expect_eq "users/self answers 200" 200 "$STATUS"
+expect_eq "users/self is the client user" "bob ${BOB%%|*}" "$(jbody '"\(.login) \(.access_token_id)"')"
 TOKEN="" api POST /api/admin/v1/auth/token '{"login": "bob", "password": "correct horse"}'
 expect_eq "admin login answers 200" 200 "$STATUS"
+expect_eq "admin login token type" Bearer "$(jbody .token_type)"
+check "admin login expires_at in local form" grep -Eq '"expires_at":"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}"' "$T/body"
 BOB2=$(jbody .access_token)
 TOKEN=$BOB2 api DELETE /api/admin/v1/auth/token
 expect_eq "logout answers 204" 204 "$STATUS"

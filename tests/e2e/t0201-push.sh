@@ -30,7 +30,8 @@ expect_eq "wsurl app_key is pushd's" \
 	"$(sql "SELECT value FROM settings WHERE name='pusher_key'")" "$(jbody .app_key)"
 
 # --- bob subscribes to his token's and his user's channel, then a download
-# of his becomes ready: both channels get it.
+# of his becomes ready: archive_generated comes once, on the token's
+# channel, as the product sends it; progress on the user's channel.
 client "$T/c1" --token "$BOB" --channel "private-token.$BOB_TID" \
 	--channel "private-user.$BOB_UID" --events 2 --timeout 20
 C1=$CLIENT_PID
@@ -44,6 +45,7 @@ TOKEN=$BOB new_download
 expect_eq "bob's download created" 200 "$STATUS"
 FILE="$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n').mp4"
 ready_file "$FILE"
+publish "$DL_ID" progress 40 >/dev/null
 EV=$(publish "$DL_ID" active "$FILE")
 wait "$C1" || true
 expect_eq "two events arrived" 2 "$(lines "$T/c1" '.type == "event"')"
@@ -51,6 +53,10 @@ TP=$(jq -c 'select(.type == "event" and .event == "App\\Events\\TokenPush")' "$T
 UP=$(jq -c 'select(.type == "event" and .event == "App\\Events\\UserPush")' "$T/c1")
 expect_eq "TokenPush on the token's channel" "private-token.$BOB_TID" "$(jq -r .channel <<<"$TP")"
 expect_eq "UserPush on the user's channel" "private-user.$BOB_UID" "$(jq -r .channel <<<"$UP")"
+expect_eq "archive_generated on the token's channel only" "private-token.$BOB_TID" \
+	"$(jq -r 'select(.type == "event" and .data.data.type == "archive_generated") | .channel' "$T/c1" | xargs)"
+expect_eq "archive_progress on the user's channel only" "archive_progress" \
+	"$(jq -r .data.data.type <<<"$UP")"
 expect_eq "type archive_generated" archive_generated "$(jq -r .data.data.type <<<"$TP")"
 expect_eq "status ok" ok "$(jq -r .data.data.status <<<"$TP")"
 expect_eq "event_id is the row's" "$EV" "$(jq -r .data.data.event_id <<<"$TP")"
@@ -58,9 +64,9 @@ expect_eq "the envelope's subject and message" "null null" \
 	"$(jq -r '"\(.data.subject) \(.data.message)"' <<<"$TP")"
 expect_eq "the download object rides along" "$DL_ID active true" \
 	"$(jq -r '.data.data.data.download | "\(.id) \(.condition) \(.is_file_exists)"' <<<"$TP")"
-URL=$(jq -r .data.data.data.url <<<"$UP")
+URL=$(jq -r .data.data.data.url <<<"$TP")
 expect_eq "url is the download object's url" "$URL" \
-	"$(jq -r .data.data.data.download.url <<<"$UP")"
+	"$(jq -r .data.data.data.download.url <<<"$TP")"
 check "url is a signed link to the file" grep -Eq \
 	"^$BASE/api/admin/v1/downloads/$DL_ID/file\\?expires=[0-9]+&signature=[0-9a-f]{64}\$" <<<"$URL"
 STATUS=$(curl -s -o "$T/got.mp4" -w '%{http_code}' "$URL")
@@ -94,10 +100,29 @@ check "then close 4001" wait_line "$T/r1" '.type == "close" and .code == 4001' 1
 client "$T/c4" --key nosuchkey --token "$BOB" --channel "private-user.$BOB_UID" --timeout 3
 wait "$CLIENT_PID" || true
 check "pusher-js sees 4001 too" wait_line "$T/c4" '.type == "error" and .code == 4001' 1
-raw "$T/r2" "$WS/ws/app/$KEY?protocol=6" --timeout 5
+raw "$T/r2" "$WS/ws/app/$KEY?protocol=4" --timeout 5
 wait "$RAW_PID" || true
-check "protocol 6: pusher:error 4007 and close 4007" \
+check "protocol 4: pusher:error 4007 and close 4007" \
 	wait_line "$T/r2" '.type == "close" and .code == 4007' 1
+# The product's Android app: the stock Java client says protocol 5.
+raw "$T/r2j" "$WS/ws/app/$KEY?client=java-client&protocol=5&version=2.2.8" --timeout 3
+wait "$RAW_PID" || true
+check "protocol 5 (Java client): connection_established" \
+	wait_line "$T/r2j" '.event == "pusher:connection_established"' 1
+expect_eq "protocol 5: not closed with 4007" 0 \
+	"$(lines "$T/r2j" '.type == "close" and .code == 4007')"
+# The product's iOS app: PusherSwift asks for a subprotocol.
+raw "$T/r2s" "$WS/ws/app/$KEY?client=pusher-websocket-swift&protocol=7&version=10.1.5" \
+	--subprotocol pusher-channels-protocol-7 --timeout 3
+wait "$RAW_PID" || true
+check "subprotocol asked: the handshake answers it" \
+	wait_line "$T/r2s" '.type == "open" and .protocol == "pusher-channels-protocol-7"' 1
+check "subprotocol asked: connection_established" \
+	wait_line "$T/r2s" '.event == "pusher:connection_established"' 1
+raw "$T/r2n" "$WS/ws/app/$KEY?protocol=7" --timeout 3
+wait "$RAW_PID" || true
+check "no subprotocol asked: none answered" \
+	wait_line "$T/r2n" '.type == "open" and .protocol == ""' 1
 raw "$T/r3" "$WS/ws/app/$KEY?protocol=7" --big 4000 --timeout 5
 wait "$RAW_PID" || true
 check "a frame over max_frame: close 1009" wait_line "$T/r3" '.type == "close" and .code == 1009' 1

@@ -14,13 +14,14 @@ start_lighttpd
 start_pushd
 make_mp4 "$T/clip.mp4"
 login bob 'correct horse battery'
-BOB=$LOGIN_TOKEN BOB_UID=$LOGIN_USER_ID
+BOB=$LOGIN_TOKEN BOB_UID=$LOGIN_USER_ID BOB_TID=$LOGIN_TOKEN_ID
 
 rand_name() { echo "$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n').mp4"; }
 row() { sql "SELECT condition, is_actual, is_file_exists, coalesce(path, 'NULL') FROM downloads WHERE id=$1"; }
 
 # --- the timer, with a pusher-js client watching
-client "$T/c1" --token "$BOB" --channel "private-user.$BOB_UID" --events 2 --timeout 20
+client "$T/c1" --token "$BOB" --channel "private-user.$BOB_UID" \
+	--channel "private-token.$BOB_TID" --events 2 --timeout 20
 C1=$CLIENT_PID
 wait_line "$T/c1" '.type == "subscribed"' || true
 TOKEN=$BOB new_download

@@ -39,9 +39,10 @@ expect_eq "it starts pending" pending "$(jbody '.[0].condition')"
 
 check "archive_generated arrives on the token's channel" wait_line "$T/c" \
 	'.type == "event" and .event == "App\\Events\\TokenPush" and .data.data.type == "archive_generated"' 30
-check "and on the user's channel" wait_line "$T/c" \
-	'.type == "event" and .event == "App\\Events\\UserPush" and .data.data.type == "archive_generated"' 5
+sleep 1
 kill "$C" 2>/dev/null; wait "$C" 2>/dev/null || true
+expect_eq "exactly once: not again on the user's channel" 1 \
+	"$(lines "$T/c" '.type == "event" and .data.data.type == "archive_generated"')"
 EV=$(jq -c 'select(.type == "event" and .event == "App\\Events\\TokenPush" and .data.data.type == "archive_generated")' "$T/c" | head -1)
 expect_eq "status ok" ok "$(jq -r .data.data.status <<<"$EV")"
 expect_eq "the download in the push is this one, active" "$ID active" \
@@ -70,5 +71,7 @@ expect_eq "its url is null, as the SDK expects" null \
 	"$(jq -c 'select(.type == "event") | .data.data.data.url' "$T/e" | head -1)"
 expect_eq "its download says why" no_footage \
 	"$(jq -r 'select(.type == "event") | .data.data.data.download.error.code' "$T/e" | head -1)"
+expect_eq "and its download's url is null too" null \
+	"$(jq -c 'select(.type == "event") | .data.data.data.download.url' "$T/e" | head -1)"
 
 finish

@@ -425,29 +425,6 @@ START_TEST(test_rules)
 }
 END_TEST
 
-START_TEST(test_only)
-{
-	static const char *const allowed[] = { "from", "to", "stream_id", NULL };
-	json_t *in = json_loads("{\"from\":\"a\",\"camera_name\":1,\"to\":\"b\",\"x\":2}",
-	    0, NULL);
-	struct verrors v;
-
-	verr_init(&v);
-	v_only(&v, in, allowed);
-	ck_assert_int_eq(v.count, 2);
-	ck_assert(!verr_has(&v, "from"));
-	ck_assert_str_eq(json_string_value(json_array_get(
-	    json_object_get(v.errors, "camera_name"), 0)),
-	    "The camera name field is not allowed.");
-	ck_assert_str_eq(json_string_value(json_array_get(
-	    json_object_get(v.errors, "x"), 0)), "The x field is not allowed.");
-	v_only(&v, NULL, allowed);
-	ck_assert_int_eq(v.count, 2);
-	verr_release(&v);
-	json_decref(in);
-}
-END_TEST
-
 /* The 422 body: the first reason, "(and N more error[s])", every reason. */
 START_TEST(test_respond)
 {
@@ -539,7 +516,6 @@ http_suite(void)
 	tc = tcase_create("validate");
 	tcase_add_loop_test(tc, test_rules, 0,
 	    (int)(sizeof(rule_cases) / sizeof(rule_cases[0])));
-	tcase_add_test(tc, test_only);
 	tcase_add_test(tc, test_respond);
 	tcase_add_test(tc, test_field_label);
 	suite_add_tcase(s, tc);

@@ -347,11 +347,16 @@ START_TEST(test_visible)
 	int64_t id = create(alice, st1, FROM_US, TO_US);
 	struct principal a = who(alice, 0), b = who(bob, 0), r = who(admin, 1);
 
-	ck_assert_int_eq(download_visible(db, &a, id), 1);
-	ck_assert_int_eq(download_visible(db, &b, id), 0);
-	ck_assert_int_eq(download_visible(db, &r, id), 1);
-	ck_assert_int_eq(download_visible(db, &a, id + 1), 0);
-	ck_assert_int_eq(download_visible(db, &r, id + 1), 0);
+	ck_assert_int_eq(download_visible(db, &a, id, 0), 1);
+	ck_assert_int_eq(download_visible(db, &b, id, 0), 0);
+	ck_assert_int_eq(download_visible(db, &r, id, 0), 1);
+	ck_assert_int_eq(download_visible(db, &a, id + 1, 0), 0);
+	ck_assert_int_eq(download_visible(db, &r, id + 1, 0), 0);
+	/* Removed from the apps' history: gone for them, kept for the admin. */
+	ck_assert_int_eq(download_cancel_hide(db, conf, id), 0);
+	ck_assert_int_eq(download_visible(db, &a, id, 1), 0);
+	ck_assert_int_eq(download_visible(db, &a, id, 0), 1);
+	ck_assert_int_eq(download_visible(db, &r, id, 0), 1);
 }
 END_TEST
 

@@ -249,6 +249,30 @@ START_TEST(test_version)
 	ck_assert_int_eq(proto_parse_version("seven"), 0);
 	ck_assert_int_eq(proto_parse_version("-7"), 0);
 	ck_assert_int_eq(proto_parse_version("7a"), 0);
+	/* Which versions are spoken: 5 on (the Java client says 5). */
+	ck_assert_int_eq(proto_version_supported(4), 0);
+	ck_assert_int_eq(proto_version_supported(0), 0);
+	for (int v = 5; v <= 8; v++)
+		ck_assert_int_eq(proto_version_supported(v), 1);
+}
+END_TEST
+
+/* The iOS app's PusherSwift asks for a subprotocol that names the version. */
+START_TEST(test_subprotocol)
+{
+	ck_assert_int_eq(proto_subprotocol_version("pusher-channels-protocol-7"), 7);
+	ck_assert_int_eq(proto_subprotocol_version("pusher-channels-protocol-5"), 5);
+	ck_assert_int_eq(proto_subprotocol_version("pusher-channels-protocol-"), 0);
+	ck_assert_int_eq(proto_subprotocol_version("pusher-channels-protocol-7x"), 0);
+	ck_assert_int_eq(proto_subprotocol_version("pusher"), 0);
+	ck_assert_int_eq(proto_subprotocol_version("chat"), 0);
+	ck_assert_int_eq(proto_subprotocol_version(NULL), 0);
+	/* The query wins; the subprotocol speaks when the query is silent. */
+	ck_assert_int_eq(proto_client_version("5", "pusher-channels-protocol-7"), 5);
+	ck_assert_int_eq(proto_client_version(NULL, "pusher-channels-protocol-7"), 7);
+	ck_assert_int_eq(proto_client_version("x", "pusher-channels-protocol-6"), 6);
+	ck_assert_int_eq(proto_client_version(NULL, "pusher"), 0);
+	ck_assert_int_eq(proto_client_version("7", NULL), 7);
 }
 END_TEST
 
@@ -324,6 +348,7 @@ pusher_suite(void)
 	tcase_add_loop_test(tc, test_path, 0,
 	    (int)(sizeof(path_cases) / sizeof(path_cases[0])));
 	tcase_add_test(tc, test_version);
+	tcase_add_test(tc, test_subprotocol);
 	tcase_add_test(tc, test_server_messages);
 	suite_add_tcase(s, tc);
 	return s;

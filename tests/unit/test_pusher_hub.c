@@ -204,10 +204,19 @@ START_TEST(test_refused_at_connect)
 	ck_assert_ptr_null(hub_conn_peek(c));
 	ck_assert_int_eq(c->close_code, 4001);
 	hub_conn_free(c);
-	c = hub_conn_new(hub, NULL, conf->pusher.key, strlen(conf->pusher.key), 6);
+	c = hub_conn_new(hub, NULL, conf->pusher.key, strlen(conf->pusher.key), 4);
 	expect_error(c, 4007);
 	ck_assert_int_eq(c->close_code, 4007);
 	hub_conn_free(c);
+	c = hub_conn_new(hub, NULL, conf->pusher.key, strlen(conf->pusher.key), 0);
+	expect_error(c, 4007);
+	hub_conn_free(c);
+	/* 5 (the Java client of the product's Android app), 6 and 7 are in. */
+	for (int v = 5; v <= 7; v++) {
+		c = hub_conn_new(hub, NULL, conf->pusher.key, strlen(conf->pusher.key), v);
+		ck_assert_int_eq(c->close_code, 0);
+		hub_conn_free(c);
+	}
 	/* A key that merely starts like ours. */
 	c = hub_conn_new(hub, NULL, conf->pusher.key, strlen(conf->pusher.key) - 1, 7);
 	expect_error(c, 4001);
@@ -428,17 +437,15 @@ START_TEST(test_delivery)
 	e3 = add_event(2, 11, 3, "archive_generated");
 	ck_assert_int_eq(hub_deliver(hub), 3);
 	ck_assert_int_eq(hub->last_event_id, e3);
-	/* The token that asked, and every session of the user. */
+	/* archive_generated to the token that asked only, as the product
+	 * sends it; the others to every session of the user. */
 	expect_push(bob, "App\\Events\\TokenPush", "private-token.10", e1);
-	expect_push(bob, "App\\Events\\UserPush", "private-user.1", e1);
 	expect_push(bob, "App\\Events\\UserPush", "private-user.1", e2);
 	ck_assert_ptr_null(hub_conn_peek(bob));
-	expect_push(bob2, "App\\Events\\UserPush", "private-user.1", e1);
 	expect_push(bob2, "App\\Events\\UserPush", "private-user.1", e2);
 	ck_assert_ptr_null(hub_conn_peek(bob2));
 	/* A user receives only its own events. */
 	expect_push(eve, "App\\Events\\TokenPush", "private-token.11", e3);
-	expect_push(eve, "App\\Events\\UserPush", "private-user.2", e3);
 	ck_assert_ptr_null(hub_conn_peek(eve));
 	/* Nothing twice. */
 	ck_assert_int_eq(hub_deliver(hub), 0);
@@ -462,24 +469,39 @@ START_TEST(test_replay)
 	e[5] = add_event(1, 0, 3, "archive_expired");
 	ck_assert_int_eq(hub_deliver(hub), 6);
 	c = open_conn();
-	/* Progress only while it is its download's latest; eve's not at all. */
+	/* Progress only while it is its download's latest (download 1 is
+	 * generated since); no archive_generated here; eve's not at all. */
 	subscribe(c, "private-user.1", e[0] - 1);
 	json_decref(expect_msg(c, "pusher_internal:subscription_succeeded"));
-	expect_push(c, "App\\Events\\UserPush", "private-user.1", e[3]);
 	expect_push(c, "App\\Events\\UserPush", "private-user.1", e[4]);
 	expect_push(c, "App\\Events\\UserPush", "private-user.1", e[5]);
 	ck_assert_ptr_null(hub_conn_peek(c));
-	/* The token channel: its own events only, after the id given. */
-	subscribe(c, "private-token.10", e[3]);
+	/* The token channel: its own archive_generated only, after the id. */
+	subscribe(c, "private-token.10", e[0] - 1);
 	json_decref(expect_msg(c, "pusher_internal:subscription_succeeded"));
-	expect_push(c, "App\\Events\\TokenPush", "private-token.10", e[4]);
+	expect_push(c, "App\\Events\\TokenPush", "private-token.10", e[3]);
 	ck_assert_ptr_null(hub_conn_peek(c));
 	/* Then live delivery goes on without repeating. */
 	e[0] = add_event(1, 10, 4, "archive_generated");
-	ck_assert_int_eq(hub_deliver(hub), 1);
+	e[1] = add_event(1, 10, 4, "archive_expired");
+	ck_assert_int_eq(hub_deliver(hub), 2);
 	expect_push(c, "App\\Events\\TokenPush", "private-token.10", e[0]);
-	expect_push(c, "App\\Events\\UserPush", "private-user.1", e[0]);
+	expect_push(c, "App\\Events\\UserPush", "private-user.1", e[1]);
 	ck_assert_ptr_null(hub_conn_peek(c));
+	/* The switch adds the user channel's copy, live and replayed. */
+	conf->pusher.generated_on_user_channel = 1;
+	e[2] = add_event(1, 10, 5, "archive_generated");
+	ck_assert_int_eq(hub_deliver(hub), 1);
+	expect_push(c, "App\\Events\\TokenPush", "private-token.10", e[2]);
+	expect_push(c, "App\\Events\\UserPush", "private-user.1", e[2]);
+	ck_assert_ptr_null(hub_conn_peek(c));
+	hub_conn_free(c);
+	c = open_conn();
+	subscribe(c, "private-user.1", e[2] - 1);
+	json_decref(expect_msg(c, "pusher_internal:subscription_succeeded"));
+	expect_push(c, "App\\Events\\UserPush", "private-user.1", e[2]);
+	ck_assert_ptr_null(hub_conn_peek(c));
+	conf->pusher.generated_on_user_channel = 0;
 	hub_conn_free(c);
 }
 END_TEST

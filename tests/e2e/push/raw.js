@@ -4,10 +4,12 @@
 // close codes, unanswered pings, oversized frames. Prints every message
 // and the close as JSON lines, then exits; status 3 on --timeout.
 //
-//   node raw.js URL [--send TEXT]... [--big N]
+//   node raw.js URL [--send TEXT]... [--big N] [--subprotocol NAME]
 //     [--timeout S] [--after-established]
 // --send TEXT is sent after connection_established; "{socket_id}" in it is
 // replaced by the connection's socket id. --big N sends N bytes of JSON.
+// --subprotocol NAME asks for it (Sec-WebSocket-Protocol); the line
+// {"type":"open","protocol":...} says what the server answered.
 'use strict';
 
 const args = process.argv.slice(2);
@@ -15,6 +17,7 @@ const url = args.shift();
 const sends = [];
 let timeout = 20;
 let big = 0;
+let subprotocol;
 while (args.length > 0) {
 	const a = args.shift();
 	if (a === '--send')
@@ -23,6 +26,8 @@ while (args.length > 0) {
 		timeout = Number(args.shift());
 	else if (a === '--big')
 		big = Number(args.shift());
+	else if (a === '--subprotocol')
+		subprotocol = args.shift();
 	else {
 		process.stderr.write(`raw.js: unknown argument '${a}'\n`);
 		process.exit(2);
@@ -31,10 +36,12 @@ while (args.length > 0) {
 
 const WebSocket = require('ws');
 const out = (o) => process.stdout.write(JSON.stringify(o) + '\n');
-const ws = new WebSocket(url);
+const ws = subprotocol !== undefined ? new WebSocket(url, subprotocol) :
+    new WebSocket(url);
 const timer = setTimeout(() => { out({ type: 'timeout' }); process.exit(3); },
     timeout * 1000);
 
+ws.onopen = () => out({ type: 'open', protocol: ws.protocol });
 ws.onmessage = (e) => {
 	const msg = JSON.parse(e.data);
 	out({ type: 'message', event: msg.event, data: msg.data, channel: msg.channel });
