@@ -10,8 +10,11 @@ PKGS=(
 	libconfig-dev libssl-dev lighttpd tzdata curl ca-certificates
 	ffmpeg jq python3 openssl
 )
-# The tests run the API behind all three web servers.
-TEST_PKGS=(check nginx spawn-fcgi apache2 libapache2-mod-fcgid libapache2-mod-xsendfile)
+# The tests run the API behind all three web servers, the operator page in
+# Debian's Chromium, build the Debian package and check it with lintian,
+# and parse /metrics with promtool (Debian's prometheus).
+TEST_PKGS=(check nginx spawn-fcgi apache2 libapache2-mod-fcgid libapache2-mod-xsendfile
+	chromium fonts-dejavu-core debhelper dpkg-dev devscripts lintian fakeroot prometheus)
 
 want_test=0
 [ "${1:-}" = --test ] && want_test=1
