@@ -95,7 +95,7 @@ h_download_file(struct request *r)
 	}
 	full = path_join(r->conf->downloads_dir, path);
 	if (stat(full, &sb) == -1) {
-		log_warn("archive of download %lld is missing: '%s'",
+		log_warn("download=%lld: the archive is missing: '%s'",
 		    (long long)r->ids[0], full);
 		respond_message(r, 410, "The archive is no longer on disk.");
 		goto out;

@@ -56,6 +56,9 @@ void	 h_client_list(struct request *r);
 void	 h_client_delete(struct request *r);
 void	 h_client_link(struct request *r);
 void	 h_wsurl(struct request *r);
+/* h_ops.c */
+void	 h_metrics(struct request *r);
+void	 h_health(struct request *r);
 
 /* Shared by the handlers. */
 void	 respond_db_error(struct request *r);

@@ -293,6 +293,15 @@ respond_json(struct request *r, int status, json_t *body)
 }
 
 void
+respond_text(struct request *r, int status, const char *type, char *text)
+{
+	free(r->body);
+	r->status = status;
+	r->body = text;
+	r->body_type = type;
+}
+
+void
 respond_message(struct request *r, int status, const char *message)
 {
 	respond_json(r, status, json_pack("{s:s}", "message", message));

@@ -76,6 +76,8 @@ int	 url_decode(char *s, int plus_is_space);
 /* Responses. Each sets status and body; the last call wins. */
 void	 respond_json(struct request *r, int status, json_t *body);	/* steals body */
 void	 respond_message(struct request *r, int status, const char *message);
+/* A body other than JSON; steals text (malloc'd), type is static. */
+void	 respond_text(struct request *r, int status, const char *type, char *text);
 void	 respond_empty(struct request *r, int status);
 void	 respond_header(struct request *r, const char *name, const char *value);
 

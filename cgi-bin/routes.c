@@ -38,6 +38,8 @@ static const struct route routes[] = {
 	{ M_DELETE, "/api/v1/users/downloads/{id}", AL, h_client_delete },
 	{ M_GET,    "/api/v1/cameras/{id}/archive/link", AL, h_client_link },
 	{ M_GET,    "/api/v1/wsurl", 0, h_wsurl },
+	{ M_GET,    "/api/health", 0, h_health },
+	{ M_GET,    "/metrics", 0, h_metrics },
 };
 
 unsigned

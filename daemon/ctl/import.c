@@ -27,6 +27,7 @@
 #include "segments.h"
 #include "lib/db.h"
 #include "recordings/layout.h"
+#include "lib/heartbeat.h"
 #include "lib/log.h"
 #include "lib/model.h"
 #include "recordings/segindex.h"
@@ -456,8 +457,12 @@ dedupe(struct import *im)
 int
 import_batch(struct import *im)
 {
+	int64_t t0 = mono_us();
+	char stats[96];
 	int rc;
 
+	if (im->started_us == 0)
+		im->started_us = now_us();
 	dedupe(im);
 	probe_files(im);
 	place_files(im);
@@ -478,6 +483,11 @@ import_batch(struct import *im)
 	if ((rc = store_files(im)) == -1)
 		return ctl_fail("%s: cannot store the segments of '%s'; nothing"
 		    " of this pass was indexed", CMD, im->dir);
+	/* What /metrics shows of indexing (heartbeat.h). */
+	im->busy_us += mono_us() - t0;
+	snprintf(stats, sizeof(stats), "{\"indexed\":%d,\"seconds\":%.6f}",
+	    im->added + im->updated, (double)im->busy_us / USEC_PER_SEC);
+	(void)heartbeat_beat(im->db, "importer", im->started_us, stats);
 	for (size_t i = 0; i < im->n; i++) {
 		struct import_file *f = &im->files[i];
 		char at[TIME_LOCAL_LEN];

@@ -47,6 +47,8 @@ struct import {
 	size_t		 n, cap;
 	/* the whole run */
 	int		 added, known, updated, bad, warned;
+	int64_t		 started_us;	/* for the importer's heartbeat */
+	int64_t		 busy_us;	/* spent in batches */
 	json_t		*problems;	/* --json: [{"path", "problem", "message"}] */
 };
 

@@ -343,6 +343,7 @@ hub_publish(struct hub *h, const struct chan *ch, const char *event,
 		if (hub_enqueue(e->conns[i], m) == 0)
 			n++;
 	m->fanout = n;
+	h->events_sent += n;
 	pmsg_unref(m);
 	return n;
 }

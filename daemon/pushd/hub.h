@@ -71,6 +71,8 @@ struct hub {
 	int64_t			 last_event_id;	/* delivered up to here */
 	uint32_t		 sid_next;	/* second half of socket ids */
 	uint64_t		 delivered;	/* messages queued, for the log */
+	uint64_t		 events_sent;	/* event messages queued live */
+	uint64_t		 events_replayed;	/* and after last_event_id */
 };
 
 /* --- hub.c: connections, channels, queues */

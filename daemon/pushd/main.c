@@ -19,6 +19,7 @@
 #include "lib/conf.h"
 #include "lib/confslot.h"
 #include "lib/db.h"
+#include "lib/heartbeat.h"
 #include "lib/expiry.h"
 #include "lib/kick.h"
 #include "lib/log.h"
@@ -57,6 +58,7 @@ static void	timer_poll(lws_sorted_usec_list_t *sul);
 static void	timer_tick(lws_sorted_usec_list_t *sul);
 static void	timer_expiry(lws_sorted_usec_list_t *sul);
 static void	timer_sweep(lws_sorted_usec_list_t *sul);
+static void	beat(void);
 
 /*
  * The WebSocket protocol first: lws gives it clients that name none. A
@@ -90,6 +92,8 @@ static struct {
 	int64_t			 tokens_checked;	/* ended tokens looked for up to here */
 	int			 kick_fd;
 	int64_t			 stop_by;	/* mono_us(); 0 while running */
+	int64_t			 started_us, beat_at;	/* heartbeat: now_us, mono_us */
+	uint64_t		 expiry_runs, expired, files_removed;
 } g = { .kick_fd = -1 };
 
 int
@@ -115,6 +119,7 @@ main(int argc, char *argv[])
 	confslot_init(&g.slot, conf_ref(g.conf));
 	g.slot.accept = accept_reload;
 	g.tokens_checked = now_us();
+	g.started_us = now_us();
 	if ((g.hub = hub_new(g.db, g.conf, wake_conn)) == NULL)
 		fatalx("cannot start delivery from the events table");
 
@@ -472,12 +477,38 @@ timer_tick(lws_sorted_usec_list_t *sul)
 	/* A token logged out or expired: its sessions hear nothing more. */
 	if (hub_drop_revoked(g.hub, g.tokens_checked, now) >= 0)
 		g.tokens_checked = now;
+	beat();
 	lws_sul_schedule(g.ctx, 0, &g.tick, timer_tick, TICK_US);
+}
+
+/* The heartbeat /api/health and /metrics read, with pushd's own numbers. */
+static void
+beat(void)
+{
+	char stats[256];
+	size_t subs = 0;
+
+	if (g.beat_at != 0 && mono_us() - g.beat_at < HEARTBEAT_INTERVAL_US)
+		return;
+	g.beat_at = mono_us();
+	for (struct hub_conn *c = g.hub->conns; c != NULL; c = c->next)
+		subs += c->n_subs;
+	snprintf(stats, sizeof(stats), "{\"connections\":%zu,\"channels\":%zu,"
+	    "\"delivered\":%llu,\"replayed\":%llu,\"expiry_runs\":%llu,"
+	    "\"expired\":%llu,\"files_removed\":%llu}", g.hub->n_conns, subs,
+	    (unsigned long long)g.hub->events_sent,
+	    (unsigned long long)g.hub->events_replayed,
+	    (unsigned long long)g.expiry_runs, (unsigned long long)g.expired,
+	    (unsigned long long)g.files_removed);
+	(void)heartbeat_beat(g.db, "archive-pushd", g.started_us, stats);
 }
 
 static void
 log_stats(const struct expiry_stats *st)
 {
+	g.expiry_runs++;
+	g.expired += (uint64_t)st->expired;
+	g.files_removed += (uint64_t)(st->expired + st->repaired + st->orphans);
 	if (st->expired + st->repaired + st->orphans + st->errors > 0)
 		log_info("expiry: %d expired, %d repaired, %d orphan files removed,"
 		    " %d errors", st->expired, st->repaired, st->orphans, st->errors);

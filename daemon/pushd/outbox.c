@@ -152,6 +152,7 @@ hub_replay(struct hub_conn *conn, const struct chan *ch, int64_t after_id)
 	for (int i = n - 1; i >= 0; i--)
 		hub_send(conn, texts[i]);
 	free(texts);
+	h->events_replayed += (uint64_t)n;
 	if (n > 0)
 		log_debug("client %s: replayed %d events of %s after %lld",
 		    conn->socket_id, n, name, (long long)after_id);

@@ -26,6 +26,7 @@
 #include "lib/conf.h"
 #include "lib/confslot.h"
 #include "lib/db.h"
+#include "lib/heartbeat.h"
 #include "lib/kick.h"
 #include "lib/log.h"
 #include "lib/progopt.h"
@@ -61,6 +62,7 @@ static void	*worker_main(void *arg);
 static void	 run_job(struct worker *w, sqlite3 *db, const struct conf *c,
 		    const struct job *job);
 static void	 watch_cancellations(sqlite3 *db);
+static void	 beat(sqlite3 *db);
 static void	 remove_stale_temps(const char *dir);
 static int	 lock_data_dir(const struct conf *c);
 
@@ -73,6 +75,8 @@ static struct {
 	struct conf	*conf;		/* the main thread's, between reloads */
 	struct worker	*workers;
 	int		 nworkers;
+	atomic_int	 leases_lost;	/* since start, for the heartbeat */
+	int64_t		 started_us;
 	char		 host[64];
 } g = { .lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER };
 
@@ -150,6 +154,8 @@ main(int argc, char *argv[])
 	log_info("started with %d worker(s), polling every %d ms", g.nworkers,
 	    g.conf->poll_interval_ms);
 
+	g.started_us = now_us();
+	beat(db);
 	while (!g.stopping) {
 		int n = poll(pfd, 2, g.conf->poll_interval_ms);
 
@@ -173,6 +179,7 @@ main(int argc, char *argv[])
 		if (n > 0 && (pfd[1].revents & POLLIN))
 			kick_drain(pfd[1].fd);
 		watch_cancellations(db);
+		beat(db);
 		pthread_mutex_lock(&g.lock);
 		g.wake_gen++;
 		pthread_cond_broadcast(&g.wake);
@@ -258,11 +265,31 @@ watch_cancellations(sqlite3 *db)
 		int64_t id = atomic_load(&w->job_id);
 
 		if (id != 0 && queue_still_ours(db, id, w->owner) == 0) {
-			log_info("download %lld is no longer ours (cancelled or taken"
+			log_info("download=%lld: no longer ours (cancelled or taken"
 			    " over); stopping it", (long long)id);
 			atomic_store(&w->cancel, CANCEL_LOST);
 		}
 	}
+}
+
+/* The heartbeat /api/health and /metrics read: every few seconds, with
+ * what only the worker knows. */
+static void
+beat(sqlite3 *db)
+{
+	static int64_t last;
+	int64_t now = mono_us();
+	char stats[128];
+	int busy = 0;
+
+	if (last != 0 && now - last < HEARTBEAT_INTERVAL_US)
+		return;
+	last = now;
+	for (int i = 0; i < g.nworkers; i++)
+		busy += atomic_load(&g.workers[i].job_id) != 0;
+	snprintf(stats, sizeof(stats), "{\"threads\":%d,\"busy\":%d,\"leases_lost\":%d}",
+	    g.nworkers, busy, atomic_load(&g.leases_lost));
+	(void)heartbeat_beat(db, "archived", g.started_us, stats);
 }
 
 static void *
@@ -412,12 +439,14 @@ run_job(struct worker *w, sqlite3 *db, const struct conf *c, const struct job *j
 		    "cannot read the recording index; see the worker log", 1);
 		goto out;
 	}
-	log_info("download %lld: attempt %d, %zu segment(s)", (long long)job->id,
+	log_info("download=%lld stream=%lld: attempt %d, %zu segment(s)",
+	    (long long)job->id, (long long)job->stream_id,
 	    job->attempts, nsegs);
 	/* The archive is group-readable only: the web server's group sends it. */
 	unlink(tmp);
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640)) == -1) {
-		log_warn("download %lld: cannot create '%s'", (long long)job->id, tmp);
+		log_warn("download=%lld stream=%lld: cannot create '%s'",
+		    (long long)job->id, (long long)job->stream_id, tmp);
 		rc = queue_finish_failed(db, c, job, w->owner, REMUX_OUTPUT_ERROR,
 		    "cannot create the archive file in the downloads directory", 1);
 		goto out;
@@ -449,12 +478,15 @@ run_job(struct worker *w, sqlite3 *db, const struct conf *c, const struct job *j
 		}
 		rc = queue_finish_active(db, c, job, w->owner, &out);
 		if (rc == 1)
-			log_info("download %lld: active, %lld bytes, %.3f s of video in %.2f s%s%s",
-			    (long long)job->id, (long long)res.size, res.duration_us / 1e6,
-			    (mono_us() - t0) / 1e6, res.code[0] ? "; " : "", res.message);
+			log_info("download=%lld stream=%lld: active, %lld bytes, %.3f s of"
+			    " video in %.2f s%s%s", (long long)job->id,
+			    (long long)job->stream_id, (long long)res.size,
+			    res.duration_us / 1e6, (mono_us() - t0) / 1e6,
+			    res.code[0] ? "; " : "", res.message);
 		else {
-			log_info("download %lld: finished but no longer ours; file removed",
-			    (long long)job->id);
+			atomic_fetch_add(&g.leases_lost, 1);
+			log_info("download=%lld stream=%lld: finished but no longer ours;"
+			    " file removed", (long long)job->id, (long long)job->stream_id);
 			unlink(final);
 		}
 	} else {
@@ -469,12 +501,16 @@ run_job(struct worker *w, sqlite3 *db, const struct conf *c, const struct job *j
 		}
 		if (why == CANCEL_SHUTDOWN) {
 			queue_hand_back(db, job, w->owner);
-			log_info("download %lld: handed back at shutdown", (long long)job->id);
-		} else if (why == CANCEL_LOST)
-			log_info("download %lld: stopped", (long long)job->id);
-		else {
-			log_warnx("download %lld: attempt %d failed: %s: %s", (long long)job->id,
-			    job->attempts, res.code, res.message);
+			log_info("download=%lld stream=%lld: handed back at shutdown",
+			    (long long)job->id, (long long)job->stream_id);
+		} else if (why == CANCEL_LOST) {
+			atomic_fetch_add(&g.leases_lost, 1);
+			log_info("download=%lld stream=%lld: stopped", (long long)job->id,
+			    (long long)job->stream_id);
+		} else {
+			log_warnx("download=%lld stream=%lld: attempt %d failed: %s: %s",
+			    (long long)job->id, (long long)job->stream_id, job->attempts,
+			    res.code, res.message);
 			queue_finish_failed(db, c, job, w->owner, res.code, res.message,
 			    retryable(res.code));
 		}

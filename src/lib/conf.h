@@ -40,6 +40,10 @@ struct conf {
 	int	 shutdown_grace;
 	int	 login_failures;	/* per login per minute before 429 */
 	int	 wsurl_limit;		/* per address per 5 minutes */
+	int	 metrics;		/* serve /metrics */
+	char	*metrics_allow;		/* addresses and prefixes it answers */
+	int	 health_stale;		/* seconds of daemon silence before 503 */
+	char	*health_daemons;	/* the daemons /api/health requires */
 
 	struct {
 		char	*app_id;

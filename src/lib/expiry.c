@@ -96,7 +96,7 @@ expiry_run(sqlite3 *db, const struct conf *c, int64_t now, struct expiry_stats *
 				return -1;
 			}
 			st->expired++;
-			log_debug("download %lld expired", (long long)ids[i]);
+			log_debug("download=%lld: expired", (long long)ids[i]);
 			/* Steps 2 and 3; if they fail, expiry_repair retries. */
 			if (download_remove_file(db, c, ids[i]) == -1)
 				st->errors++;
@@ -125,7 +125,7 @@ expiry_repair(sqlite3 *db, const struct conf *c, struct expiry_stats *st)
 				continue;
 			}
 			st->repaired++;
-			log_info("download %lld: finished removing its archive",
+			log_info("download=%lld: finished removing its archive",
 			    (long long)ids[i]);
 		}
 	} while (n == ID_BATCH);

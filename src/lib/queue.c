@@ -20,8 +20,9 @@ fail_exhausted(sqlite3 *db, const struct conf *c, int64_t now)
 	sqlite3_stmt *st = db_prepare(db, "UPDATE downloads SET condition='failed',"
 	    " error_code='worker_lost', error_message='the export was interrupted"
 	    " ' || attempts || ' times (worker stopped or crashed); see the worker log',"
-	    " lease_owner=NULL, lease_until=NULL, stopped_at=?1, updated_at=?1"
-	    " WHERE condition='processing' AND lease_until<?1 AND attempts>=?2"
+	    " lease_owner=NULL, lease_until=NULL, stopped_at=?1, updated_at=?1,"
+	    " finished_at=?1 WHERE condition='processing' AND lease_until<?1"
+	    " AND attempts>=?2"
 	    " RETURNING id");
 	int64_t ids[64];
 	int n = 0, rc;
@@ -37,7 +38,7 @@ fail_exhausted(sqlite3 *db, const struct conf *c, int64_t now)
 	if (rc != SQLITE_DONE)
 		return error("database: %s", sqlite3_errmsg(db));
 	for (int i = 0; i < n; i++) {
-		log_warnx("download %lld failed: its worker was lost %d times",
+		log_warnx("download=%lld: failed: its worker was lost %d times",
 		    (long long)ids[i], c->max_attempts);
 		if (event_insert(db, c, ids[i], EV_GENERATED, 0) == -1)
 			return -1;
@@ -58,7 +59,7 @@ queue_claim(sqlite3 *db, const struct conf *c, const char *owner, struct job *jo
 		goto out;
 	st = db_prepare(db, "UPDATE downloads SET condition='processing',"
 	    " lease_owner=?1, lease_until=?2, attempts=attempts+1, progress=0,"
-	    " updated_at=?3 WHERE id=(SELECT id FROM downloads"
+	    " claimed_at=?3, updated_at=?3 WHERE id=(SELECT id FROM downloads"
 	    "   WHERE condition='pending'"
 	    "      OR (condition='processing' AND lease_until<?3)"
 	    "   ORDER BY condition='processing' DESC, id LIMIT 1)"
@@ -187,7 +188,8 @@ queue_finish_active(sqlite3 *db, const struct conf *c, const struct job *job,
 	st = db_prepare(db, "UPDATE downloads SET condition='active', path=?1,"
 	    " is_file_exists=1, is_actual=1, progress=100, size=?2, duration_us=?3,"
 	    " coverage=?4, error_code=?5, error_message=?6, lease_owner=NULL,"
-	    " lease_until=NULL, stopped_at=NULL, expires_at=?7, updated_at=?8"
+	    " lease_until=NULL, stopped_at=NULL, expires_at=?7, updated_at=?8,"
+	    " finished_at=?8, export_us=?8 - coalesce(claimed_at, ?8)"
 	    " WHERE id=?9 AND lease_owner=?10 AND condition='processing'");
 	if (st != NULL) {
 		sqlite3_bind_text(st, 1, out->file, -1, SQLITE_STATIC);
@@ -242,7 +244,8 @@ queue_finish_failed(sqlite3 *db, const struct conf *c, const struct job *job,
 	}
 	st = db_prepare(db, "UPDATE downloads SET condition='failed', is_actual=1,"
 	    " error_code=?1, error_message=?2, lease_owner=NULL, lease_until=NULL,"
-	    " stopped_at=?3, updated_at=?3 WHERE id=?4 AND lease_owner=?5"
+	    " stopped_at=?3, updated_at=?3, finished_at=?3,"
+	    " export_us=?3 - coalesce(claimed_at, ?3) WHERE id=?4 AND lease_owner=?5"
 	    " AND condition='processing'");
 	if (st != NULL) {
 		sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);

@@ -155,4 +155,20 @@ static const char *const schema_migrations[] = {
 	/* 3 -> 4: the apps remove a download from their history
 	 * (DELETE /api/v1/users/downloads/{id}); the admin side still sees it. */
 	"ALTER TABLE downloads ADD COLUMN hidden_at INTEGER;",
+	/* 4 -> 5: what an operator watches (/metrics, /api/health): when each
+	 * attempt started and the export ended, and each daemon's heartbeat
+	 * with the numbers only it knows. */
+	"ALTER TABLE downloads ADD COLUMN claimed_at INTEGER;"
+	"ALTER TABLE downloads ADD COLUMN finished_at INTEGER;"
+	"ALTER TABLE downloads ADD COLUMN export_us INTEGER;"
+	"CREATE INDEX downloads_finished ON downloads(finished_at)"
+	"  WHERE finished_at IS NOT NULL;"
+	"CREATE TABLE daemons("
+	"  name TEXT NOT NULL,"
+	"  host TEXT NOT NULL,"
+	"  pid INTEGER NOT NULL,"
+	"  started_at INTEGER NOT NULL,"
+	"  beat_at INTEGER NOT NULL,"
+	"  stats TEXT NOT NULL DEFAULT '{}',"
+	"  PRIMARY KEY (name, host));",
 };

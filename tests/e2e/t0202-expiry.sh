@@ -65,7 +65,7 @@ for _ in $(seq 1 60); do [ -e "$DL_DIR/$F2" ] || break; sleep 0.05; done
 check "pushd's sweep removes the file left behind" test ! -e "$DL_DIR/$F2"
 sleep 0.2
 expect_eq "and finishes the row" "expired|0|0|NULL" "$(row "$ID2")"
-check "and says so in its log" grep -q "download $ID2: finished removing" "$T/pushd.log"
+check "and says so in its log" grep -q "download=$ID2: finished removing" "$T/pushd.log"
 
 # --- the same, an expiry due, and orphans, by archivectl cleanup alone
 stop_pushd

@@ -2,7 +2,7 @@
 # The whole flow, as the product's apps see it: log in, ask wsurl, connect
 # pusher-js through lighttpd, subscribe to the token's and the user's
 # channel, POST a download; the real worker remuxes real footage and the
-# client receives archive_generated on both channels with a url that
+# client receives archive_generated once, on the token's channel, with a url that
 # downloads the MP4 without a token. Also the progress events.
 . "$(dirname "$0")/lib.sh"
 . "$top_srcdir/tests/e2e/push/lib-push.sh"

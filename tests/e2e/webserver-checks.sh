@@ -31,6 +31,14 @@ expect_eq "70 KiB body: 413" 413 "$STATUS"
 check "413 body is the API's JSON" json_message
 check "413 Content-Type is JSON" grep -qi '^Content-Type: application/json' "$T/headers"
 
+# /metrics reaches the responder (off by default: its JSON 404, not the
+# server's page); /api/health needs no token.
+TOKEN="" api GET /metrics
+expect_eq "/metrics reaches the responder, off by default: 404" "404 Not found." \
+	"$STATUS $(jbody .message)"
+TOKEN="" api GET /api/health
+check "/api/health answers without a token, as JSON" jq -e .status "$T/body"
+
 api PUT $P
 expect_eq "wrong method: 405" 405 "$STATUS"
 expect_eq "405 names the allowed methods" "GET, POST, HEAD" "$(header Allow)"

@@ -56,6 +56,8 @@ static const struct route_case cases[] = {
 	{ "DELETE", "/api/v1/users/downloads/15", h_client_delete, 1, { 15 }, 0, AL },
 	{ "GET", "/api/v1/cameras/2/archive/link", h_client_link, 1, { 2 }, 0, AL },
 	{ "GET", "/api/v1/wsurl", h_wsurl, 0, { 0 }, 0, 0 },
+	{ "GET", "/api/health", h_health, 0, { 0 }, 0, 0 },
+	{ "GET", "/metrics", h_metrics, 0, { 0 }, 0, 0 },
 
 	/* A trailing slash is the same resource. */
 	{ "GET", "/api/admin/v1/downloads/", h_download_list, 0, { 0 }, 0, AL },
