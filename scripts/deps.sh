@@ -12,9 +12,11 @@ PKGS=(
 )
 # The tests run the API behind all three web servers, the operator page in
 # Debian's Chromium, build the Debian package and check it with lintian,
-# and parse /metrics with promtool (Debian's prometheus).
+# parse /metrics with promtool (Debian's prometheus), and fuzz the parsers
+# with libFuzzer (clang and its runtime).
 TEST_PKGS=(check nginx spawn-fcgi apache2 libapache2-mod-fcgid libapache2-mod-xsendfile
-	chromium fonts-dejavu-core debhelper dpkg-dev devscripts lintian fakeroot prometheus)
+	chromium fonts-dejavu-core debhelper dpkg-dev devscripts lintian fakeroot prometheus
+	clang libclang-rt-14-dev)
 
 want_test=0
 [ "${1:-}" = --test ] && want_test=1
