@@ -108,7 +108,7 @@ h_client_link(struct request *r)
 {
 	int64_t from = 0, to = 0, stream, id;
 	struct verrors v;
-	char path[64], *link;
+	char *link;
 	enum dl_create res;
 	int rc;
 
@@ -132,9 +132,12 @@ h_client_link(struct request *r)
 	}
 	kick_send(r->conf->run_dir, KICK_WORKER);
 	/* The link outlives the wait for the file; the row decides 404/410. */
-	download_file_path(id, path);
-	link = url_sign(r->conf, path, now_us() / USEC_PER_SEC + r->conf->download_ttl +
-	    r->conf->max_range + 86400);
+	link = download_link(r->db, r->conf, id, now_us() / USEC_PER_SEC +
+	    r->conf->download_ttl + r->conf->max_range + 86400);
+	if (link == NULL) {
+		respond_db_error(r);
+		return;
+	}
 	/* The Android app reads "status", the desktop client "link". */
 	respond_json(r, 200, json_pack("{s:s, s:s}", "status", "ok", "link", link));
 	free(link);

@@ -37,15 +37,28 @@ disposition(struct request *r, const char *name)
 	buf_release(&b);
 }
 
-/* Without a token, the signature must hold. 0 if access is allowed. */
+/* Without a token, the signature must hold, and the link's key must be
+ * this archive's. 0 if access is allowed. */
 static int
 check_access(struct request *r)
 {
+	char key[URL_KEY_LEN + 1];
+
 	if (r->authed)
 		return own_download(r, 0);
-	switch (url_verify(r->conf, r->path, r->query, time(NULL))) {
+	switch (url_verify(r->conf, r->path, r->query, time(NULL), key)) {
 	case URL_VALID:
-		return 0;
+		switch (download_key_matches(r->db, r->ids[0], key)) {
+		case 1:
+			return 0;
+		case 0:
+			/* Signed by us, but for another archive under this id. */
+			respond_not_found(r);
+			return -1;
+		default:
+			respond_db_error(r);
+			return -1;
+		}
 	case URL_EXPIRED:
 		respond_message(r, 410, "The link has expired.");
 		return -1;

@@ -95,7 +95,7 @@ coverage_json(const char *stored)
 enum {
 	C_ID, C_STREAM, C_FROM, C_TO, C_NAME, C_COND, C_EXISTS, C_ACTUAL,
 	C_PROGRESS, C_SIZE, C_DURATION, C_COVERAGE, C_ECODE, C_EMSG,
-	C_CREATED, C_UPDATED, C_STOPPED, C_EXPIRES,
+	C_CREATED, C_UPDATED, C_STOPPED, C_EXPIRES, C_KEY,
 };
 
 json_t *
@@ -104,7 +104,7 @@ download_to_json(sqlite3 *db, const struct conf *c, int64_t id)
 	sqlite3_stmt *st = db_stmt(db, "SELECT id, stream_id, from_us, to_us,"
 	    " name, condition, is_file_exists, is_actual, progress, size,"
 	    " duration_us, coverage, error_code, error_message, created_at,"
-	    " updated_at, stopped_at, expires_at FROM downloads WHERE id=?");
+	    " updated_at, stopped_at, expires_at, link_key FROM downloads WHERE id=?");
 	json_t *o = NULL, *stream;
 	char *url = NULL;
 	int exists;
@@ -120,7 +120,8 @@ download_to_json(sqlite3 *db, const struct conf *c, int64_t id)
 		char path[64];
 
 		download_file_path(id, path);
-		url = url_sign(c, path, sqlite3_column_int64(st, C_EXPIRES) / USEC_PER_SEC);
+		url = url_sign(c, path, (const char *)sqlite3_column_text(st, C_KEY),
+		    sqlite3_column_int64(st, C_EXPIRES) / USEC_PER_SEC);
 	}
 	stream = stream_to_json(db, sqlite3_column_int64(st, C_STREAM));
 	o = json_object();
@@ -175,6 +176,44 @@ download_visible(sqlite3 *db, const struct principal *p, int64_t id, int app)
 	if (rc == SQLITE_ROW)
 		return 1;
 	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+char *
+download_link(sqlite3 *db, const struct conf *c, int64_t id, int64_t expires)
+{
+	sqlite3_stmt *st = db_prepare(db, "SELECT link_key FROM downloads WHERE id=?");
+	char path[64], *url = NULL;
+
+	if (st == NULL)
+		return NULL;
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		download_file_path(id, path);
+		url = url_sign(c, path, (const char *)sqlite3_column_text(st, 0), expires);
+	}
+	sqlite3_finalize(st);
+	return url;
+}
+
+int
+download_key_matches(sqlite3 *db, int64_t id, const char *key)
+{
+	sqlite3_stmt *st = db_prepare(db, "SELECT coalesce(link_key, '')"
+	    " FROM downloads WHERE id=?");
+	int ret = -1, rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *want = (const char *)sqlite3_column_text(st, 0);
+		size_t n = strlen(want);
+
+		ret = strlen(key) == n && ct_equal(want, key, n);
+	} else if (rc == SQLITE_DONE)
+		ret = 0;
+	sqlite3_finalize(st);
+	return ret;
 }
 
 json_t *
@@ -291,15 +330,15 @@ insert_one(sqlite3 *db, const struct principal *p, int64_t stream_id,
     int64_t from, int64_t to, int64_t now, int64_t *id)
 {
 	sqlite3_stmt *st;
-	char *label, *name;
+	char *label, *name, key[URL_KEY_LEN + 1];
 	int ret = -1;
 
-	if ((label = stream_label(db, stream_id)) == NULL)
+	if (url_new_key(key) == -1 || (label = stream_label(db, stream_id)) == NULL)
 		return -1;
 	name = download_make_name(label, from, to);
 	st = db_prepare(db, "INSERT INTO downloads(user_id, token_id, stream_id,"
-	    " from_us, to_us, name, created_at, updated_at)"
-	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
+	    " from_us, to_us, name, created_at, updated_at, link_key)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
 	if (st != NULL) {
 		sqlite3_bind_int64(st, 1, p->user_id);
 		if (p->token_id > 0)
@@ -310,6 +349,7 @@ insert_one(sqlite3 *db, const struct principal *p, int64_t stream_id,
 		sqlite3_bind_text(st, 6, name, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 7, now);
 		sqlite3_bind_int64(st, 8, now);
+		sqlite3_bind_text(st, 9, key, -1, SQLITE_STATIC);
 		if (sqlite3_step(st) == SQLITE_ROW) {
 			*id = sqlite3_column_int64(st, 0);
 			ret = 0;
@@ -385,7 +425,7 @@ download_repeat(sqlite3 *db, const struct conf *c, const struct principal *p,
     int64_t id)
 {
 	sqlite3_stmt *st = NULL;
-	char *old = NULL;
+	char *old = NULL, key[URL_KEY_LEN + 1];
 	enum dl_create ret = DL_ERROR;
 	int64_t unfinished;
 
@@ -396,14 +436,16 @@ download_repeat(sqlite3 *db, const struct conf *c, const struct principal *p,
 	    " is_file_exists=0, is_actual=1, progress=0, size=0, duration_us=0,"
 	    " coverage='[]', error_code=NULL, error_message=NULL, attempts=0,"
 	    " lease_owner=NULL, lease_until=NULL, stopped_at=NULL, expires_at=NULL,"
-	    " token_id=coalesce(?, token_id), updated_at=?"
+	    " token_id=coalesce(?, token_id), updated_at=?, link_key=?"
 	    " WHERE id=? AND condition NOT IN ('pending', 'processing')");
-	if (st == NULL)
+	/* A new archive: old links to the old one stop working. */
+	if (st == NULL || url_new_key(key) == -1)
 		goto out;
 	if (p->token_id > 0)
 		sqlite3_bind_int64(st, 1, p->token_id);
 	sqlite3_bind_int64(st, 2, now_us());
-	sqlite3_bind_int64(st, 3, id);
+	sqlite3_bind_text(st, 3, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, id);
 	if (db_step_done(st) == -1)
 		goto out;
 	if (sqlite3_changes(db) == 0) {

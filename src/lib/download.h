@@ -20,6 +20,13 @@ char	*download_make_name(const char *label, int64_t from, int64_t to);
  * there is no such download. Caller json_decref()s. */
 json_t	*download_to_json(sqlite3 *db, const struct conf *c, int64_t id);
 
+/* The signed link of download id's file (its link key included), valid
+ * until expires (unix seconds), whether or not the file exists yet. NULL
+ * if there is no such download. Caller frees. */
+char	*download_link(sqlite3 *db, const struct conf *c, int64_t id, int64_t expires);
+/* Does key (from a link's k=) open download id? 1 yes, 0 no, -1 error. */
+int	 download_key_matches(sqlite3 *db, int64_t id, const char *key);
+
 /* The apps' history item: the download object with user_id, user {id,
  * login, name}, attributes [], status (the condition) and the short
  * stream instead of the full one. NULL if there is no such download. */

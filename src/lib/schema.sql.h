@@ -171,4 +171,8 @@ static const char *const schema_migrations[] = {
 	"  beat_at INTEGER NOT NULL,"
 	"  stats TEXT NOT NULL DEFAULT '{}',"
 	"  PRIMARY KEY (name, host));",
+	/* 5 -> 6: a random key per archive in its signed link (k=), so that a
+	 * download id used again (after a restore, say) never matches an old
+	 * link. NULL for rows made before: their links carry no key. */
+	"ALTER TABLE downloads ADD COLUMN link_key TEXT;",
 };

@@ -143,7 +143,7 @@ api GET "/api/v1/cameras/$CAMERA/archive/link?from=2019-09-20%2016:00:00&to=2019
 expect_eq "archive link answers 200" 200 "$STATUS"
 expect_eq "archive link status ok (the Android app reads it)" ok "$(jbody .status)"
 check "link is a signed URL of /file" \
-	grep -Eq "\"link\":\"$BASE/api/admin/v1/downloads/[0-9]+/file\?expires=[0-9]+&signature=[0-9a-f]{64}\"" "$T/body"
+	grep -Eq "\"link\":\"$BASE/api/admin/v1/downloads/[0-9]+/file\?k=[0-9a-f]{24}&expires=[0-9]+&signature=[0-9a-f]{64}\"" "$T/body"
 api DELETE "/api/v1/users/downloads/$CID"
 expect_eq "client delete answers 200" 200 "$STATUS"
 expect_eq "client delete says ok" ok "$(jbody .status)"

@@ -145,6 +145,30 @@ code=$(curl -s -o "$T/body" -w '%{http_code}' "$(jbody .url)")
 expect_eq "expired signed URL: 410" 410 "$code"
 check "expired link body is JSON" json_message
 
+# An id used again (a database restored from a backup, say): the link made
+# for the old archive must not open the new one, another user's.
+api POST $P "{\"stream_id\": $STREAM, \"from\": \"$GOOD_FROM\", \"to\": \"2019-09-20 16:10:00\"}"
+OLD=$(jbody .id)
+printf 'alice archive\n' > "$DL_DIR/old.mp4"
+sql "UPDATE downloads SET condition='active', is_file_exists=1, path='old.mp4', size=14,
+	expires_at=(CAST(strftime('%s','now') AS INTEGER) + 3600) * 1000000 WHERE id=$OLD"
+api GET "$P/$OLD"
+OLD_URL=$(jbody .url)
+check "the old link opens the old archive" sh -c "curl -s '$OLD_URL' | grep -q 'alice archive'"
+sql "DELETE FROM events WHERE download_id=$OLD; DELETE FROM downloads WHERE id=$OLD"
+TOKEN=$OTHER api POST $P "{\"stream_id\": $STREAM, \"from\": \"$GOOD_FROM\", \"to\": \"2019-09-20 16:10:00\"}"
+expect_eq "the id is used again, by another user" "$OLD" "$(jbody .id)"
+printf 'dave archive\n' > "$DL_DIR/new.mp4"
+sql "UPDATE downloads SET condition='active', is_file_exists=1, path='new.mp4', size=13,
+	expires_at=(CAST(strftime('%s','now') AS INTEGER) + 3600) * 1000000 WHERE id=$OLD"
+code=$(curl -s -o "$T/got" -w '%{http_code}' "$OLD_URL")
+expect_eq "the old link does not open the new archive: 404" 404 "$code"
+check "not a byte of it" sh -c "! grep -q 'dave archive' '$T/got'"
+TOKEN=$OTHER api GET "$P/$OLD"
+code=$(curl -s -o "$T/got" -w '%{http_code}' "$(jbody .url)")
+expect_eq "the new archive's own link works" 200 "$code"
+sql "DELETE FROM events WHERE download_id=$OLD; DELETE FROM downloads WHERE id=$OLD"
+
 # Licences: expired, lacking the feature, too many cameras, unreadable.
 lic() { printf '%s\n' "$@" > "$T/licence.conf"; }
 write_config "license_file = \"$T/licence.conf\";"

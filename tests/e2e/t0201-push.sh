@@ -68,7 +68,7 @@ URL=$(jq -r .data.data.data.url <<<"$TP")
 expect_eq "url is the download object's url" "$URL" \
 	"$(jq -r .data.data.data.download.url <<<"$TP")"
 check "url is a signed link to the file" grep -Eq \
-	"^$BASE/api/admin/v1/downloads/$DL_ID/file\\?expires=[0-9]+&signature=[0-9a-f]{64}\$" <<<"$URL"
+	"^$BASE/api/admin/v1/downloads/$DL_ID/file\\?k=[0-9a-f]{24}&expires=[0-9]+&signature=[0-9a-f]{64}\$" <<<"$URL"
 STATUS=$(curl -s -o "$T/got.mp4" -w '%{http_code}' "$URL")
 expect_eq "the pushed url downloads without a token" 200 "$STATUS"
 check "the bytes are the archive's" cmp -s "$T/got.mp4" "$T/clip.mp4"

@@ -278,18 +278,21 @@ START_TEST(test_json_active)
 
 	url = json_string_value(json_object_get(j, "url"));
 	snprintf(want_prefix, sizeof(want_prefix),
-	    "http://localhost/api/admin/v1/downloads/%lld/file?expires=1569009600&signature=",
-	    (long long)id);
+	    "http://localhost/api/admin/v1/downloads/%lld/file?k=", (long long)id);
 	ck_assert_msg(strncmp(url, want_prefix, strlen(want_prefix)) == 0, "%s", url);
-	ck_assert_uint_eq(strlen(url), strlen(want_prefix) + 64);
+	ck_assert_uint_eq(strlen(url), strlen(want_prefix) + URL_KEY_LEN +
+	    strlen("&expires=1569009600&signature=") + 64);
 	{
-		char path[64];
+		char path[64], key[URL_KEY_LEN + 1];
 
 		download_file_path(id, path);
-		ck_assert_int_eq(url_verify(conf, path, strchr(url, '?') + 1, 1569009599),
-		    URL_VALID);
-		ck_assert_int_eq(url_verify(conf, path, strchr(url, '?') + 1, 1569009600),
-		    URL_EXPIRED);
+		ck_assert_int_eq(url_verify(conf, path, strchr(url, '?') + 1, 1569009599,
+		    key), URL_VALID);
+		/* The key in the link is this download's, and only its. */
+		ck_assert_int_eq(download_key_matches(db, id, key), 1);
+		ck_assert_int_eq(download_key_matches(db, id, ""), 0);
+		ck_assert_int_eq(url_verify(conf, path, strchr(url, '?') + 1, 1569009600,
+		    key), URL_EXPIRED);
 	}
 	json_decref(j);
 }

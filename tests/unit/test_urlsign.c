@@ -17,6 +17,8 @@
 
 static struct conf conf;
 
+static char key[URL_KEY_LEN + 1];
+
 static void
 setup(void)
 {
@@ -37,7 +39,7 @@ query_of(const char *url)
 
 START_TEST(test_sign_form)
 {
-	char *url = url_sign(&conf, PATH, EXPIRES);
+	char *url = url_sign(&conf, PATH, NULL, EXPIRES);
 	char mac[65], want[256];
 
 	/* Laravel's form: the HMAC covers the whole URL before "&signature". */
@@ -46,18 +48,18 @@ START_TEST(test_sign_form)
 	snprintf(want, sizeof(want), "https://vms.example.test" PATH
 	    "?expires=2000000000&signature=%s", mac);
 	ck_assert_str_eq(url, want);
-	ck_assert_int_eq(url_verify(&conf, PATH, query_of(url), EXPIRES - 1), URL_VALID);
-	ck_assert_int_eq(url_verify(&conf, PATH, query_of(url), 0), URL_VALID);
+	ck_assert_int_eq(url_verify(&conf, PATH, query_of(url), EXPIRES - 1, key), URL_VALID);
+	ck_assert_int_eq(url_verify(&conf, PATH, query_of(url), 0, key), URL_VALID);
 	free(url);
 }
 END_TEST
 
 START_TEST(test_expired)
 {
-	char *url = url_sign(&conf, PATH, EXPIRES);
+	char *url = url_sign(&conf, PATH, NULL, EXPIRES);
 
-	ck_assert_int_eq(url_verify(&conf, PATH, query_of(url), EXPIRES), URL_EXPIRED);
-	ck_assert_int_eq(url_verify(&conf, PATH, query_of(url), EXPIRES + 3600),
+	ck_assert_int_eq(url_verify(&conf, PATH, query_of(url), EXPIRES, key), URL_EXPIRED);
+	ck_assert_int_eq(url_verify(&conf, PATH, query_of(url), EXPIRES + 3600, key),
 	    URL_EXPIRED);
 	free(url);
 }
@@ -66,67 +68,96 @@ END_TEST
 /* Each change to what was signed breaks the signature. */
 START_TEST(test_tampered)
 {
-	char *url = url_sign(&conf, PATH, EXPIRES);
+	char *url = url_sign(&conf, PATH, NULL, EXPIRES);
 	char q[256], *sig;
 	struct conf other = conf;
 
 	/* Another download's path. */
 	ck_assert_int_eq(url_verify(&conf, "/api/admin/v1/downloads/8/file",
-	    query_of(url), 0), URL_BAD_SIGNATURE);
-	ck_assert_int_eq(url_verify(&conf, PATH "/", query_of(url), 0),
+	    query_of(url), 0, key), URL_BAD_SIGNATURE);
+	ck_assert_int_eq(url_verify(&conf, PATH "/", query_of(url), 0, key),
 	    URL_BAD_SIGNATURE);
 	/* A later expiry. */
 	snprintf(q, sizeof(q), "%s", query_of(url));
 	q[strlen("expires=")] = '3';
-	ck_assert_int_eq(url_verify(&conf, PATH, q, 0), URL_BAD_SIGNATURE);
+	ck_assert_int_eq(url_verify(&conf, PATH, q, 0, key), URL_BAD_SIGNATURE);
 	/* One hex digit of the signature. */
 	snprintf(q, sizeof(q), "%s", query_of(url));
 	sig = strstr(q, "signature=") + strlen("signature=");
 	sig[10] = sig[10] == 'a' ? 'b' : 'a';
-	ck_assert_int_eq(url_verify(&conf, PATH, q, 0), URL_BAD_SIGNATURE);
+	ck_assert_int_eq(url_verify(&conf, PATH, q, 0, key), URL_BAD_SIGNATURE);
 	/* Truncated, upper-cased or empty signature. */
 	snprintf(q, sizeof(q), "%s", query_of(url));
 	q[strlen(q) - 1] = '\0';
-	ck_assert_int_eq(url_verify(&conf, PATH, q, 0), URL_BAD_SIGNATURE);
+	ck_assert_int_eq(url_verify(&conf, PATH, q, 0, key), URL_BAD_SIGNATURE);
 	snprintf(q, sizeof(q), "expires=2000000000&signature=");
-	ck_assert_int_eq(url_verify(&conf, PATH, q, 0), URL_BAD_SIGNATURE);
+	ck_assert_int_eq(url_verify(&conf, PATH, q, 0, key), URL_BAD_SIGNATURE);
 	/* Another key, another public address. */
 	other.url_key = "fedcba9876543210fedcba9876543210";
-	ck_assert_int_eq(url_verify(&other, PATH, query_of(url), 0), URL_BAD_SIGNATURE);
+	ck_assert_int_eq(url_verify(&other, PATH, query_of(url), 0, key), URL_BAD_SIGNATURE);
 	other = conf;
 	other.public_url = "http://vms.example.test";
-	ck_assert_int_eq(url_verify(&other, PATH, query_of(url), 0), URL_BAD_SIGNATURE);
+	ck_assert_int_eq(url_verify(&other, PATH, query_of(url), 0, key), URL_BAD_SIGNATURE);
 	/* A signed but expired link whose expiry was pushed out is forged, not expired. */
 	free(url);
-	url = url_sign(&conf, PATH, 1000);
+	url = url_sign(&conf, PATH, NULL, 1000);
 	snprintf(q, sizeof(q), "%s", query_of(url));
 	q[strlen("expires=")] = '9';
-	ck_assert_int_eq(url_verify(&conf, PATH, q, 5000), URL_BAD_SIGNATURE);
+	ck_assert_int_eq(url_verify(&conf, PATH, q, 5000, key), URL_BAD_SIGNATURE);
+	free(url);
+}
+END_TEST
+
+/* A link made for one archive: its key rides in the URL, signed. */
+START_TEST(test_keyed)
+{
+	char k1[URL_KEY_LEN + 1], k2[URL_KEY_LEN + 1], q[256], *url;
+
+	ck_assert_int_eq(url_new_key(k1), 0);
+	ck_assert_int_eq(url_new_key(k2), 0);
+	ck_assert_uint_eq(strlen(k1), URL_KEY_LEN);
+	ck_assert_str_ne(k1, k2);
+	url = url_sign(&conf, PATH, k1, EXPIRES);
+	ck_assert_ptr_nonnull(strstr(url, "/file?k="));
+	ck_assert_int_eq(url_verify(&conf, PATH, query_of(url), 0, key), URL_VALID);
+	ck_assert_str_eq(key, k1);
+	/* Another archive's key under the same signature: refused. */
+	snprintf(q, sizeof(q), "k=%s%s", k2, strchr(query_of(url), '&'));
+	ck_assert_int_eq(url_verify(&conf, PATH, q, 0, key), URL_BAD_SIGNATURE);
+	/* Dropping the key does not help either. */
+	snprintf(q, sizeof(q), "%s", strchr(query_of(url), '&') + 1);
+	ck_assert_int_eq(url_verify(&conf, PATH, q, 0, key), URL_BAD_SIGNATURE);
+	ck_assert_str_eq(key, "");
+	free(url);
+	/* An unkeyed link says so. */
+	url = url_sign(&conf, PATH, NULL, EXPIRES);
+	ck_assert_int_eq(url_verify(&conf, PATH, query_of(url), 0, key), URL_VALID);
+	ck_assert_str_eq(key, "");
 	free(url);
 }
 END_TEST
 
 START_TEST(test_missing)
 {
-	char *url = url_sign(&conf, PATH, EXPIRES);
+	char *url = url_sign(&conf, PATH, NULL, EXPIRES);
 	const char *sig = strstr(url, "signature=");
 	char q[256];
 
-	ck_assert_int_eq(url_verify(&conf, PATH, NULL, 0), URL_NOT_SIGNED);
-	ck_assert_int_eq(url_verify(&conf, PATH, "", 0), URL_NOT_SIGNED);
-	ck_assert_int_eq(url_verify(&conf, PATH, "expires=2000000000", 0), URL_NOT_SIGNED);
+	ck_assert_int_eq(url_verify(&conf, PATH, NULL, 0, key), URL_NOT_SIGNED);
+	ck_assert_int_eq(url_verify(&conf, PATH, "", 0, key), URL_NOT_SIGNED);
+	ck_assert_int_eq(url_verify(&conf, PATH, "expires=2000000000", 0, key), URL_NOT_SIGNED);
 	/* A signature without its expiry, or with a non-number one. */
-	ck_assert_int_eq(url_verify(&conf, PATH, sig, 0), URL_BAD_SIGNATURE);
+	ck_assert_int_eq(url_verify(&conf, PATH, sig, 0, key), URL_BAD_SIGNATURE);
 	snprintf(q, sizeof(q), "expires=soon&%s", sig);
-	ck_assert_int_eq(url_verify(&conf, PATH, q, 0), URL_BAD_SIGNATURE);
+	ck_assert_int_eq(url_verify(&conf, PATH, q, 0, key), URL_BAD_SIGNATURE);
 	snprintf(q, sizeof(q), "expires=&%s", sig);
-	ck_assert_int_eq(url_verify(&conf, PATH, q, 0), URL_BAD_SIGNATURE);
+	ck_assert_int_eq(url_verify(&conf, PATH, q, 0, key), URL_BAD_SIGNATURE);
 	/* A parameter that merely ends in "signature" is not the signature. */
 	snprintf(q, sizeof(q), "expires=2000000000&x%s", sig);
-	ck_assert_int_eq(url_verify(&conf, PATH, q, 0), URL_NOT_SIGNED);
+	ck_assert_int_eq(url_verify(&conf, PATH, q, 0, key), URL_NOT_SIGNED);
 	/* Order of the parameters does not matter. */
 	snprintf(q, sizeof(q), "%s&expires=2000000000", sig);
-	ck_assert_int_eq(url_verify(&conf, PATH, q, 0), URL_VALID);
+	ck_assert_int_eq(url_verify(&conf, PATH, q, 0, key), URL_VALID);
 	free(url);
 }
 END_TEST
@@ -157,6 +188,19 @@ static const struct { const char *in, *out; } strip_cases[] = {
 	    "rtsp://cam.local/live?channel=1" },
 	{ "rtsp://cam.local/live?channel=1&token=abc&subtype=0",
 	    "rtsp://cam.local/live?channel=1&subtype=0" },
+	/* The names cameras use besides those. */
+	{ "http://cam/video.cgi?usr=admin&pw=456redko&res=hd",
+	    "http://cam/video.cgi?res=hd" },
+	{ "http://cam/mjpeg?apikey=456redko&access_token=456redko&authbasic=YWRtaW4",
+	    "http://cam/mjpeg" },
+	/* In the path, as some recorders take them; values may hold '_'. */
+	{ "rtsp://10.0.0.2:554/user=admin_password=456redko_x_channel=1_stream=0.sdp?real_stream",
+	    "rtsp://10.0.0.2:554/channel=1_stream=0.sdp?real_stream" },
+	{ "rtsp://cam/live/user=admin;pwd=456redko;channel=2",
+	    "rtsp://cam/live/channel=2" },
+	{ "rtsp://cam/ch1/password=456redko/main", "rtsp://cam/ch1//main" },
+	{ "rtsp://cam/users/keyframe_only=1", "rtsp://cam/users/keyframe_only=1" },
+	{ "/user=admin/x", "//x" },
 	{ "rtsp://cam.local/live?password=x", "rtsp://cam.local/live" },
 	{ "rtsp://cam.local?user=a&b=2", "rtsp://cam.local?b=2" },
 	{ "rtsp://u:p@cam.local?user=x&b=2", "rtsp://cam.local?b=2" },
@@ -196,6 +240,7 @@ urlsign_suite(void)
 	tcase_add_test(tc, test_sign_form);
 	tcase_add_test(tc, test_expired);
 	tcase_add_test(tc, test_tampered);
+	tcase_add_test(tc, test_keyed);
 	tcase_add_test(tc, test_missing);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("strip");
