@@ -3,11 +3,13 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "lib/conf.h"
 #include "lib/db.h"
@@ -79,7 +81,7 @@ h_download_file(struct request *r)
 	const char *cond, *name, *path;
 	char *full = NULL;
 	struct stat sb;
-	int exists;
+	int exists, fd = -1;
 
 	if (check_access(r) != 0)
 		return;
@@ -107,9 +109,19 @@ h_download_file(struct request *r)
 		goto out;
 	}
 	full = path_join(r->conf->downloads_dir, path);
-	if (stat(full, &sb) == -1) {
-		log_warn("download=%lld: the archive is missing: '%s'",
-		    (long long)r->ids[0], full);
+	/* Only a regular file the worker wrote: never a symbolic link placed
+	 * in the downloads directory (it could point at the database and its
+	 * signing keys), a directory or a device. The web server is told not
+	 * to follow links there either (conf/). */
+	if (strchr(path, '/') != NULL ||
+	    (fd = open(full, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) == -1 ||
+	    fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
+		if (fd == -1 && errno == ENOENT)
+			log_warnx("download=%lld: the archive is missing: '%s'",
+			    (long long)r->ids[0], full);
+		else
+			log_warnx("download=%lld: '%s' is not a regular file of the"
+			    " downloads directory; refused", (long long)r->ids[0], full);
 		respond_message(r, 410, "The archive is no longer on disk.");
 		goto out;
 	}
@@ -124,6 +136,8 @@ h_download_file(struct request *r)
 	} else
 		respond_header(r, "X-Sendfile", full);
 out:
+	if (fd != -1)
+		close(fd);
 	free(full);
 	sqlite3_finalize(st);
 }

@@ -139,6 +139,19 @@ code=$(curl -s -o "$T/body" -w '%{http_code}' "${URL/expires=$EXP/expires=$((EXP
 expect_eq "tampered expires: 403" 403 "$code"
 code=$(curl -s -o "$T/body" -w '%{http_code}' "${URL/downloads\/$MINE\//downloads\/$((MINE + 1))\/}")
 expect_eq "signature of another download: 403" 403 "$code"
+# A symbolic link in the downloads directory (an operator's mistake, or
+# an attacker with a foothold) must never be served: it could point at the
+# database and its signing keys. A directory neither.
+ln -s "$T/data/archived.db" "$DL_DIR/link.mp4"
+mkdir "$DL_DIR/dir.mp4"
+for f in link.mp4 dir.mp4; do
+	sql "UPDATE downloads SET path='$f' WHERE id=$MINE"
+	code=$(curl -s -o "$T/got" -w '%{http_code}' "$URL")
+	expect_eq "$f in the downloads directory: 410" 410 "$code"
+	check "$f: no database bytes served" sh -c "! grep -q 'SQLite format' '$T/got'"
+done
+sql "UPDATE downloads SET path='a.mp4' WHERE id=$MINE"
+rm -rf "$DL_DIR/link.mp4" "$DL_DIR/dir.mp4"
 sql "UPDATE downloads SET expires_at=(CAST(strftime('%s','now') AS INTEGER) - 10) * 1000000 WHERE id=$MINE"
 api GET "$P/$MINE"
 code=$(curl -s -o "$T/body" -w '%{http_code}' "$(jbody .url)")
