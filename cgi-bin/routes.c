@@ -220,6 +220,13 @@ route_dispatch(struct request *r)
 		return;
 	if ((rt->flags & R_LICENCE) && licence_ok(r) == -1)
 		return;
+	/* A query that cannot be decoded would silently drop every filter. */
+	if (r->query[0] != '\0' && r->query_params == NULL) {
+		respond_json(r, 422, json_pack("{s:s, s:{s:[s]}}", "message",
+		    "The query string is malformed.", "errors", "query",
+		    "The query string is malformed."));
+		return;
+	}
 	if ((rt->flags & R_BODY) && request_read_body(r) != 0)
 		return;
 	rt->handler(r);

@@ -54,6 +54,7 @@ expect_eq "per_page over 100: the default" "200 25" "$STATUS $(jbody .meta.per_p
 api GET "$P?page=0&per_page=x"
 expect_eq "page 0: the first page" "200 1 25" "$STATUS $(jbody .meta.current_page) $(jbody .meta.per_page)"
 bad GET "$P?condition=done" "" 422 condition "unknown condition filter"
+bad GET "$P?condition=failed&x=%zz" "" 422 query "a malformed query string is refused, not ignored"
 
 # 70 KiB body: 413, and nothing read into the database.
 head -c 71680 /dev/zero | tr '\0' 'x' > "$T/big"
