@@ -53,6 +53,7 @@ static const struct conf_key conf_keys[] = {
 	{ "sendfile",		CT_STR,   OFF(sendfile), "x-sendfile", 0, 0, sendfile_choices },
 	{ "sendfile_prefix",	CT_STR,   OFF(sendfile_prefix), "/internal-downloads/", 0, 0, NULL },
 	{ "log_level",		CT_STR,   OFF(log_level), "info", 0, 0, level_choices },
+	{ "log_file",		CT_PATH,  OFF(log_file), NULL, 0, 0, NULL },
 	{ "download_ttl",	CT_INT64, OFF(download_ttl), "10800", 1, 365 * DAY, NULL },
 	{ "max_range",		CT_INT64, OFF(max_range), "86400", 1, 31 * DAY, NULL },
 	{ "token_ttl",		CT_INT64, OFF(token_ttl), "86400", 60, 365 * DAY, NULL },
@@ -458,6 +459,9 @@ conf_apply(const struct conf *c)
 			log_set_level(levels[i].level);
 	if (conf_apply_timezone(c) == -1)
 		log_warn("cannot set the time zone '%s'", c->timezone);
+	if (c->log_file != NULL && log_route(c->log_file) == -1)
+		log_warn("log_file: cannot open '%s'; the log stays where it was",
+		    c->log_file);
 }
 
 void

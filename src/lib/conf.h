@@ -28,6 +28,7 @@ struct conf {
 	char	*sendfile;		/* "x-sendfile" or "x-accel-redirect" */
 	char	*sendfile_prefix;
 	char	*log_level;
+	char	*log_file;		/* NULL: stderr, or syslog where stderr goes nowhere */
 
 	int64_t	 download_ttl;		/* seconds */
 	int64_t	 max_range;		/* seconds */

@@ -5,13 +5,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "banned.h"
 
 static const char *log_ident = "archived";
 static int log_syslog;
+static FILE *log_fp;		/* log_file; NULL: stderr or syslog */
 static enum log_level log_level = LOG_LVL_INFO;
 
 void
@@ -21,6 +24,42 @@ log_init(const char *ident, int to_syslog)
 	log_syslog = to_syslog;
 	if (to_syslog)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+int
+log_route(const char *path)
+{
+	FILE *fp = NULL;
+
+	if (path != NULL && (fp = fopen(path, "ae")) == NULL)
+		return -1;
+	if (fp != NULL)
+		setvbuf(fp, NULL, _IOLBF, 0);
+	if (log_fp != NULL)
+		fclose(log_fp);
+	log_fp = fp;
+	if (fp == NULL && log_stderr_is_null())
+		log_to_syslog();
+	return 0;
+}
+
+int
+log_stderr_is_null(void)
+{
+	struct stat err, null;
+
+	if (fstat(STDERR_FILENO, &err) == -1)
+		return 1;
+	return stat("/dev/null", &null) == 0 && S_ISCHR(err.st_mode) &&
+	    err.st_rdev == null.st_rdev;
+}
+
+void
+log_to_syslog(void)
+{
+	if (!log_syslog)
+		openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	log_syslog = 1;
 }
 
 void
@@ -53,6 +92,15 @@ log_vwrite(enum log_level level, const char *fmt, va_list ap, const char *suffix
 	for (char *p = msg; *p != '\0'; p++)
 		if (*p == '\n' || *p == '\r')
 			*p = ' ';
+	if (log_fp != NULL) {
+		char when[32];
+		time_t t = time(NULL);
+		struct tm tm;
+
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S%z", localtime_r(&t, &tm));
+		fprintf(log_fp, "%s %s[%ld]: %s\n", when, log_ident, (long)getpid(), msg);
+		return;
+	}
 	if (log_syslog) {
 		syslog(prio[level], "%s", msg);
 		return;

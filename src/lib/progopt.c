@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,6 +103,16 @@ progopt_start(struct progopt *o)
 		    c->path ? c->path : "");
 		conf_free(c);
 		exit(0);
+	}
+	/* Where the log goes (conf_apply follows it on reload): log_file,
+	 * else syslog where stderr goes nowhere (a FastCGI program under
+	 * lighttpd or spawn-fcgi), else stderr (the journal under systemd,
+	 * Apache's error log under mod_fcgid). */
+	if (!o->to_syslog && log_route(c->log_file) == -1) {
+		fprintf(stderr, "%s: log_file: cannot open '%s': %s\n", o->prog,
+		    c->log_file, strerror(errno));
+		conf_free(c);
+		exit(2);
 	}
 	conf_apply(c);
 	if (o->debug)

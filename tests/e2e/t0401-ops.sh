@@ -82,6 +82,15 @@ code=$(curl -s -o "$T/body" -w '%{http_code}' "$BASE/metrics")
 expect_eq "metrics from outside metrics_allow: 403" 403 "$code"
 check "403 names the key" grep -q metrics_allow "$T/body"
 
+# The responder's log reaches log_file under lighttpd, whose FastCGI
+# programs get /dev/null as stderr; a failed login is there, its password not.
+write_config "${OPTS[@]}" "log_file = \"$T/responder.log\";"
+TOKEN= api POST /api/admin/v1/auth/token '{"login": "nobody", "password": "s3cretpass"}'
+expect_eq "a failed login answers 422" 422 "$STATUS"
+check "the responder logged it to log_file" grep -q "downloads.fcgi\[[0-9]*\]: failed login for 'nobody'" "$T/responder.log"
+check "without the password" sh -c "! grep -q s3cretpass '$T/responder.log'"
+write_config "${OPTS[@]}"
+
 # --- the worker stops: health turns 503, naming it; it restarts: 200.
 kill -TERM "$WORKER_PID"
 wait "$WORKER_PID" 2>/dev/null || true
