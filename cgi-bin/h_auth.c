@@ -34,7 +34,9 @@ login(struct request *r, struct principal *p, char token[TOKEN_MAX], int64_t *ex
 {
 	const char *login = NULL, *password = NULL, *device = NULL;
 	struct verrors v;
-	int ret = -1;
+	char bucket[80];
+	int ret = -1, slot = -1;
+	enum login_result res;
 
 	verr_init(&v);
 	v_string(&v, request_param(r, "login"), "login", 1, 255, &login);
@@ -42,7 +44,32 @@ login(struct request *r, struct principal *p, char token[TOKEN_MAX], int64_t *ex
 	v_string(&v, request_param(r, "device_name"), "device_name", 0, 255, &device);
 	if (verr_respond(&v, r))
 		goto out;
-	switch (login_check(r->db, login, password, r->conf->login_failures, p)) {
+	/* Every attempt costs a slow hash: per address, then host-wide. */
+	snprintf(bucket, sizeof(bucket), "login:%s", r->remote_addr);
+	switch (rate_hit(r->db, bucket, r->conf->login_rate, 60 * USEC_PER_SEC)) {
+	case 0:
+		break;
+	case 1:
+		respond_header(r, "Retry-After", "60");
+		respond_message(r, 429, "Too many login attempts from this address."
+		    " Please try again in 60 seconds.");
+		goto out;
+	default:
+		respond_db_error(r);
+		goto out;
+	}
+	if ((slot = hash_slot_take(r->conf->run_dir, r->conf->login_concurrency)) < 0) {
+		if (slot == -1) {
+			respond_header(r, "Retry-After", "1");
+			respond_message(r, 429, "Too many logins at once. Please try"
+			    " again in a second.");
+		} else
+			respond_db_error(r);
+		goto out;
+	}
+	res = login_check(r->db, login, password, r->conf->login_failures, p);
+	hash_slot_release(slot);
+	switch (res) {
 	case LOGIN_OK:
 		break;
 	case LOGIN_BAD:

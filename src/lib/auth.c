@@ -1,9 +1,12 @@
 #include "config.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "auth.h"
 #include "crypto.h"
@@ -219,59 +222,65 @@ token_authenticate(sqlite3 *db, const char *token, struct principal *p)
 	return res;
 }
 
+/*
+ * Count this login's failures in the window and, under the limit, note
+ * this attempt as one (cleared again if the password is right), in one
+ * write transaction: parallel attempts see each other, so at most limit
+ * are ever evaluated. 1 noted, 0 over the limit, -1 error.
+ */
 static int
-failures_count(sqlite3 *db, const char *login, int64_t since, int64_t *n)
+attempt_begin(sqlite3 *db, const char *login, int64_t now, int limit)
 {
-	sqlite3_stmt *st = db_prepare(db,
-	    "SELECT count(*) FROM login_failures WHERE login=? AND at>?");
-	int ret = -1;
-
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_text(st, 1, login, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, since);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		*n = sqlite3_column_int64(st, 0);
-		ret = 0;
-	}
-	sqlite3_finalize(st);
-	return ret;
-}
-
-/* Record one failure, forgetting failures older than the window. */
-static int
-failures_note(sqlite3 *db, const char *login, int64_t now, int clear)
-{
-	sqlite3_stmt *del = NULL, *ins = NULL;
-	int ret = -1;
+	sqlite3_stmt *del = NULL, *cnt = NULL, *ins = NULL;
+	int ret = -1, rc;
 
 	if (db_begin(db) == -1)
 		return -1;
 	/* Forget every login's old failures, so guesses at many logins cannot
-	 * grow the table; and on success, this login's recent ones. */
-	del = db_prepare(db, "DELETE FROM login_failures WHERE at<? OR (login=? AND ?)");
-	if (del == NULL)
+	 * grow the table. */
+	del = db_prepare(db, "DELETE FROM login_failures WHERE at<?");
+	cnt = db_prepare(db, "SELECT count(*) FROM login_failures WHERE login=?");
+	ins = db_prepare(db, "INSERT INTO login_failures(login, at) VALUES (?, ?)");
+	if (del == NULL || cnt == NULL || ins == NULL)
 		goto out;
 	sqlite3_bind_int64(del, 1, now - FAILURE_WINDOW_US);
-	sqlite3_bind_text(del, 2, login, -1, SQLITE_STATIC);
-	sqlite3_bind_int(del, 3, clear);
 	if (db_step_done(del) == -1)
 		goto out;
-	if (!clear) {
-		ins = db_prepare(db, "INSERT INTO login_failures(login, at) VALUES (?, ?)");
-		if (ins == NULL)
-			goto out;
+	sqlite3_bind_text(cnt, 1, login, -1, SQLITE_STATIC);
+	if (sqlite3_step(cnt) != SQLITE_ROW)
+		goto out;
+	if (sqlite3_column_int64(cnt, 0) >= limit)
+		rc = 0;
+	else {
 		sqlite3_bind_text(ins, 1, login, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(ins, 2, now);
 		if (db_step_done(ins) == -1)
 			goto out;
+		rc = 1;
 	}
-	ret = db_commit(db);
+	if (db_commit(db) == 0)
+		ret = rc;
 out:
 	if (ret == -1)
 		db_rollback(db);
 	sqlite3_finalize(del);
+	sqlite3_finalize(cnt);
 	sqlite3_finalize(ins);
+	return ret;
+}
+
+/* The password was right: this login's failures are forgotten. */
+static int
+attempt_succeeded(sqlite3 *db, const char *login)
+{
+	sqlite3_stmt *st = db_prepare(db, "DELETE FROM login_failures WHERE login=?");
+	int ret;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, login, -1, SQLITE_STATIC);
+	ret = db_step_done(st);
+	sqlite3_finalize(st);
 	return ret;
 }
 
@@ -283,13 +292,16 @@ login_check(sqlite3 *db, const char *login, const char *password, int limit,
 	static char *decoy;
 	sqlite3_stmt *st;
 	char *hash = NULL;
-	int64_t now = now_us(), fails = 0;
 	int rc, ok;
 
-	if (failures_count(db, login, now - FAILURE_WINDOW_US, &fails) == -1)
-		return LOGIN_ERROR;
-	if (fails >= limit)
+	switch (attempt_begin(db, login, now_us(), limit)) {
+	case 1:
+		break;
+	case 0:
 		return LOGIN_LIMITED;
+	default:
+		return LOGIN_ERROR;
+	}
 	st = db_prepare(db, "SELECT password_hash FROM users WHERE login=?");
 	if (st == NULL)
 		return LOGIN_ERROR;
@@ -309,12 +321,10 @@ login_check(sqlite3 *db, const char *login, const char *password, int limit,
 		ok = password_verify(password, hash) == 1;
 	free(hash);
 	if (!ok) {
-		if (failures_note(db, login, now, 0) == -1)
-			return LOGIN_ERROR;
 		log_info("failed login for '%s'", login);
 		return LOGIN_BAD;
 	}
-	if (failures_note(db, login, now, 1) == -1 || user_load(db, login, p) != 1)
+	if (attempt_succeeded(db, login) == -1 || user_load(db, login, p) != 1)
 		return LOGIN_ERROR;
 	return LOGIN_OK;
 }
@@ -354,4 +364,34 @@ out:
 	sqlite3_finalize(cnt);
 	sqlite3_finalize(ins);
 	return ret;
+}
+
+int
+hash_slot_take(const char *dir, int n)
+{
+	for (int i = 0; i < n; i++) {
+		char name[32], *path;
+		int fd;
+
+		snprintf(name, sizeof(name), "login-slot.%d", i);
+		path = path_join(dir, name);
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0660);
+		if (fd == -1) {
+			log_warn("cannot open '%s'", path);
+			free(path);
+			return -2;
+		}
+		free(path);
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return fd;
+		close(fd);
+	}
+	return -1;
+}
+
+void
+hash_slot_release(int fd)
+{
+	if (fd >= 0)
+		close(fd);	/* and with it the lock */
 }

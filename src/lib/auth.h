@@ -49,6 +49,16 @@ enum auth_result token_authenticate(sqlite3 *db, const char *token,
  * 0 noted, -1 error. Old hits of every bucket are dropped on the way. */
 int	 rate_hit(sqlite3 *db, const char *bucket, int limit, int64_t window_us);
 
+/*
+ * One of n slots for hashing a password, shared by every process of the
+ * host through lock files in dir ("login-slot.<i>", flock): password
+ * hashing is slow on purpose, and n bounds the cores a flood of logins can
+ * take from everything else. The descriptor to pass to hash_slot_release,
+ * -1 when all n are busy, -2 on error (logged).
+ */
+int	 hash_slot_take(const char *dir, int n);
+void	 hash_slot_release(int fd);
+
 enum login_result { LOGIN_OK, LOGIN_BAD, LOGIN_LIMITED, LOGIN_ERROR };
 
 /* Check login and password, with at most `limit` failures a minute per

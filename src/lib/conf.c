@@ -64,6 +64,8 @@ static const struct conf_key conf_keys[] = {
 	{ "lease_seconds",	CT_INT,   OFF(lease_seconds), "30", 2, 3600, NULL },
 	{ "shutdown_grace",	CT_INT,   OFF(shutdown_grace), "10", 0, 3600, NULL },
 	{ "login_failures",	CT_INT,   OFF(login_failures), "5", 1, 1000, NULL },
+	{ "login_rate",		CT_INT,   OFF(login_rate), "30", 1, 100000, NULL },
+	{ "login_concurrency",	CT_INT,   OFF(login_concurrency), "2", 1, 64, NULL },
 	{ "wsurl_limit",	CT_INT,   OFF(wsurl_limit), "20", 1, 100000, NULL },
 	{ "metrics",		CT_BOOL,  OFF(metrics), "false", 0, 0, NULL },
 	{ "metrics_allow",	CT_STR,   OFF(metrics_allow), "127.0.0.1/8, ::1", 0, 0, NULL },

@@ -40,6 +40,8 @@ struct conf {
 	int	 lease_seconds;
 	int	 shutdown_grace;
 	int	 login_failures;	/* per login per minute before 429 */
+	int	 login_rate;		/* login attempts per address per minute */
+	int	 login_concurrency;	/* passwords hashed at once, per host */
 	int	 wsurl_limit;		/* per address per 5 minutes */
 	int	 metrics;		/* serve /metrics */
 	char	*metrics_allow;		/* addresses and prefixes it answers */
