@@ -66,8 +66,10 @@ db_get(void)
 {
 	struct conf *c;
 
+	/* Its files deleted or replaced under it: nothing more through it
+	 * (every request a 503) until the service is restarted. */
 	if (db != NULL)
-		return db;
+		return db_files_ok(db) == 1 ? db : NULL;
 	c = confslot_get(&slot);
 	if ((db = db_open_checked(c)) != NULL && c->url_key == NULL &&
 	    confslot_reload(&slot, NULL, db, 1) == -1) {

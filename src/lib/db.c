@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "conf.h"
@@ -12,6 +13,8 @@
 #include "util.h"
 #include "schema.sql.h"
 #include "banned.h"
+
+static void	files_remember(sqlite3 *db);
 
 _Static_assert(sizeof(schema_migrations) / sizeof(schema_migrations[0]) ==
     DB_SCHEMA_VERSION, "one migration per schema version");
@@ -55,7 +58,102 @@ db_open(const char *path, int create)
 		sqlite3_close(db);
 		return NULL;
 	}
+	files_remember(db);
 	return db;
+}
+
+/*
+ * The files a connection was opened on. Deleting or replacing the -wal
+ * file under a running connection loses every write it then makes (they
+ * go to the unlinked file) and lets ids be used again: each connection
+ * remembers the identity of the database file and of its WAL, and
+ * db_files_ok() compares.
+ */
+#define FILE_IDS 64
+
+/* Guards file_ids and the statement cache below. */
+static pthread_mutex_t stmt_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static struct {
+	sqlite3		*db;
+	dev_t		 dev;
+	ino_t		 ino, wal_ino;
+	int		 wal_seen, reported;
+} file_ids[FILE_IDS];
+
+static char *
+wal_path(sqlite3 *db)
+{
+	const char *path = sqlite3_db_filename(db, "main");
+	struct buf b;
+
+	if (path == NULL || path[0] == '\0')
+		return NULL;
+	buf_init(&b);
+	buf_printf(&b, "%s-wal", path);
+	return buf_detach(&b);
+}
+
+static void
+files_remember(sqlite3 *db)
+{
+	const char *path = sqlite3_db_filename(db, "main");
+	struct stat st;
+
+	if (path == NULL || stat(path, &st) == -1)
+		return;
+	pthread_mutex_lock(&stmt_lock);
+	for (int i = 0; i < FILE_IDS; i++)
+		if (file_ids[i].db == NULL) {
+			file_ids[i].db = db;
+			file_ids[i].dev = st.st_dev;
+			file_ids[i].ino = st.st_ino;
+			file_ids[i].wal_seen = 0;
+			file_ids[i].reported = 0;
+			break;
+		}
+	pthread_mutex_unlock(&stmt_lock);
+}
+
+int
+db_files_ok(sqlite3 *db)
+{
+	const char *path = sqlite3_db_filename(db, "main");
+	char *wal = wal_path(db);
+	struct stat st, ws;
+	int ret = 1, have_wal;
+
+	if (path == NULL || wal == NULL) {
+		free(wal);
+		return 1;
+	}
+	have_wal = stat(wal, &ws) == 0;
+	pthread_mutex_lock(&stmt_lock);
+	for (int i = 0; i < FILE_IDS; i++) {
+		if (file_ids[i].db != db)
+			continue;
+		if (stat(path, &st) == -1 || st.st_dev != file_ids[i].dev ||
+		    st.st_ino != file_ids[i].ino)
+			ret = 0;
+		else if (file_ids[i].wal_seen && (!have_wal ||
+		    ws.st_ino != file_ids[i].wal_ino))
+			ret = 0;
+		else if (!file_ids[i].wal_seen && have_wal) {
+			file_ids[i].wal_seen = 1;
+			file_ids[i].wal_ino = ws.st_ino;
+		}
+		if (ret == 0 && !file_ids[i].reported) {
+			file_ids[i].reported = 1;
+			log_warnx("the database '%s' or its WAL '%s' was deleted or"
+			    " replaced while in use: whatever is written now would be"
+			    " lost; refusing to go on with this connection (restart"
+			    " once the files are restored)", path, wal);
+		}
+		break;
+	}
+	pthread_mutex_unlock(&stmt_lock);
+	free(wal);
+	return ret;
 }
 
 /* The statement cache: a few entries per connection, shared by the
@@ -67,7 +165,6 @@ static struct {
 	char		*sql;
 	sqlite3_stmt	*st;
 } stmt_cache[STMT_CACHE];
-static pthread_mutex_t stmt_lock = PTHREAD_MUTEX_INITIALIZER;
 
 sqlite3_stmt *
 db_stmt(sqlite3 *db, const char *sql)
@@ -127,6 +224,9 @@ db_close(sqlite3 *db)
 	if (db == NULL)
 		return;
 	pthread_mutex_lock(&stmt_lock);
+	for (int i = 0; i < FILE_IDS; i++)
+		if (file_ids[i].db == db)
+			file_ids[i].db = NULL;
 	for (int i = 0; i < STMT_CACHE; i++)
 		if (stmt_cache[i].db == db) {
 			sqlite3_finalize(stmt_cache[i].st);

@@ -13,6 +13,10 @@ struct conf;
  * foreign keys on. NULL on failure, logged. */
 sqlite3	*db_open(const char *path, int create);
 void	 db_close(sqlite3 *db);
+/* Are the database file and its WAL still the ones db was opened on (not
+ * deleted or replaced under it)? 1 yes, 0 no (logged once: stop writing
+ * through db). */
+int	 db_files_ok(sqlite3 *db);
 
 /* 0 when there is no schema yet. -1 on error. */
 int	 db_schema_version(sqlite3 *db);

@@ -221,6 +221,30 @@ list_owned(sqlite3 *db, const char *dir, struct names *out)
 	return 0;
 }
 
+/* Does the download an archive's name ("<id>-<key>.mp4") gives have a
+ * row? 1 yes, 0 no (or no id in the name), -1 error. */
+static int
+row_exists(sqlite3 *db, const char *name)
+{
+	char digits[24];
+	size_t n = strspn(name, "0123456789");
+	int64_t id;
+	int64_t found = 0;
+	char sql[96];
+
+	if (n == 0 || n >= sizeof(digits) || name[n] != '-')
+		return 0;
+	memcpy(digits, name, n);
+	digits[n] = '\0';
+	if (parse_i64(digits, &id) == -1)
+		return 0;
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM downloads WHERE id=%lld",
+	    (long long)id);
+	if (db_query_int(db, sql, &found) == -1)
+		return -1;
+	return found > 0;
+}
+
 int
 expiry_orphans(sqlite3 *db, const struct conf *c, int64_t now,
     struct expiry_stats *st)
@@ -231,6 +255,8 @@ expiry_orphans(sqlite3 *db, const struct conf *c, int64_t now,
 
 	if (grace < EXPIRY_ORPHAN_GRACE_MIN)
 		grace = EXPIRY_ORPHAN_GRACE_MIN;
+	if (db_files_ok(db) != 1)
+		return -1;
 	/* The directory first, the rows after: a file renamed into place and
 	 * committed in between is then seen as owned. */
 	if (list_old_files(c->downloads_dir, now / USEC_PER_SEC - grace, &files) == -1 ||
@@ -243,6 +269,15 @@ expiry_orphans(sqlite3 *db, const struct conf *c, int64_t now,
 		    sizeof(*owned.v), cmp_str) != NULL)
 			continue;
 		full = path_join(c->downloads_dir, files.v[i]);
+		/* An archive whose row is gone altogether vanished without a
+		 * recorded transition (a restored database, a lost WAL): it is
+		 * evidence, never deleted on that ground. */
+		if (files.v[i][0] != '.' && row_exists(db, files.v[i]) != 1) {
+			log_warnx("kept '%s': it names a download the database does not"
+			    " know (was the database restored, or its WAL lost?)", full);
+			free(full);
+			continue;
+		}
 		if (unlink(full) == -1 && errno != ENOENT) {
 			log_warn("cannot remove orphan file '%s'", full);
 			st->errors++;

@@ -80,8 +80,10 @@ ID4=$DL_ID
 F4=$(rand_name)
 ready_file "$F4"
 publish --no-kick --expires-in 0 "$ID4" active "$F4" >/dev/null
-ready_file orphan.mp4
-touch -d '2 hours ago' "$DL_DIR/orphan.mp4"
+# A file a crash left between rename and commit: its row exists and does
+# not own it.
+ready_file "$ID3-orphan.mp4"
+touch -d '2 hours ago' "$DL_DIR/$ID3-orphan.mp4"
 ready_file .tmp-99-dead
 touch -d '2 hours ago' "$DL_DIR/.tmp-99-dead"
 ready_file fresh.mp4
@@ -95,9 +97,18 @@ check "it expires what is due" test ! -e "$DL_DIR/$F4"
 expect_eq "expired row" "expired|0|0|NULL" "$(row "$ID4")"
 expect_eq "with its archive_expired event" 1 \
 	"$(sql "SELECT count(*) FROM events WHERE type='archive_expired' AND download_id=$ID4")"
-check "an old orphan file is removed" test ! -e "$DL_DIR/orphan.mp4"
+check "an old orphan file is removed" test ! -e "$DL_DIR/$ID3-orphan.mp4"
 check "a dead worker's old temp file is removed" test ! -e "$DL_DIR/.tmp-99-dead"
 check "a fresh unowned file is kept (may be about to be committed)" test -e "$DL_DIR/fresh.mp4"
+# An archive whose row vanished with no recorded transition (a restored
+# database, a lost WAL) is evidence: kept, and said so.
+ready_file 99999-vanished.mp4
+touch -d '2 hours ago' "$DL_DIR/99999-vanished.mp4"
+OUT=$(ctl cleanup 2>&1) && RC=0 || RC=$?
+expect_eq "cleanup with a vanished row's file exits 0" 0 "$RC"
+check "that file is kept" test -e "$DL_DIR/99999-vanished.mp4"
+check "and cleanup says why" grep -q "kept .*99999-vanished.mp4.*does not know" <<<"$OUT"
+rm -f "$DL_DIR/99999-vanished.mp4"
 check "a live worker's temp file is kept" test -e "$DL_DIR/.tmp-100-live"
 expect_eq "--json: nothing left to do" \
 	'{"expired":0,"repaired":0,"orphans":0,"events":0,"errors":0}' "$(ctl --json cleanup)"

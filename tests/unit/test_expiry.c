@@ -264,7 +264,10 @@ START_TEST(test_orphans)
 	add_download(2, "active", NULL, 1, now + 3600 * SEC);
 	make_file("owned-abs.mp4", 3600);
 	exec_sql("UPDATE downloads SET path='%s' WHERE id=2", abs);
-	make_file("orphan.mp4", 3600);
+	add_download(3, "pending", NULL, 0, 0);
+	make_file("3-abc.mp4", 3600);			/* a crash before the commit */
+	make_file("77-gone.mp4", 3600);			/* no row at all: kept */
+	make_file("orphan.mp4", 3600);			/* not a name the worker gives */
 	make_file("fresh.mp4", 5);			/* may be about to be committed */
 	make_file(".tmp-5-abc", 3600);			/* a dead worker's temp file */
 	make_file(".tmp-6-def", 10);			/* a live worker's */
@@ -280,7 +283,9 @@ START_TEST(test_orphans)
 	ck_assert_int_eq(st.orphans, 2);
 	ck_assert(file_exists("owned.mp4"));
 	ck_assert(file_exists("owned-abs.mp4"));
-	ck_assert(!file_exists("orphan.mp4"));
+	ck_assert(!file_exists("3-abc.mp4"));
+	ck_assert(file_exists("77-gone.mp4"));
+	ck_assert(file_exists("orphan.mp4"));
 	ck_assert(file_exists("fresh.mp4"));
 	ck_assert(!file_exists(".tmp-5-abc"));
 	ck_assert(file_exists(".tmp-6-def"));
