@@ -209,6 +209,11 @@ h_broadcast_auth(struct request *r)
 		respond_message(r, 403, "This action is unauthorized.");
 		return;
 	}
+	/* pushd ties the subscription to this token: it ends at logout. */
+	if (push_grant(r->db, socket_id, channel, r->who.token_id) == -1) {
+		respond_db_error(r);
+		return;
+	}
 	buf_init(&msg);
 	buf_init(&auth);
 	buf_printf(&msg, "%s:%s", socket_id, channel);

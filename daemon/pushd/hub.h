@@ -39,6 +39,7 @@ struct pmsg {
 struct hub_sub {
 	struct chan	 ch;
 	int64_t		 user;		/* whose channel: counts for that user */
+	int64_t		 token;		/* the token that authorised it */
 };
 
 /* One client connection. Made by hub_conn_new, freed by hub_conn_free. */

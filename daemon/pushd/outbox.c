@@ -176,6 +176,17 @@ hub_drop_revoked(struct hub *h, int64_t since, int64_t now)
 		size_t closed = hub_close_channel(h, &ch, PC_UNAUTHORIZED,
 		    "the token was revoked or expired");
 
+		/* And every connection holding a subscription it authorised
+		 * (private-user.<id> alone, say). */
+		for (struct hub_conn *c = h->conns; c != NULL; c = c->next)
+			for (size_t i = 0; i < c->n_subs; i++)
+				if (c->subs[i].token == ch.id && c->close_code == 0) {
+					hub_conn_close(c, PC_UNAUTHORIZED,
+					    "the token was revoked or expired", 1);
+					closed++;
+					break;
+				}
+
 		if (closed > 0)
 			log_info("token %lld ended: closed %zu connection(s)",
 			    (long long)ch.id, closed);

@@ -211,27 +211,41 @@ refuse(struct hub_conn *conn, const char *channel, int code, const char *why)
 	hub_send(conn, proto_error(code, why));
 }
 
-/* The user whose channel ch is: the user itself, or a live token's owner.
- * 0 if there is none, -1 on a database error. */
+/* The user whose channel ch is, for a live token (in *token) that may
+ * subscribe this connection to it. 0 if there is none, -1 on a database
+ * error. */
 static int64_t
-channel_owner(struct hub *h, const struct chan *ch)
+channel_owner(struct hub_conn *conn, const struct chan *ch, const char *name,
+    int64_t *token)
 {
+	struct hub *h = conn->hub;
 	sqlite3_stmt *st;
 	int64_t user = 0;
 	int rc;
 
-	if (ch->kind == CH_USER)
-		return ch->id;
-	st = db_prepare(h->db, "SELECT user_id FROM tokens WHERE id=?"
-	    " AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)");
+	/* A token's channel is its own; a user's, the token's that POST
+	 * .../broadcasting/auth granted it to this socket (push_grants). */
+	if (ch->kind == CH_TOKEN)
+		st = db_prepare(h->db, "SELECT user_id, id FROM tokens WHERE id=?1"
+		    " AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?2)");
+	else
+		st = db_prepare(h->db, "SELECT t.user_id, t.id FROM push_grants g"
+		    " JOIN tokens t ON t.id = g.token_id WHERE g.socket_id=?3"
+		    " AND g.channel=?4 AND t.user_id=?1 AND t.revoked_at IS NULL"
+		    " AND (t.expires_at IS NULL OR t.expires_at > ?2)");
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, ch->id);
 	sqlite3_bind_int64(st, 2, now_us());
+	if (ch->kind == CH_USER) {
+		sqlite3_bind_text(st, 3, conn->socket_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, name, -1, SQLITE_STATIC);
+	}
 	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	if (rc == SQLITE_ROW) {
 		user = sqlite3_column_int64(st, 0);
-	else if (rc != SQLITE_DONE)
+		*token = sqlite3_column_int64(st, 1);
+	} else if (rc != SQLITE_DONE)
 		user = error("cannot look up token: %s", sqlite3_errmsg(h->db));
 	sqlite3_finalize(st);
 	return user;
@@ -252,7 +266,7 @@ on_subscribe(struct hub_conn *conn, const struct proto_msg *m)
 	struct hub *h = conn->hub;
 	const struct conf *c = h->conf;
 	struct chan ch;
-	int64_t user;
+	int64_t user, token = 0;
 
 	if (proto_channel_parse(m->channel, &ch) == -1) {
 		refuse(conn, m->channel, PC_UNAUTHORIZED, "Only private-token.<id>"
@@ -270,7 +284,7 @@ on_subscribe(struct hub_conn *conn, const struct proto_msg *m)
 			    "Too many channels on one connection");
 			return;
 		}
-		if ((user = channel_owner(h, &ch)) <= 0) {
+		if ((user = channel_owner(conn, &ch, m->channel, &token)) <= 0) {
 			refuse(conn, m->channel, PC_UNAUTHORIZED, user == 0 ?
 			    "The token is unknown, expired or revoked" :
 			    "Cannot check the channel now");
@@ -296,6 +310,7 @@ on_subscribe(struct hub_conn *conn, const struct proto_msg *m)
 		}
 		conn->subs[conn->n_subs].ch = ch;
 		conn->subs[conn->n_subs].user = user;
+		conn->subs[conn->n_subs].token = token;
 		conn->n_subs++;
 		log_debug("client %s subscribed to %s", conn->socket_id, m->channel);
 	}

@@ -395,3 +395,35 @@ hash_slot_release(int fd)
 	if (fd >= 0)
 		close(fd);	/* and with it the lock */
 }
+
+int
+push_grant(sqlite3 *db, const char *socket_id, const char *channel,
+    int64_t token_id)
+{
+	sqlite3_stmt *del = NULL, *ins = NULL;
+	int64_t now = now_us();
+	int ret = -1;
+
+	if (db_begin(db) == -1)
+		return -1;
+	/* A client subscribes right after it is authorised. */
+	del = db_prepare(db, "DELETE FROM push_grants WHERE created_at<?");
+	ins = db_prepare(db, "INSERT OR REPLACE INTO push_grants(socket_id, channel,"
+	    " token_id, created_at) VALUES (?, ?, ?, ?)");
+	if (del == NULL || ins == NULL)
+		goto out;
+	sqlite3_bind_int64(del, 1, now - 3600 * USEC_PER_SEC);
+	sqlite3_bind_text(ins, 1, socket_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 2, channel, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(ins, 3, token_id);
+	sqlite3_bind_int64(ins, 4, now);
+	if (db_step_done(del) == -1 || db_step_done(ins) == -1)
+		goto out;
+	ret = db_commit(db);
+out:
+	if (ret == -1)
+		db_rollback(db);
+	sqlite3_finalize(del);
+	sqlite3_finalize(ins);
+	return ret;
+}

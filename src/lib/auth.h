@@ -59,6 +59,11 @@ int	 rate_hit(sqlite3 *db, const char *bucket, int limit, int64_t window_us);
 int	 hash_slot_take(const char *dir, int n);
 void	 hash_slot_release(int fd);
 
+/* Record that token_id authorised socket_id to subscribe channel (POST
+ * .../broadcasting/auth), dropping grants older than an hour. 0, or -1. */
+int	 push_grant(sqlite3 *db, const char *socket_id, const char *channel,
+	    int64_t token_id);
+
 enum login_result { LOGIN_OK, LOGIN_BAD, LOGIN_LIMITED, LOGIN_ERROR };
 
 /* Check login and password, with at most `limit` failures a minute per

@@ -7,7 +7,7 @@
 
 struct conf;
 
-#define DB_SCHEMA_VERSION 6
+#define DB_SCHEMA_VERSION 7
 
 /* Open path (create: make it if missing) with WAL, busy_timeout and
  * foreign keys on. NULL on failure, logged. */

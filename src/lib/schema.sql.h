@@ -175,4 +175,13 @@ static const char *const schema_migrations[] = {
 	 * download id used again (after a restore, say) never matches an old
 	 * link. NULL for rows made before: their links carry no key. */
 	"ALTER TABLE downloads ADD COLUMN link_key TEXT;",
+	/* 6 -> 7: which token authorised a push subscription, so that a
+	 * private-user subscription ends when that token does (logout). */
+	"CREATE TABLE push_grants("
+	"  socket_id TEXT NOT NULL,"
+	"  channel TEXT NOT NULL,"
+	"  token_id INTEGER NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (socket_id, channel));"
+	"CREATE INDEX push_grants_created ON push_grants(created_at);",
 };

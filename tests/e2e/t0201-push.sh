@@ -216,6 +216,17 @@ check "the logged-out session is closed with 4009 within 3 s" \
 check "pusher-js does not reconnect it" \
 	wait_line "$T/c7" '.type == "state" and .current == "disconnected"' 2
 kill "$C7" 2>/dev/null; wait "$C7" 2>/dev/null || true
+# A session subscribed to its user's channel alone ends at logout too: the
+# subscription is tied to the token that authorised it.
+login dave 'dave password 12'
+client "$T/c8" --token "$LOGIN_TOKEN" --channel "private-user.$LOGIN_USER_ID" \
+	--states --events 1 --timeout 10
+C8=$CLIENT_PID
+wait_line "$T/c8" '.type == "subscribed"' || true
+TOKEN=$LOGIN_TOKEN api DELETE /api/admin/v1/auth/token
+check "a user-channel-only session is closed with 4009 at logout" \
+	wait_line "$T/c8" '.type == "error" and .code == 4009' 3
+kill "$C8" 2>/dev/null; wait "$C8" 2>/dev/null || true
 
 # --- no secret, token or signature in the log
 SECRET=$(sql "SELECT value FROM settings WHERE name='pusher_secret'")

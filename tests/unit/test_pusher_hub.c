@@ -125,11 +125,24 @@ feed(struct hub_conn *c, const char *text)
 	hub_conn_receive(c, text, strlen(text), 1);
 }
 
-/* Subscribe as pusher-js does, signing like POST .../broadcasting/auth. */
+/* Subscribe as pusher-js does, signing like POST .../broadcasting/auth,
+ * which also records which token granted a user channel: the user's
+ * first live token. */
 static void
 subscribe(struct hub_conn *c, const char *channel, int64_t last)
 {
 	char mac[65], msg[128], text[512], extra[64] = "";
+	long long user;
+
+	if (sscanf(channel, "private-user.%lld", &user) == 1) {
+		char sql[256];
+
+		snprintf(sql, sizeof(sql), "INSERT OR REPLACE INTO push_grants(socket_id,"
+		    " channel, token_id, created_at) SELECT '%s', '%s', min(id), 0 FROM"
+		    " tokens WHERE user_id=%lld AND revoked_at IS NULL", c->socket_id,
+		    channel, user);
+		exec_sql(sql);
+	}
 
 	snprintf(msg, sizeof(msg), "%s:%s", c->socket_id, channel);
 	hmac_sha256_hex(conf->pusher.secret, msg, mac);
@@ -317,6 +330,20 @@ START_TEST(test_subscribe_refused)
 		expect_error(c, 4009);
 		hub_conn_free(other);
 	}
+	/* A user channel well signed, but granted to no token of this
+	 * socket (an auth made before a logout's grant cleanup, say). */
+	{
+		char mac[65], msg[128];
+
+		snprintf(msg, sizeof(msg), "%s:private-user.2", c->socket_id);
+		hmac_sha256_hex(conf->pusher.secret, msg, mac);
+		snprintf(text, sizeof(text), "{\"event\":\"pusher:subscribe\",\"data\":"
+		    "{\"auth\":\"%s:%s\",\"channel\":\"private-user.2\"}}",
+		    conf->pusher.key, mac);
+		feed(c, text);
+		json_decref(expect_msg(c, "pusher:subscription_error"));
+		expect_error(c, 4009);
+	}
 	/* A revoked token and an unknown one, though well signed. */
 	subscribe(c, "private-token.12", -1);
 	json_decref(expect_msg(c, "pusher:subscription_error"));
@@ -363,6 +390,46 @@ START_TEST(test_user_cap)
 		hub_conn_free(c[i]);
 	ck_assert_int_eq(hub_user_count(hub, 1), 0);
 	ck_assert_int_eq(hub_user_count(hub, 2), 0);
+}
+END_TEST
+
+/* Logout ends what the token authorised: a connection subscribed to
+ * private-user.<id> alone is closed too, not only token channels. */
+START_TEST(test_logout_ends_user_channel)
+{
+	struct hub_conn *c = open_conn(), *d = open_conn();
+
+	subscribe(c, "private-user.1", -1);	/* granted by token 10 */
+	json_decref(expect_msg(c, "pusher_internal:subscription_succeeded"));
+	exec_sql("INSERT INTO tokens(id, user_id, secret_hash, created_at) VALUES"
+	    " (13, 1, x'00', 0)");
+	{
+		char sql[256];
+
+		/* d's grant names token 13, bob's other session. */
+		snprintf(sql, sizeof(sql), "INSERT INTO push_grants(socket_id, channel,"
+		    " token_id, created_at) VALUES ('%s', 'private-user.1', 13, 0)",
+		    d->socket_id);
+		exec_sql(sql);
+	}
+	{
+		char mac[65], msg[128], text[512];
+
+		snprintf(msg, sizeof(msg), "%s:private-user.1", d->socket_id);
+		hmac_sha256_hex(conf->pusher.secret, msg, mac);
+		snprintf(text, sizeof(text), "{\"event\":\"pusher:subscribe\",\"data\":"
+		    "{\"auth\":\"%s:%s\",\"channel\":\"private-user.1\"}}",
+		    conf->pusher.key, mac);
+		feed(d, text);
+		json_decref(expect_msg(d, "pusher_internal:subscription_succeeded"));
+	}
+	/* Token 10 logs out: c's user subscription came from it, d's did not. */
+	exec_sql("UPDATE tokens SET revoked_at=100 WHERE id=10");
+	ck_assert_int_ge(hub_drop_revoked(hub, 50, 200), 1);
+	ck_assert_int_eq(c->close_code, 4009);
+	ck_assert_int_eq(d->close_code, 0);
+	hub_conn_free(c);
+	hub_conn_free(d);
 }
 END_TEST
 
@@ -582,6 +649,7 @@ hub_suite(void)
 	tcase_add_test(tc, test_activity_timeout);
 	tcase_add_test(tc, test_delivery);
 	tcase_add_test(tc, test_replay);
+	tcase_add_test(tc, test_logout_ends_user_channel);
 	tcase_add_test(tc, test_slow_client);
 	tcase_add_test(tc, test_shutdown);
 	tcase_add_test(tc, test_many_channels);
