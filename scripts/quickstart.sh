@@ -2,8 +2,9 @@
 # From nothing to a working archived on this machine, as root on Debian 12:
 # packages, build, install, a data directory, a demo camera recording into
 # one-minute segments (indexed as they close), lighttpd on port 8080 with
-# the API, the worker and the push daemon. Prints a token, a curl for an
-# export and how to watch the push. Running it again reuses what exists.
+# the operator page at / and the API, the worker and the push daemon.
+# Prints the page's address with a login and password, a token, a curl for
+# an export and how to watch the push. Running it again reuses what exists.
 #
 #   bash scripts/quickstart.sh          start (or check) everything
 #   bash scripts/quickstart.sh stop     stop what it started
@@ -60,7 +61,8 @@ say "building and installing into $PREFIX"
 mkdir -p build-quickstart
 (
 	cd build-quickstart
-	[ -f Makefile ] || "$SRC/configure" -q --prefix=$PREFIX --sysconfdir=/etc --localstatedir=/var
+	[ -f Makefile ] || "$SRC/configure" -q --prefix=$PREFIX --sysconfdir=/etc --localstatedir=/var \
+		--with-systemdsystemunitdir=$PREFIX/share/archived/systemd
 	make -s -j"$(nproc)"
 	make -s install
 ) >/dev/null
@@ -108,19 +110,37 @@ fi
 FONT=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 # Test pattern with a clock: the wall time a frame stands for (history
 # made now for the past, from its pts) or the time it is drawn (live).
+# Under the picture, the same moment for machines (the page's browser test
+# reads it from a <video>): a black bar with 26 blocks of 20x20 px, 24 px
+# apart from x=8: white, then bits 0..23 (least significant first, white
+# for 1) of the frame's wall time in 25ths of a second since the epoch,
+# then white. timecode START: the bar for a picture whose pts 0 is START.
+timecode() {
+	local f="drawbox=x=0:y=336:w=640:h=24:color=black:t=fill" j
+	for j in 0 25; do
+		f+=",drawbox=x=$((8 + 24 * j)):y=338:w=20:h=20:color=white:t=fill"
+	done
+	for j in $(seq 0 23); do
+		f+=",drawbox=x=$((32 + 24 * j)):y=338:w=20:h=20:color=white:t=fill"
+		f+=":enable='mod(floor((($1+t)*25+0.5)/pow(2,$j)),2)'"
+	done
+	echo "$f"
+}
 DRAW="testsrc2=size=640x360:rate=25,drawtext=fontfile=$FONT:fontsize=28:fontcolor=white:box=1:boxcolor=black@0.6:x=10:y=10"
-pattern() { echo "$DRAW:text='%{pts\\:localtime\\:$1\\:%Y-%m-%d %H\\\\\\:%M\\\\\\:%S}'"; }
+pattern() { echo "$DRAW:text='%{pts\\:localtime\\:$1\\:%Y-%m-%d %H\\\\\\:%M\\\\\\:%S}',$(timecode "$1")"; }
 LIVE="$DRAW:text='%{localtime\\:%Y-%m-%d %H\\\\\\:%M\\\\\\:%S}'"
 if [ -z "$(ls -A $REC)" ]; then
-	say "recording the last 5 minutes of the demo camera"
+	# Five of the last six minutes: the fourth minute back is missing, so
+	# the timeline has a gap to show, as real recorders have.
+	say "recording 5 of the last 6 minutes of the demo camera"
 	now=$(date +%s)
-	for i in 5 4 3 2 1; do
+	for i in 6 5 3 2 1; do
 		start=$(( (now / 60 - i) * 60 ))
 		name=$REC/$(date -d "@$start" +%Y-%m-%d_%H-%M-%S).ts
 		as_archived ffmpeg -nostdin -loglevel error -f lavfi -i "$(pattern $start)" \
 			-f lavfi -i "sine=frequency=440:sample_rate=48000" -t 60 \
 			-c:v libx264 -preset ultrafast -g 50 -pix_fmt yuv420p -c:a aac -b:a 64k \
-			-output_ts_offset $(( (5 - i) * 60 )) -f mpegts "$name.part"
+			-output_ts_offset $(( (6 - i) * 60 )) -f mpegts "$name.part"
 		mv "$name.part" "$name"
 	done
 fi
@@ -144,7 +164,7 @@ start_bg() {
 
 # The camera keeps recording one-minute segments; the importer indexes
 # each as the recorder closes it, so exports can reach the present.
-start_bg recorder ffmpeg -nostdin -loglevel error -re -f lavfi -i "$LIVE" \
+start_bg recorder ffmpeg -nostdin -loglevel error -re -f lavfi -i "$LIVE,$(timecode "$(date +%s.%N)")" \
 	-f lavfi -i "sine=frequency=440:sample_rate=48000" \
 	-c:v libx264 -preset ultrafast -g 50 -pix_fmt yuv420p -c:a aac -b:a 64k \
 	-f segment -segment_time 60 -segment_atclocktime 1 -strftime 1 -segment_format mpegts \
@@ -154,13 +174,13 @@ start_bg archived $SBIN/archived
 start_bg archive-pushd $SBIN/archive-pushd
 
 if ! { [ -f "$RUN/lighttpd.pid" ] && kill -0 "$(cat "$RUN/lighttpd.pid")" 2>/dev/null; }; then
-	install -d -o $USER_NAME -g $USER_NAME $RUN/docroot $RUN/lighttpd
+	install -d -o $USER_NAME -g $USER_NAME $RUN/lighttpd
 	# lighttpd resolves includes next to the file it was started with.
 	cp "$SHARE/lighttpd/archived.conf" "$SHARE/lighttpd/archived-site.conf" $RUN/lighttpd/
 	printf 'server.username = "%s"\nserver.groupname = "%s"\n' $USER_NAME $USER_NAME \
 		>> $RUN/lighttpd/archived.conf
 	ARCHIVED_HTTP_BIND=0.0.0.0 ARCHIVED_HTTP_PORT=$PORT ARCHIVED_STATE_DIR=$RUN \
-	ARCHIVED_DOCROOT=$RUN/docroot ARCHIVED_FCGI=$PREFIX/libexec/archived/downloads.fcgi \
+	ARCHIVED_DOCROOT=$SHARE/www ARCHIVED_FCGI=$PREFIX/libexec/archived/downloads.fcgi \
 	ARCHIVED_CONFIG=$CONF ARCHIVED_DOWNLOADS_DIR=$DATA/downloads ARCHIVED_PUSHD_PORT=6001 \
 		lighttpd -f $RUN/lighttpd/archived.conf
 	say "started lighttpd on port $PORT (log: $RUN/lighttpd-error.log)"
@@ -171,6 +191,24 @@ for _ in $(seq 1 50); do
 done
 
 TOKEN=$(as_archived $SBIN/archivectl token create --user demo --admin --name quickstart)
+
+# A login for the operator page, with a password made here once. Only
+# root can read the file that keeps it; it appears nowhere else but in
+# what this script prints.
+PAGE_LOGIN=operator
+PASSFILE=$ETC/operator-password
+if ! as_archived $SBIN/archivectl --json user list |
+	jq -e --arg l $PAGE_LOGIN 'any(.[]; .login == $l)' >/dev/null; then
+	(umask 077 && head -c 18 /dev/urandom | base64 | tr '+/' 'xy' > "$PASSFILE")
+	as_archived $SBIN/archivectl user add --login $PAGE_LOGIN --name Operator --admin \
+		--password-stdin < "$PASSFILE" >/dev/null
+	say "created the page's user $PAGE_LOGIN"
+fi
+if [ -s "$PASSFILE" ]; then
+	PAGE_PASSWORD="password: $(cat "$PASSFILE")"
+else
+	PAGE_PASSWORD="password: the one set when $PAGE_LOGIN was made ($PASSFILE is gone)"
+fi
 # The last minute the camera recorded without a break (a stop and a start
 # of the quickstart leave gaps), in the server's zone.
 read -r a b < <(as_archived $SBIN/archivectl --json segments list --stream "$STREAM" |
@@ -181,6 +219,11 @@ TO=$(TZ=$tz date -d "@$b" '+%Y-%m-%d %H:%M:%S')
 cat <<MSG
 
 archived is running on http://$HOST:$PORT (stop it with: bash scripts/quickstart.sh stop)
+
+The operator page (cameras, timeline, exports, playback):
+  http://$HOST:$PORT/
+  login: $PAGE_LOGIN
+  $PAGE_PASSWORD
 
 A token for the demo user (admin):
   TOKEN='$TOKEN'

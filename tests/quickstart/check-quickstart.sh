@@ -2,8 +2,11 @@
 # The README's first command, checked as a new user would use it: run
 # scripts/quickstart.sh, ask for an export of the demo camera with the curl
 # it prints, receive the push with the watcher it names, download the pushed
-# link, and stop. Run by scripts/test.sh after "make check" (it installs
+# link, open the operator page it prints with the login and password it
+# prints (the browser test, tests/page/run-page-test.sh, in Debian's
+# Chromium), and stop. Run by scripts/test.sh after "make check" (it installs
 # into /usr/local and starts services, so it is not part of make check).
+# The page test's screenshots stay in build-quickstart/page-test/screenshots.
 set -eu
 cd "$(dirname "$0")/../.."
 T=$(mktemp -d)
@@ -44,6 +47,29 @@ check "the pushed link downloads without a token" test "$code" = 200
 d=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$T/got.mp4" || true)
 check "a minute of video (got $d s)" awk -v d="$d" 'BEGIN { exit !(d > 59.9 && d < 60.1) }'
 check "it plays without an error" test -z "$(ffmpeg -nostdin -v error -i "$T/got.mp4" -f null - 2>&1)"
+
+# The operator page, at the address and with the login it printed.
+PAGE_URL=$(sed -n '/^The operator page/,/^$/s|^  \(https\{0,1\}://[^ ]*\)$|\1|p' "$T/out2" | head -1)
+PAGE_LOGIN=$(sed -n 's/^  login: \(.*\)$/\1/p' "$T/out2" | head -1)
+PAGE_PASSWORD=$(sed -n 's/^  password: \([A-Za-z0-9]\{12,\}\)$/\1/p' "$T/out2" | head -1)
+check "it printed the operator page's address" test -n "$PAGE_URL"
+check "and a login with a password for it" test -n "$PAGE_LOGIN" -a -n "$PAGE_PASSWORD"
+code=$(curl -s -o "$T/index.html" -w '%{http_code}' "$PAGE_URL" || true)
+check "the page is served there" sh -c "[ '$code' = 200 ] && cmp -s '$T/index.html' www/index.html"
+tz=$(sed -n 's/^timezone = "\(.*\)";$/\1/p' /etc/archived/archived.conf | head -1)
+ARCHIVED_PAGE_PASSWORD=$PAGE_PASSWORD bash tests/page/run-page-test.sh --base "${PAGE_URL%/}" \
+	--login "$PAGE_LOGIN" --tz "${tz:-UTC}" --work build-quickstart/page-test > "$T/page" 2>&1 || true
+# Its checks count as this script's (its own summary line is not the last).
+sed '$d' "$T/page"
+line=$(tail -1 "$T/page")
+if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+	echo "# the page's browser test: $line"
+	PASSED=$((PASSED + BASH_REMATCH[1]))
+	FAILED=$((FAILED + BASH_REMATCH[2]))
+else
+	echo "# $line"
+	not_ok "the page's browser test ran to its end"
+fi
 
 bash scripts/quickstart.sh stop >/dev/null && ok "the stop command works" || not_ok "the stop command works"
 check "nothing left listening on 8080" sh -c "! curl -s -o /dev/null http://127.0.0.1:8080/"
