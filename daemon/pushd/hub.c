@@ -1,6 +1,7 @@
 /* The push hub: connections, the channel index, message queues, fan-out. */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -414,4 +415,42 @@ hub_tick(struct hub *h, int64_t now)
 			hub_conn_close(c, PC_PONG_TIMEOUT, "pong reply not received", 0);
 		}
 	}
+}
+
+int
+hub_conn_set_addr(struct hub_conn *conn, const char *addr)
+{
+	struct hub *h = conn->hub;
+	int n = 0;
+
+	snprintf(conn->addr, sizeof(conn->addr), "%s", addr);
+	for (struct hub_conn *c = h->conns; c != NULL; c = c->next)
+		n += c->close_code == 0 && strcmp(c->addr, conn->addr) == 0;
+	if (n <= h->conf->pusher.max_connections_per_address)
+		return 0;
+	if (hub_conn_may_log(conn))
+		log_info("client %s: over %d connections from %s, closing",
+		    conn->socket_id, h->conf->pusher.max_connections_per_address,
+		    conn->addr);
+	hub_send(conn, proto_error(PC_OVER_CAPACITY,
+	    "Over capacity: too many connections from this address"));
+	hub_conn_close(conn, PC_OVER_CAPACITY, "over capacity", 1);
+	return -1;
+}
+
+int
+hub_conn_may_log(struct hub_conn *conn)
+{
+	int64_t now = mono_us();
+
+	if (conn->log_window == 0 || now - conn->log_window >= 60 * USEC_PER_SEC) {
+		conn->log_window = now;
+		conn->log_left = HUB_LOG_LINES;
+	}
+	if (conn->log_left > 0 && --conn->log_left == 0) {
+		log_info("client %s: further messages about it are not logged for"
+		    " a minute", conn->socket_id);
+		return 0;
+	}
+	return conn->log_left > 0;
 }

@@ -36,6 +36,8 @@ struct pmsg {
 
 #define pmsg_text(m)	((m)->data + HUB_PRE)
 
+#define HUB_LOG_LINES	10	/* a client's own log lines a minute */
+
 struct hub_sub {
 	struct chan	 ch;
 	int64_t		 user;		/* whose channel: counts for that user */
@@ -54,6 +56,9 @@ struct hub_conn {
 	struct buf	 rx;		/* a message arriving in pieces */
 	int64_t		 last_rx;	/* mono_us() of the last message received */
 	int		 pinged;	/* a pusher:ping is unanswered */
+	char		 addr[64];	/* the client's address, for its cap */
+	int		 log_left;	/* lines it may still cause this window */
+	int64_t		 log_window;	/* mono_us() the window started */
 	int		 close_code;	/* nonzero: close once the queue is sent */
 	const char	*close_reason;	/* static */
 	struct hub_conn	*prev, *next;
@@ -100,6 +105,13 @@ void	 hub_conn_pop(struct hub_conn *conn);
  * reason is static. */
 void	 hub_conn_close(struct hub_conn *conn, int code, const char *reason,
 	    int flush);
+/* Give conn its client address; over pusher.max_connections_per_address
+ * connections from it, conn is closed with 4100. 0, or -1 if refused. */
+int	 hub_conn_set_addr(struct hub_conn *conn, const char *addr);
+/* May conn cause another log line? A client's own mistakes are logged
+ * HUB_LOG_LINES times a minute at most (then once that the rest are not):
+ * a client cannot flood the log. 1 yes, 0 no. */
+int	 hub_conn_may_log(struct hub_conn *conn);
 
 /* Subscriber index. hub_channel_add fails (-1) on allocation failure. */
 int	 hub_channel_add(struct hub *h, const struct chan *ch, struct hub_conn *conn);

@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <libwebsockets.h>
+#include <sys/resource.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,7 @@
 #define SWEEP_INTERVAL_US	(60 * LWS_US_PER_SEC)	/* repair, orphans, old events */
 #define TICK_US			LWS_US_PER_SEC		/* activity timeouts */
 #define STOP_GRACE_US		(2 * LWS_US_PER_SEC)	/* for close frames at exit */
+#define LWS_LOG_PER_SEC		5	/* libwebsockets' own lines */
 #define RX_BUFFER		1024	/* per connection; longer messages come in pieces */
 
 _Static_assert(HUB_PRE >= LWS_PRE, "HUB_PRE must cover LWS_PRE");
@@ -143,6 +145,16 @@ main(int argc, char *argv[])
 	info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
 	if (strchr(host, ':') == NULL)
 		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+	/* Every push client is a descriptor: take what the system allows
+	 * (LimitNOFILE in the unit) before libwebsockets sizes its table. */
+	{
+		struct rlimit rl;
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			(void)setrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
 	if ((g.ctx = lws_create_context(&info)) == NULL)
 		fatalx("cannot listen on %s", g.conf->pusher.listen);
 	if ((vh = lws_get_vhost_by_name(g.ctx, "default")) == NULL)
@@ -326,8 +338,24 @@ on_signal(int sig)
 static void
 on_lws_log(int level, const char *line)
 {
+	/* At most LWS_LOG_PER_SEC lines a second: at the descriptor limit
+	 * every failed accept logs one, and that must not fill the disk. */
+	static int64_t second;
+	static int lines, dropped;
+	int64_t now = mono_us() / USEC_PER_SEC;
 	size_t n = strlen(line);
 
+	(void)level;
+	if (now != second) {
+		if (dropped > 0)
+			log_warnx("libwebsockets: %d more lines not logged", dropped);
+		second = now;
+		lines = dropped = 0;
+	}
+	if (++lines > LWS_LOG_PER_SEC) {
+		dropped++;
+		return;
+	}
 	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		n--;
 	log_warnx("libwebsockets: %.*s", (int)n, line);
@@ -371,15 +399,24 @@ forbidden:
 static struct hub_conn *
 established(struct lws *wsi)
 {
-	char uri[512], arg[32];
+	char uri[512], arg[32], peer[64] = "", xff[256] = "", addr[64];
 	const char *key = "", *v;
+	struct hub_conn *conn;
 	size_t keylen = 0;
 
 	if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) > 0)
 		(void)proto_parse_path(uri, g.conf->pusher.path, &key, &keylen);
 	v = lws_get_urlarg_by_name(wsi, "protocol=", arg, sizeof(arg));
-	return hub_conn_new(g.hub, wsi, key, keylen,
+	conn = hub_conn_new(g.hub, wsi, key, keylen,
 	    proto_client_version(v, lws_get_protocol(wsi)->name));
+	if (conn == NULL)
+		return NULL;
+	(void)lws_get_peer_simple(wsi, peer, sizeof(peer));
+	if (lws_hdr_copy(wsi, xff, sizeof(xff), WSI_TOKEN_X_FORWARDED_FOR) < 0)
+		xff[0] = '\0';
+	proto_client_addr(peer, xff, addr, sizeof(addr));
+	(void)hub_conn_set_addr(conn, addr);
+	return conn;
 }
 
 /* One message per writeable callback, then the close when asked for. */

@@ -340,3 +340,21 @@ proto_event(const char *event, const char *channel, const char *data)
 	return dump(json_pack("{s:s, s:s, s:s}", "event", event, "channel",
 	    channel, "data", data));
 }
+
+void
+proto_client_addr(const char *peer, const char *xff, char *out, size_t len)
+{
+	const char *last;
+	size_t n;
+
+	if (xff == NULL || xff[0] == '\0' || !(strncmp(peer, "127.", 4) == 0 ||
+	    strcmp(peer, "::1") == 0 || strncmp(peer, "::ffff:127.", 11) == 0)) {
+		snprintf(out, len, "%s", peer);
+		return;
+	}
+	last = strrchr(xff, ',');
+	last = last != NULL ? last + 1 : xff;
+	last += strspn(last, " \t");
+	n = strcspn(last, " \t");
+	snprintf(out, len, "%.*s", (int)n, last);
+}

@@ -87,6 +87,11 @@ int	 proto_socket_id_valid(const char *s);
  */
 int	 proto_parse_path(const char *uri, const char *prefix, const char **key,
 	    size_t *keylen);
+/* The client's address: the peer's, or, where the peer is this host (the
+ * web server proxying), the last entry of X-Forwarded-For (xff, or NULL),
+ * which that proxy added. Into out (len bytes). */
+void	 proto_client_addr(const char *peer, const char *xff, char *out, size_t len);
+
 /* The "protocol" query argument: its number, or 0 if absent or bad. */
 int	 proto_parse_version(const char *value);
 /* The version a Sec-WebSocket-Protocol name says

@@ -144,8 +144,9 @@ hub_conn_receive(struct hub_conn *conn, const void *data, size_t len, int final)
 	if (conn->close_code != 0)
 		return -1;
 	if (conn->rx.len + len > max) {
-		log_info("client %s sent a message over %zu bytes, closing",
-		    conn->socket_id, max);
+		if (hub_conn_may_log(conn))
+			log_info("client %s sent a message over %zu bytes,"
+			    " closing", conn->socket_id, max);
 		hub_conn_close(conn, PC_TOO_BIG, "message too big", 0);
 		return -1;
 	}
@@ -200,7 +201,8 @@ refuse(struct hub_conn *conn, const char *channel, int code, const char *why)
 	char *s = NULL;
 	json_t *o;
 
-	log_info("client %s: subscription refused: %s", conn->socket_id, why);
+	if (hub_conn_may_log(conn))
+		log_info("client %s: subscription refused: %s", conn->socket_id, why);
 	o = json_pack("{s:s, s:s, s:{s:s, s:s, s:i}}", "event",
 	    "pusher:subscription_error", "channel", channel, "data",
 	    "type", "AuthError", "error", why, "status", 403);

@@ -80,6 +80,7 @@ static const struct conf_key conf_keys[] = {
 	{ "pusher.event_retention", CT_INT64, OFF(pusher.event_retention), "86400", 60, 365 * DAY, NULL },
 	{ "pusher.activity_timeout", CT_INT, OFF(pusher.activity_timeout), "120", 5, 3600, NULL },
 	{ "pusher.max_connections_per_user", CT_INT, OFF(pusher.max_connections_per_user), "100", 1, 1000000, NULL },
+	{ "pusher.max_connections_per_address", CT_INT, OFF(pusher.max_connections_per_address), "200", 1, 1000000, NULL },
 	{ "pusher.max_frame",	CT_INT,   OFF(pusher.max_frame), "65536", 1024, 16 * 1024 * 1024, NULL },
 	{ "pusher.generated_on_user_channel", CT_BOOL, OFF(pusher.generated_on_user_channel), "false", 0, 0, NULL },
 };

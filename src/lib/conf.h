@@ -59,6 +59,7 @@ struct conf {
 		int64_t	 event_retention;
 		int	 activity_timeout;
 		int	 max_connections_per_user;
+		int	 max_connections_per_address;
 		int	 max_frame;
 		/* archive_generated also on private-user (the product sends it
 		 * on the token's channel only). */

@@ -257,6 +257,28 @@ START_TEST(test_version)
 }
 END_TEST
 
+/* Behind the web server the peer is this host: the client is the last
+ * X-Forwarded-For entry, which the proxy added; from elsewhere the header
+ * is the client's own word and not believed. */
+START_TEST(test_client_addr)
+{
+	char a[64];
+
+	proto_client_addr("127.0.0.1", "203.0.113.9", a, sizeof(a));
+	ck_assert_str_eq(a, "203.0.113.9");
+	proto_client_addr("::1", "10.1.1.1, 203.0.113.9", a, sizeof(a));
+	ck_assert_str_eq(a, "203.0.113.9");
+	proto_client_addr("::ffff:127.0.0.1", " 2001:db8::7 ", a, sizeof(a));
+	ck_assert_str_eq(a, "2001:db8::7");
+	proto_client_addr("198.51.100.4", "127.0.0.1", a, sizeof(a));
+	ck_assert_str_eq(a, "198.51.100.4");
+	proto_client_addr("127.0.0.1", NULL, a, sizeof(a));
+	ck_assert_str_eq(a, "127.0.0.1");
+	proto_client_addr("127.0.0.1", "", a, sizeof(a));
+	ck_assert_str_eq(a, "127.0.0.1");
+}
+END_TEST
+
 /* The iOS app's PusherSwift asks for a subprotocol that names the version. */
 START_TEST(test_subprotocol)
 {
@@ -349,6 +371,7 @@ pusher_suite(void)
 	    (int)(sizeof(path_cases) / sizeof(path_cases[0])));
 	tcase_add_test(tc, test_version);
 	tcase_add_test(tc, test_subprotocol);
+	tcase_add_test(tc, test_client_addr);
 	tcase_add_test(tc, test_server_messages);
 	suite_add_tcase(s, tc);
 	return s;

@@ -433,6 +433,41 @@ START_TEST(test_logout_ends_user_channel)
 }
 END_TEST
 
+/* One address cannot hold more than max_connections_per_address. */
+START_TEST(test_address_cap)
+{
+	struct hub_conn *c[4];
+
+	conf->pusher.max_connections_per_address = 2;
+	for (int i = 0; i < 3; i++) {
+		c[i] = open_conn();
+		(void)hub_conn_set_addr(c[i], "203.0.113.9");
+	}
+	ck_assert_int_eq(c[0]->close_code, 0);
+	ck_assert_int_eq(c[1]->close_code, 0);
+	ck_assert_int_eq(c[2]->close_code, 4100);
+	c[3] = open_conn();
+	ck_assert_int_eq(hub_conn_set_addr(c[3], "198.51.100.4"), 0);
+	ck_assert_int_eq(c[3]->close_code, 0);
+	for (int i = 0; i < 4; i++)
+		hub_conn_free(c[i]);
+	conf->pusher.max_connections_per_address = 200;
+}
+END_TEST
+
+/* A client's own mistakes reach the log a few times a minute at most. */
+START_TEST(test_log_budget)
+{
+	struct hub_conn *c = open_conn();
+	int n = 0;
+
+	for (int i = 0; i < 20000; i++)
+		n += hub_conn_may_log(c);
+	ck_assert_int_eq(n, HUB_LOG_LINES - 1);
+	hub_conn_free(c);
+}
+END_TEST
+
 START_TEST(test_frames)
 {
 	struct hub_conn *c = open_conn();
@@ -650,6 +685,8 @@ hub_suite(void)
 	tcase_add_test(tc, test_delivery);
 	tcase_add_test(tc, test_replay);
 	tcase_add_test(tc, test_logout_ends_user_channel);
+	tcase_add_test(tc, test_address_cap);
+	tcase_add_test(tc, test_log_budget);
 	tcase_add_test(tc, test_slow_client);
 	tcase_add_test(tc, test_shutdown);
 	tcase_add_test(tc, test_many_channels);
