@@ -521,6 +521,21 @@ cancel(sqlite3 *db, const struct conf *c, int64_t id, int hide)
 	sqlite3_bind_int64(st, 2, id);
 	sqlite3_bind_int(st, 3, hide);
 	ret = db_step_done(st);
+	/* The disk is full and the row cannot be marked: deleting is what
+	 * frees space, so the file goes first, then the mark is tried again.
+	 * A crash in between leaves an active row without its file, which
+	 * /file answers 410 and "archivectl check --repair" settles. */
+	if (ret == -1 && sqlite3_errcode(db) == SQLITE_FULL) {
+		char *name = file_of(db, id);
+
+		log_warnx("download=%lld: the disk is full; removing its archive"
+		    " before recording the deletion", (long long)id);
+		if (name != NULL && unlink_archive(c, name) == 0) {
+			sqlite3_reset(st);
+			ret = db_step_done(st);
+		}
+		free(name);
+	}
 	sqlite3_finalize(st);
 	if (ret == -1)
 		return -1;
