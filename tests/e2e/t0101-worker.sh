@@ -140,7 +140,7 @@ expect_eq "active: progress 100" 100 "$(jbody .progress)"
 expect_eq "active: is_file_exists" true "$(jbody .is_file_exists)"
 check "active: expires_at three hours after it became active" awk -v c="$(sql "SELECT (expires_at - updated_at) / 1000000 FROM downloads WHERE id=$id")" 'BEGIN { exit !(c == 10800) }'
 URL=$(jbody .url)
-check "active: url is a signed link" grep -Eq '\?expires=[0-9]+&signature=[0-9a-f]{64}$' <<<"$URL"
+check "active: url is a signed link" grep -Eq "\?k=[0-9a-f]{24}&expires=[0-9]+&signature=[0-9a-f]{64}$" <<<"$URL"
 expect_eq "active: archive_generated event with the url" "ok $URL" \
 	"$(sql "SELECT payload FROM events WHERE download_id=$id AND type='archive_generated'" | jq -r '.status + " " + .data.url')"
 code=$(curl -s -o "$T/signed.mp4" -w '%{http_code}' "$URL")
