@@ -247,7 +247,12 @@ for s in lighttpd/archived.conf lighttpd/archived-site.conf nginx/archived.conf 
 	check "/usr/share/archived/$s is conf/$s" cmp -s "/usr/share/archived/$s" "$T/src/conf/$s"
 done
 conffiles=$(dpkg-query -W -f='${Conffiles}\n' archived | awk 'NF { print $1 }' | sort | tr '\n' ' ')
-expect_eq "conffiles" "/etc/archived/archived.conf /etc/cron.d/archived " "$conffiles"
+expect_eq "conffiles" "/etc/archived/apache/archived-site.conf /etc/archived/archived.conf /etc/archived/lighttpd/archived-site.conf /etc/archived/nginx/archived-site.conf /etc/cron.d/archived " "$conffiles"
+for s in lighttpd nginx apache; do
+	check "/etc/archived/$s/archived-site.conf is rendered for the package's paths" \
+		sh -c "! grep -v '^[[:space:]]*#' /etc/archived/$s/archived-site.conf | grep -Eq 'env[.]ARCHIVED_|[$][{]ARCHIVED_|var[.]archived_state' &&
+			grep -Eq '/usr/libexec/archived/downloads.fcgi|/run/archived/' /etc/archived/$s/archived-site.conf"
+done
 
 # The cron job: root's 0644 file, running upstream's command.
 expect_eq "/etc/cron.d/archived: root 0644" "root:root 644" "$(stat -c '%U:%G %a' /etc/cron.d/archived)"
