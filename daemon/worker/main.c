@@ -3,6 +3,15 @@
  * lease, remux the recorded segments into one MP4 and publish it; the main
  * thread waits for kicks and signals, wakes the workers, and notices
  * cancelled jobs. The database is the only truth: a lost kick costs a poll.
+ *
+ * A thread's claim and the main thread's "stop" meet in one atomic word
+ * (struct worker's claim): the claim's number, which the thread bumps for
+ * every job it takes, and the claim's state. The watcher reads the word,
+ * then the job id, asks the database, and stops the thread with a
+ * compare-and-set on the word it read: a job that finished meanwhile can
+ * never stop the claim that came after it. The thread moves its claim to
+ * FINISHING (compare-and-set too) before it writes the job's outcome, so a
+ * job that ends is never also told to stop.
  */
 #include "config.h"
 
@@ -38,14 +47,25 @@
 
 #define TMP_PREFIX	".tmp-"
 
-enum cancel_reason { KEEP_GOING, CANCEL_LOST, CANCEL_SHUTDOWN };
+/* The state of one claim, in the low bits of struct worker's claim. */
+enum claim_state {
+	CLAIM_RUNNING,		/* working on it */
+	CLAIM_LOST,		/* cancelled or taken over: stop, write nothing */
+	CLAIM_FINISHING		/* the thread is writing the outcome: too late to stop */
+};
+#define CLAIM_WORD(seq, state)	((uint64_t)(seq) << 2 | (uint64_t)(state))
+#define CLAIM_SEQ(word)		((word) >> 2)
+#define CLAIM_STATE(word)	((enum claim_state)((word) & 3))
 
 struct worker {
 	pthread_t	 thread;
 	int		 index;
 	char		 owner[160];
+	/* Stored by the thread only: first claim (a new number), then job_id;
+	 * at the end, job_id 0. A reader that loads claim and then job_id sees
+	 * 0 or the job of that claim or of a later one, never an earlier one. */
+	_Atomic uint64_t claim;		/* CLAIM_WORD(number, enum claim_state) */
 	_Atomic int64_t	 job_id;	/* 0 when idle */
-	atomic_int	 cancel;	/* enum cancel_reason */
 };
 
 /* What a running job needs from its callbacks. */
@@ -54,16 +74,18 @@ struct job_ctx {
 	sqlite3		*db;
 	const struct conf *conf;
 	const struct job *job;
+	uint64_t	 seq;		/* this claim's number */
 	int64_t		 last_renew;	/* monotonic us */
 	int		 last_pct;
 };
 
 static void	*worker_main(void *arg);
 static void	 run_job(struct worker *w, sqlite3 *db, const struct conf *c,
-		    const struct job *job);
+		    const struct job *job, uint64_t seq);
 static void	 watch_cancellations(sqlite3 *db);
 static void	 beat(sqlite3 *db);
 static void	 remove_stale_temps(const char *dir);
+static void	 take_back_jobs(sqlite3 *db);
 static int	 lock_data_dir(const struct conf *c);
 
 static struct {
@@ -71,6 +93,7 @@ static struct {
 	pthread_cond_t	 wake;
 	unsigned	 wake_gen;	/* bumped by every kick and tick */
 	int		 stopping;
+	atomic_int	 hurry;		/* the shutdown grace is over: stop the jobs */
 	struct confslot	 slot;		/* the configuration; jobs hold a reference */
 	struct conf	*conf;		/* the main thread's, between reloads */
 	struct worker	*workers;
@@ -99,7 +122,6 @@ main(int argc, char *argv[])
 	struct pollfd pfd[2];
 	sigset_t sigs;
 	sqlite3 *db;
-	int released;
 
 	progopt_parse(&o, argc, argv);
 	g.conf = progopt_start(&o);
@@ -133,13 +155,7 @@ main(int argc, char *argv[])
 		snprintf(g.host, sizeof(g.host), "localhost");
 	g.host[sizeof(g.host) - 1] = '\0';
 	remove_stale_temps(g.conf->downloads_dir);
-	{
-		char prefix[80];
-
-		snprintf(prefix, sizeof(prefix), "%s/", g.host);
-		if ((released = queue_release_prefix(db, prefix)) > 0)
-			log_info("gave back %d job(s) held by a previous run", released);
-	}
+	take_back_jobs(db);
 
 	g.nworkers = g.conf->workers;
 	g.workers = xcalloc((size_t)g.nworkers, sizeof(*g.workers));
@@ -172,7 +188,9 @@ main(int argc, char *argv[])
 					}
 				} else {
 					log_info("stopping on signal %d", (int)si.ssi_signo);
+					pthread_mutex_lock(&g.lock);
 					g.stopping = 1;
+					pthread_mutex_unlock(&g.lock);
 				}
 			}
 		}
@@ -204,8 +222,8 @@ main(int argc, char *argv[])
 			watch_cancellations(db);
 			usleep(50000);
 		} while (1);
-		for (int i = 0; i < g.nworkers; i++)
-			atomic_store(&g.workers[i].cancel, CANCEL_SHUTDOWN);
+		/* Read by every job's cancel check: also one claimed just now. */
+		atomic_store(&g.hurry, 1);
 		for (int i = 0; i < g.nworkers; i++)
 			pthread_join(g.workers[i].thread, NULL);
 	}
@@ -256,19 +274,103 @@ remove_stale_temps(const char *dir)
 	closedir(d);
 }
 
+/*
+ * The files of the jobs a previous run on this host held when it died: a
+ * crash between the rename and the commit left an archive under its final
+ * name that no row owns. A job held by us owns no file (its row becomes
+ * active and gets its path in one transaction), so every "<id>-*.mp4" of
+ * such a job is removed, before the job is released: a crash in between
+ * only repeats this at the next start.
+ */
+static void
+remove_job_files(const char *dir, const int64_t *ids, size_t n)
+{
+	DIR *d;
+	struct dirent *de;
+
+	if (n == 0 || (d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		char want[32];
+		const char *dot = strrchr(de->d_name, '.');
+
+		if (dot == NULL || strcmp(dot, ".mp4") != 0)
+			continue;
+		for (size_t i = 0; i < n; i++) {
+			snprintf(want, sizeof(want), "%lld-", (long long)ids[i]);
+			if (strncmp(de->d_name, want, strlen(want)) != 0)
+				continue;
+			if (unlinkat(dirfd(d), de->d_name, 0) == 0)
+				log_info("download=%lld: removed '%s/%s', left by a"
+				    " previous run", (long long)ids[i], dir, de->d_name);
+			break;
+		}
+	}
+	if (fsync(dirfd(d)) == -1)
+		log_warn("cannot fsync '%s'", dir);
+	closedir(d);
+}
+
+/*
+ * At start, with the lock held: the jobs a previous run on this host held
+ * are ours. Their worker died, and that attempt counts (it was counted at
+ * the claim): a job that has had max_attempts ends failed (worker_lost,
+ * with its event), the others go back to pending at once instead of
+ * waiting for their lease to run out. A job that kills its worker every
+ * time therefore ends after max_attempts restarts, not never.
+ */
+static void
+take_back_jobs(sqlite3 *db)
+{
+	char prefix[80];
+	int64_t *ids;
+	size_t n;
+	int released, failed;
+
+	/* On a database error the jobs stay as they are: their leases run
+	 * out, and queue_claim() takes or fails them then. */
+	snprintf(prefix, sizeof(prefix), "%s/", g.host);
+	if (queue_held_prefix(db, prefix, &ids, &n) == -1) {
+		log_warnx("cannot read the jobs of a previous run; they are taken"
+		    " back when their lease runs out");
+		return;
+	}
+	remove_job_files(g.conf->downloads_dir, ids, n);
+	free(ids);
+	if ((released = queue_release_prefix(db, g.conf, prefix, &failed)) == -1) {
+		log_warnx("cannot take back the jobs of a previous run; they are"
+		    " taken back when their lease runs out");
+		return;
+	}
+	if (released > 0)
+		log_info("gave back %d job(s) held by a previous run", released);
+	if (failed > 0) {
+		log_warnx("failed %d job(s) held by a previous run: their worker"
+		    " was lost %d times", failed, g.conf->max_attempts);
+		kick_send(g.conf->run_dir, KICK_PUSHD);
+	}
+}
+
 /* Tell workers whose job was cancelled, deleted or taken over to stop. */
 static void
 watch_cancellations(sqlite3 *db)
 {
 	for (int i = 0; i < g.nworkers; i++) {
 		struct worker *w = &g.workers[i];
+		/* The claim first, then its job (see struct worker). */
+		uint64_t word = atomic_load(&w->claim);
 		int64_t id = atomic_load(&w->job_id);
 
-		if (id != 0 && queue_still_ours(db, id, w->owner) == 0) {
+		if (id == 0 || CLAIM_STATE(word) != CLAIM_RUNNING ||
+		    queue_still_ours(db, id, w->owner) != 0)
+			continue;
+		/* Lands only if the thread still holds the claim we read, and
+		 * that claim is of this job: a later claim has another number,
+		 * and one that is finishing has another state. */
+		if (atomic_compare_exchange_strong(&w->claim, &word,
+		    CLAIM_WORD(CLAIM_SEQ(word), CLAIM_LOST)))
 			log_info("download=%lld: no longer ours (cancelled or taken"
 			    " over); stopping it", (long long)id);
-			atomic_store(&w->cancel, CANCEL_LOST);
-		}
 	}
 }
 
@@ -297,6 +399,7 @@ worker_main(void *arg)
 {
 	struct worker *w = arg;
 	sqlite3 *db = NULL;
+	uint64_t seq = 0;	/* the number of this thread's last claim */
 
 	while (1) {
 		struct conf *c = confslot_get(&g.slot);	/* for one claim and its job */
@@ -317,9 +420,10 @@ worker_main(void *arg)
 		else
 			rc = queue_claim(db, c, w->owner, &job);
 		if (rc == 1) {
-			atomic_store(&w->cancel, KEEP_GOING);
+			/* A new claim, then its job (see struct worker). */
+			atomic_store(&w->claim, CLAIM_WORD(++seq, CLAIM_RUNNING));
 			atomic_store(&w->job_id, job.id);
-			run_job(w, db, c, &job);
+			run_job(w, db, c, &job, seq);
 			atomic_store(&w->job_id, 0);
 			conf_free(c);
 			continue;
@@ -335,12 +439,39 @@ worker_main(void *arg)
 	return NULL;
 }
 
+/* Only the thread holding claim seq calls these: its claim is the word's. */
+static enum claim_state
+claim_state(const struct worker *w)
+{
+	return CLAIM_STATE(atomic_load(&w->claim));
+}
+
+/* Claim seq is lost (cancelled or taken over), unless it is finishing. */
+static void
+claim_lost(struct worker *w, uint64_t seq)
+{
+	uint64_t word = CLAIM_WORD(seq, CLAIM_RUNNING);
+
+	atomic_compare_exchange_strong(&w->claim, &word, CLAIM_WORD(seq, CLAIM_LOST));
+}
+
+/* Before writing a job's outcome: 1 from now on nobody stops claim seq,
+ * 0 it was already lost (write nothing; the row is not ours). */
+static int
+claim_finishing(struct worker *w, uint64_t seq)
+{
+	uint64_t word = CLAIM_WORD(seq, CLAIM_RUNNING);
+
+	return atomic_compare_exchange_strong(&w->claim, &word,
+	    CLAIM_WORD(seq, CLAIM_FINISHING));
+}
+
 static int
 job_cancelled(void *arg)
 {
 	struct job_ctx *ctx = arg;
 
-	return atomic_load(&ctx->w->cancel) != KEEP_GOING;
+	return claim_state(ctx->w) == CLAIM_LOST || atomic_load(&g.hurry);
 }
 
 /* Progress: renew the lease and publish at most once a second. */
@@ -359,7 +490,7 @@ job_progress(void *arg, int64_t done, int64_t total)
 
 		ctx->last_renew = now;
 		if (rc == 0)
-			atomic_store(&ctx->w->cancel, CANCEL_LOST);
+			claim_lost(ctx->w, ctx->seq);
 		else if (rc == 1 && pct != ctx->last_pct) {
 			ctx->last_pct = pct;
 			kick_send(ctx->conf->run_dir, KICK_PUSHD);
@@ -417,10 +548,27 @@ retryable(const char *code)
 	return strcmp(code, REMUX_OUTPUT_ERROR) == 0;
 }
 
+/* The attempt failed with code: retried or failed (retry says which may
+ * be retried), unless the claim was lost meanwhile. */
 static void
-run_job(struct worker *w, sqlite3 *db, const struct conf *c, const struct job *job)
+job_failed(struct worker *w, sqlite3 *db, const struct conf *c,
+    const struct job *job, uint64_t seq, const char *code, const char *message,
+    int retry)
 {
-	struct job_ctx ctx = { w, db, c, job, mono_us(), -1 };
+	if (!claim_finishing(w, seq)) {
+		atomic_fetch_add(&g.leases_lost, 1);
+		log_info("download=%lld stream=%lld: stopped", (long long)job->id,
+		    (long long)job->stream_id);
+		return;
+	}
+	queue_finish_failed(db, c, job, w->owner, code, message, retry);
+}
+
+static void
+run_job(struct worker *w, sqlite3 *db, const struct conf *c, const struct job *job,
+    uint64_t seq)
+{
+	struct job_ctx ctx = { w, db, c, job, seq, mono_us(), -1 };
 	struct remux_result res;
 	struct remux_job rj = { 0 };
 	struct remux_segment *segs;
@@ -428,6 +576,7 @@ run_job(struct worker *w, sqlite3 *db, const struct conf *c, const struct job *j
 	size_t nsegs;
 	int64_t t0 = mono_us();
 	int fd, rc;
+	enum claim_state state;
 
 	snprintf(tmpname, sizeof(tmpname), "%s%lld-%ld-%d.mp4", TMP_PREFIX,
 	    (long long)job->id, (long)getpid(), w->index);
@@ -435,7 +584,7 @@ run_job(struct worker *w, sqlite3 *db, const struct conf *c, const struct job *j
 	/* The segments overlapping the range, in time order (as export reads them). */
 	if ((segs = segindex_load_range(db, job->stream_id, job->from_us, job->to_us,
 	    &nsegs)) == NULL) {
-		rc = queue_finish_failed(db, c, job, w->owner, REMUX_INPUT_ERROR,
+		job_failed(w, db, c, job, seq, REMUX_INPUT_ERROR,
 		    "cannot read the recording index; see the worker log", 1);
 		goto out;
 	}
@@ -447,7 +596,7 @@ run_job(struct worker *w, sqlite3 *db, const struct conf *c, const struct job *j
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640)) == -1) {
 		log_warn("download=%lld stream=%lld: cannot create '%s'",
 		    (long long)job->id, (long long)job->stream_id, tmp);
-		rc = queue_finish_failed(db, c, job, w->owner, REMUX_OUTPUT_ERROR,
+		job_failed(w, db, c, job, seq, REMUX_OUTPUT_ERROR,
 		    "cannot create the archive file in the downloads directory", 1);
 		goto out;
 	}
@@ -462,7 +611,9 @@ run_job(struct worker *w, sqlite3 *db, const struct conf *c, const struct job *j
 	rj.cancelled = job_cancelled;
 	rj.arg = &ctx;
 	rc = remux_run(&rj, &res);
-	if (rc == 0 && atomic_load(&w->cancel) == KEEP_GOING &&
+	/* Made: from here the claim is finishing, cancelled only through the
+	 * row (a DELETE now makes the fenced commit change nothing). */
+	if (rc == 0 && claim_finishing(w, seq) &&
 	    (final = publish_file(c, tmp, job)) != NULL) {
 		struct job_output out = { 0 };
 		const char *slash = strrchr(final, '/');
@@ -490,24 +641,26 @@ run_job(struct worker *w, sqlite3 *db, const struct conf *c, const struct job *j
 			unlink(final);
 		}
 	} else {
-		enum cancel_reason why = atomic_load(&w->cancel);
-
 		unlink(tmp);
-		if (rc == 0 && why == KEEP_GOING) {
-			/* Written, but it could not be fsynced or renamed. */
-			snprintf(res.code, sizeof(res.code), "%s", REMUX_OUTPUT_ERROR);
-			snprintf(res.message, sizeof(res.message),
-			    "cannot store the archive in the downloads directory");
-		}
-		if (why == CANCEL_SHUTDOWN) {
-			queue_hand_back(db, job, w->owner);
-			log_info("download=%lld stream=%lld: handed back at shutdown",
-			    (long long)job->id, (long long)job->stream_id);
-		} else if (why == CANCEL_LOST) {
+		/* Stopped, failed, or made but not stored: the outcome is ours to
+		 * write unless the claim was lost first. */
+		(void)claim_finishing(w, seq);
+		state = claim_state(w);
+		if (state == CLAIM_LOST) {
 			atomic_fetch_add(&g.leases_lost, 1);
 			log_info("download=%lld stream=%lld: stopped", (long long)job->id,
 			    (long long)job->stream_id);
+		} else if (rc != 0 && atomic_load(&g.hurry)) {
+			queue_hand_back(db, job, w->owner);
+			log_info("download=%lld stream=%lld: handed back at shutdown",
+			    (long long)job->id, (long long)job->stream_id);
 		} else {
+			if (rc == 0) {
+				/* Written, but it could not be fsynced or renamed. */
+				snprintf(res.code, sizeof(res.code), "%s", REMUX_OUTPUT_ERROR);
+				snprintf(res.message, sizeof(res.message),
+				    "cannot store the archive in the downloads directory");
+			}
 			log_warnx("download=%lld stream=%lld: attempt %d failed: %s: %s",
 			    (long long)job->id, (long long)job->stream_id, job->attempts,
 			    res.code, res.message);

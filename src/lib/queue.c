@@ -13,37 +13,63 @@
 #include "banned.h"
 
 
-/* Fail jobs whose worker died max_attempts times, each with its event. */
+/*
+ * Fail, with worker_lost and each its archive_generated error event, the
+ * processing jobs that had max_attempts tries and whose worker is gone:
+ * with prefix NULL those whose lease ran out before now, else those whose
+ * lease names an owner starting with prefix (a previous run of this worker,
+ * which died). Inside the caller's transaction. How many, or -1.
+ */
 static int
-fail_exhausted(sqlite3 *db, const struct conf *c, int64_t now)
+fail_lost(sqlite3 *db, const struct conf *c, int64_t now, const char *prefix)
 {
-	sqlite3_stmt *st = db_prepare(db, "UPDATE downloads SET condition='failed',"
+	sqlite3_stmt *st = db_prepare(db, prefix == NULL ?
+	    "UPDATE downloads SET condition='failed',"
 	    " error_code='worker_lost', error_message='the export was interrupted"
 	    " ' || attempts || ' times (worker stopped or crashed); see the worker log',"
 	    " lease_owner=NULL, lease_until=NULL, stopped_at=?1, updated_at=?1,"
 	    " finished_at=?1 WHERE condition='processing' AND lease_until<?1"
 	    " AND attempts>=?2"
+	    " RETURNING id" :
+	    "UPDATE downloads SET condition='failed',"
+	    " error_code='worker_lost', error_message='the export was interrupted"
+	    " ' || attempts || ' times (worker stopped or crashed); see the worker log',"
+	    " lease_owner=NULL, lease_until=NULL, stopped_at=?1, updated_at=?1,"
+	    " finished_at=?1 WHERE condition='processing'"
+	    " AND substr(lease_owner, 1, ?3)=?4 AND attempts>=?2"
 	    " RETURNING id");
-	int64_t ids[64];
-	int n = 0, rc;
+	int64_t *ids = NULL;
+	size_t n = 0, cap = 0;
+	int rc, ret = -1;
 
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, now);
 	sqlite3_bind_int(st, 2, c->max_attempts);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (n < (int)nitems(ids))
-			ids[n++] = sqlite3_column_int64(st, 0);
+	if (prefix != NULL) {
+		sqlite3_bind_int(st, 3, (int)strlen(prefix));
+		sqlite3_bind_text(st, 4, prefix, -1, SQLITE_STATIC);
+	}
+	/* Every one gets its event: the ids are kept, however many. */
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		xgrow(&ids, &cap, n + 1, sizeof(*ids));
+		ids[n++] = sqlite3_column_int64(st, 0);
+	}
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return error("database: %s", sqlite3_errmsg(db));
-	for (int i = 0; i < n; i++) {
+	if (rc != SQLITE_DONE) {
+		error("database: %s", sqlite3_errmsg(db));
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
 		log_warnx("download=%lld: failed: its worker was lost %d times",
 		    (long long)ids[i], c->max_attempts);
 		if (event_insert(db, c, ids[i], EV_GENERATED, 0) == -1)
-			return -1;
+			goto out;
 	}
-	return 0;
+	ret = (int)n;
+out:
+	free(ids);
+	return ret;
 }
 
 int
@@ -55,7 +81,7 @@ queue_claim(sqlite3 *db, const struct conf *c, const char *owner, struct job *jo
 
 	if (db_begin(db) == -1)
 		return -1;
-	if (fail_exhausted(db, c, now) == -1)
+	if (fail_lost(db, c, now, NULL) == -1)
 		goto out;
 	st = db_prepare(db, "UPDATE downloads SET condition='processing',"
 	    " lease_owner=?1, lease_until=?2, attempts=attempts+1, progress=0,"
@@ -277,19 +303,66 @@ queue_hand_back(sqlite3 *db, const struct job *job, const char *owner)
 }
 
 int
-queue_release_prefix(sqlite3 *db, const char *prefix)
+queue_held_prefix(sqlite3 *db, const char *prefix, int64_t **ids, size_t *n)
 {
-	sqlite3_stmt *st = db_prepare(db, "UPDATE downloads SET condition='pending',"
-	    " lease_owner=NULL, lease_until=NULL, progress=0, updated_at=?"
+	sqlite3_stmt *st = db_prepare(db, "SELECT id FROM downloads"
 	    " WHERE condition='processing' AND substr(lease_owner, 1, ?)=?");
-	int ret;
+	size_t cap = 0;
+	int rc;
 
+	*ids = NULL;
+	*n = 0;
 	if (st == NULL)
 		return -1;
+	sqlite3_bind_int(st, 1, (int)strlen(prefix));
+	sqlite3_bind_text(st, 2, prefix, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		xgrow(ids, &cap, *n + 1, sizeof(**ids));
+		(*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		free(*ids);
+		*ids = NULL;
+		*n = 0;
+		return error("database: %s", sqlite3_errmsg(db));
+	}
+	return 0;
+}
+
+int
+queue_release_prefix(sqlite3 *db, const struct conf *c, const char *prefix,
+    int *failed)
+{
+	sqlite3_stmt *st = NULL;
+	int ret = -1, nfailed;
+
+	*failed = 0;
+	if (db_begin(db) == -1)
+		return -1;
+	/* The crash was an attempt (counted when it was claimed): a job that
+	 * had its last one ends here, and its event with it. */
+	if ((nfailed = fail_lost(db, c, now_us(), prefix)) == -1)
+		goto out;
+	st = db_prepare(db, "UPDATE downloads SET condition='pending',"
+	    " lease_owner=NULL, lease_until=NULL, progress=0, updated_at=?"
+	    " WHERE condition='processing' AND substr(lease_owner, 1, ?)=?");
+	if (st == NULL)
+		goto out;
 	sqlite3_bind_int64(st, 1, now_us());
 	sqlite3_bind_int(st, 2, (int)strlen(prefix));
 	sqlite3_bind_text(st, 3, prefix, -1, SQLITE_STATIC);
-	ret = db_step_done(st);
+	if (db_step_done(st) == -1)
+		goto out;
+	ret = sqlite3_changes(db);
+	if (db_commit(db) == -1) {
+		ret = -1;
+		goto out;
+	}
+	*failed = nfailed;
+out:
+	if (ret == -1)
+		db_rollback(db);
 	sqlite3_finalize(st);
-	return ret == 0 ? sqlite3_changes(db) : -1;
+	return ret;
 }

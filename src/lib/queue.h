@@ -8,6 +8,7 @@
 #define ARCHIVED_QUEUE_H
 
 #include <sqlite3.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct conf;
@@ -20,9 +21,10 @@ struct job {
 	int	 attempts;		/* including this one */
 };
 
-/* Take the oldest pending job, or one whose lease expired. Jobs whose
- * lease expired after max_attempts tries are failed on the way (their
- * worker died each time). 1 claimed, 0 nothing to do, -1 error. */
+/* Take the oldest pending job, or one whose lease expired; the attempt
+ * is counted now, so that a crash in it counts. Jobs whose lease expired
+ * after max_attempts tries are failed on the way (their worker died each
+ * time). 1 claimed, 0 nothing to do, -1 error. */
 int	 queue_claim(sqlite3 *db, const struct conf *c, const char *owner,
 	    struct job *job);
 
@@ -59,8 +61,20 @@ int	 queue_finish_failed(sqlite3 *db, const struct conf *c, const struct job *jo
 /* Give the job back untouched (shutdown): pending, the attempt not counted. */
 int	 queue_hand_back(sqlite3 *db, const struct job *job, const char *owner);
 
-/* At start: give back every job whose lease names an owner starting with
- * prefix (a previous run of this worker on this host). Returns how many. */
-int	 queue_release_prefix(sqlite3 *db, const char *prefix);
+/* At start: the processing jobs whose lease names an owner starting with
+ * prefix (a previous run of this worker on this host, which died), so
+ * that their files can be removed before they are released. *ids is
+ * malloc'd (the caller frees), *n of them. 0, or -1 on error. */
+int	 queue_held_prefix(sqlite3 *db, const char *prefix, int64_t **ids,
+	    size_t *n);
+
+/* At start: take back every job whose lease names an owner starting with
+ * prefix. Its worker died, and that attempt counts (queue_claim counted
+ * it): a job that had max_attempts tries ends failed, "worker_lost", with
+ * its archive_generated error event; the others go back to pending. One
+ * transaction. Returns how many went back to pending, *failed how many
+ * failed; -1 on error (nothing changed). */
+int	 queue_release_prefix(sqlite3 *db, const struct conf *c, const char *prefix,
+	    int *failed);
 
 #endif

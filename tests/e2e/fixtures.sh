@@ -47,3 +47,21 @@ start_worker() {
 	WORKER_PID=$!
 	PIDS="$PIDS $WORKER_PID"
 }
+
+# slow_stream [DISK]: a stream of h264_aac_ts whose middle segment is on
+# the slow disk (or DISK: killdisk); sets SLOW_STREAM.
+slow_stream() {
+	local cam n=$((${N:-0} + 1)) dir disk=${1:-slowdisk}
+	N=$n
+	dir="$T/rec$n"
+	mkdir -p "$dir/$disk"
+	cp "$FIXTURES/h264_aac_ts/seg000.ts" "$FIXTURES/h264_aac_ts/seg002.ts" "$dir/"
+	cp "$FIXTURES/h264_aac_ts/seg001.ts" "$dir/$disk/"
+	cam=$(ctl camera add --name "slow $n")
+	SLOW_STREAM=$(ctl stream add --camera "$cam" --type high --url rtsp://cam/slow)
+	awk -F'\t' -v s="$SLOW_STREAM" -v dir="$dir" -v disk="$disk" 'NR > 1 && $1 == "h264_aac_ts" {
+		f = substr($2, index($2, "/") + 1)
+		path = (f == "seg001.ts") ? dir "/" disk "/" f : dir "/" f
+		printf "INSERT INTO segments(stream_id, path, start_us, end_us, bytes, codec, created_at) VALUES (%s, '\''%s'\'', %s, %s, %s, '\''%s'\'', 0);\n", s, path, $3, $4, $5, $6
+	}' "$FIXTURES/manifest.tsv" | sql
+}

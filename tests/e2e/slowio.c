@@ -4,10 +4,15 @@
  * 4096) after SLOWIO_DELAY_MS (default 20) milliseconds. A job reading
  * such a segment is reliably in the middle of its work when the test
  * kills, cancels or stops it; nothing in the daemons knows about it.
+ *
+ * Reads from files whose path contains "/killdisk/" kill the process
+ * (SIGKILL, as a crashing codec or the OOM killer would), every time: a
+ * poison recording, for the test of a job that keeps killing its worker.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +30,8 @@ is_slow(int fd)
 	if ((n = readlink(link, path, sizeof(path) - 1)) <= 0)
 		return 0;
 	path[n] = '\0';
+	if (strstr(path, "/killdisk/") != NULL)
+		raise(SIGKILL);
 	return strstr(path, "/slowdisk/") != NULL;
 }
 

@@ -1,11 +1,13 @@
 #!/bin/bash
 # The worker when things go wrong: kill -9 mid-remux, DELETE of a running
 # job, SIGTERM with a job in hand, a lease left by a dead worker, a job
-# that keeps dying, SIGHUP, and a second worker on the same data.
+# that keeps dying (its lease running out elsewhere, or killing the worker
+# at every restart), SIGHUP, and a second worker on the same data.
 #
 # A slow disk (tests/e2e/slowio.c, preloaded into the worker) makes a job
 # reliably be in the middle of its remux: its middle segment is read 4 KiB
-# at a time, 20 ms apart.
+# at a time, 20 ms apart. Its "killdisk" kills the worker (SIGKILL) on
+# the first read of a segment kept there: a poison recording.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fixtures.sh"
 
@@ -20,24 +22,6 @@ start_worker() {
 		"$top_builddir/daemon/worker/archived" --config "$CONF" 2>>"$T/archived.log" &
 	WORKER_PID=$!
 	PIDS="$PIDS $WORKER_PID"
-}
-
-# slow_stream: a stream of h264_aac_ts whose middle segment is on the slow
-# disk; sets SLOW_STREAM.
-slow_stream() {
-	local cam n=$((${N:-0} + 1)) dir
-	N=$n
-	dir="$T/rec$n"
-	mkdir -p "$dir/slowdisk"
-	cp "$FIXTURES/h264_aac_ts/seg000.ts" "$FIXTURES/h264_aac_ts/seg002.ts" "$dir/"
-	cp "$FIXTURES/h264_aac_ts/seg001.ts" "$dir/slowdisk/"
-	cam=$(ctl camera add --name "slow $n")
-	SLOW_STREAM=$(ctl stream add --camera "$cam" --type high --url rtsp://cam/slow)
-	awk -F'\t' -v s="$SLOW_STREAM" -v dir="$dir" 'NR > 1 && $1 == "h264_aac_ts" {
-		f = substr($2, index($2, "/") + 1)
-		path = (f == "seg001.ts") ? dir "/slowdisk/" f : dir "/" f
-		printf "INSERT INTO segments(stream_id, path, start_us, end_us, bytes, codec, created_at) VALUES (%s, '\''%s'\'', %s, %s, %s, '\''%s'\'', 0);\n", s, path, $3, $4, $5, $6
-	}' "$FIXTURES/manifest.tsv" | sql
 }
 
 # unslow N: move stream N's slow segment to an ordinary disk (same path:
@@ -164,6 +148,47 @@ check "reload logged" grep -q "configuration reloaded" "$T/archived.log"
 out=$("$top_builddir/daemon/worker/archived" --config "$CONF" 2>&1) && rc=0 || rc=$?
 check "a second worker exits non-zero" test "$rc" -ne 0
 check "and says why" grep -q "another archived is running" <<<"$out"
+
+# --- a job that kills its worker every time (a poison recording), with the
+# worker restarted after each death as systemd's Restart=on-failure does:
+# each crash counts as an attempt, and the start after the max_attempts-th
+# (3) fails the job, worker_lost, with its error event, in one transaction;
+# that worker lives on.
+slow_stream killdisk
+ID=$(post_slow)
+deaths=0
+exec 3>&2 2>/dev/null	# no "Killed" notices from the shell
+for _ in $(seq 1 8); do
+	# Wait for this worker to die, or the job to end.
+	for _ in $(seq 1 100); do
+		kill -0 "$WORKER_PID" 2>/dev/null || break
+		case $(sql "SELECT condition FROM downloads WHERE id=$ID") in
+		pending|processing) sleep 0.1 ;;
+		*) break ;;
+		esac
+	done
+	kill -0 "$WORKER_PID" 2>/dev/null && break
+	wait "$WORKER_PID" 2>/dev/null || true
+	deaths=$((deaths + 1))
+	sleep 0.2	# RestartSec
+	start_worker
+done
+exec 2>&3 3>&-
+echo "# the poison job killed the worker $deaths times"
+wait_download "$ID" 10 || true
+expect_eq "poison: the job ends failed" failed "$COND"
+expect_eq "poison: after max_attempts (3) deaths" 3 "$deaths"
+expect_eq "poison: 3 attempts counted" 3 "$(sql "SELECT attempts FROM downloads WHERE id=$ID")"
+api GET "/api/admin/v1/downloads/$ID"
+expect_eq "poison: error.code" worker_lost "$(jbody .error.code)"
+check "poison: the message says what happened" grep -q "interrupted 3 times" <<<"$(jbody .error.message)"
+expect_eq "poison: one archive_generated event, an error" error \
+	"$(sql "SELECT group_concat(json_extract(payload, '$.status')) FROM events
+		WHERE download_id=$ID AND type='archive_generated'")"
+sleep 0.5
+check "poison: the worker that failed it lives on" kill -0 "$WORKER_PID"
+check "poison: and says so" grep -q "download=$ID: failed: its worker was lost" "$T/archived.log"
+expect_eq "poison: no temp file" 0 "$(temps)"
 
 kill -TERM "$WORKER_PID"
 wait "$WORKER_PID" && rc=0 || rc=$?
