@@ -244,9 +244,19 @@ lock_data_dir(const struct conf *c)
 	char *path = path_join(c->run_dir, "archived.lock");
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0660);
 
-	if (fd == -1 || flock(fd, LOCK_EX | LOCK_NB) == -1) {
-		error("another archived is running on '%s' (lock '%s' is held)",
-		    c->data_dir, path);
+	/* Only a held lock means another worker; anything else is named. */
+	if (fd == -1) {
+		error("cannot open the lock file '%s': %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno == EWOULDBLOCK)
+			error("another archived is running on '%s' (lock '%s' is held)",
+			    c->data_dir, path);
+		else
+			error("cannot lock '%s': %s", path, strerror(errno));
+		close(fd);
 		free(path);
 		return -1;
 	}

@@ -149,6 +149,19 @@ out=$("$top_builddir/daemon/worker/archived" --config "$CONF" 2>&1) && rc=0 || r
 check "a second worker exits non-zero" test "$rc" -ne 0
 check "and says why" grep -q "another archived is running" <<<"$out"
 
+# --- a read-only run directory is named as such, not as another worker
+if [ "$(id -u)" -eq 0 ] && mkdir -p "$T/rorun" &&
+	mount -t tmpfs -o ro archived-test "$T/rorun" 2>/dev/null; then
+	sed "s|^data_dir = .*|&\nrun_dir = \"$T/rorun\";|" "$CONF" > "$T/ro.conf"
+	out=$("$top_builddir/daemon/worker/archived" --config "$T/ro.conf" 2>&1) && rc=0 || rc=$?
+	umount "$T/rorun"
+	check "a read-only run directory: the worker exits non-zero" test "$rc" -ne 0
+	check "and names the real error" grep -q "Read-only file system" <<<"$out"
+	expect_eq "not another worker" 0 "$(grep -c 'another archived' <<<"$out")"
+else
+	echo "# not root or no tmpfs mounts: read-only run directory not checked"
+fi
+
 # --- a job that kills its worker every time (a poison recording), with the
 # worker restarted after each death as systemd's Restart=on-failure does:
 # each crash counts as an attempt, and the start after the max_attempts-th
