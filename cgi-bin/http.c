@@ -169,7 +169,9 @@ form_add(json_t *obj, char *key, const char *value)
 	arr = json_object_get(obj, key);
 	if (arr == NULL) {
 		arr = json_array();
-		json_object_set_new(obj, key, arr);
+		/* A key that is not UTF-8 is refused, and arr freed with it. */
+		if (json_object_set_new(obj, key, arr) == -1)
+			return -1;
 	} else if (!json_is_array(arr))
 		return -1;
 	return json_array_append_new(arr, json_string(value));

@@ -44,6 +44,20 @@ if ! (cd build-release && make -j"$jobs" -s distcheck >distcheck.out 2>&1); then
 fi
 grep -E '^=+$|archived-.*archives ready for distribution' build-release/distcheck.out | tail -2 || true
 
+# The parsers of untrusted bytes under libFuzzer (ASan, UBSan): each
+# target 60 s, two at a time (tests/fuzz/run.sh).
+fz_pass=0
+fz_fail=0
+if bash tests/fuzz/run.sh "${FUZZ_SECONDS:-60}" > build-release/fuzz.out 2>&1; then :; else status=1; fi
+cat build-release/fuzz.out
+line=$(tail -1 build-release/fuzz.out)
+if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+	fz_pass=${BASH_REMATCH[1]}
+	fz_fail=${BASH_REMATCH[2]}
+else
+	fz_fail=1
+fi
+
 # The Debian package: built, linted, installed, an export through it, then
 # purged (tests/package/check-package.sh). Where an install already is (a
 # machine that ran the quickstart before), it runs in a private overlay of
@@ -93,8 +107,8 @@ if grep -q 'archives ready for distribution' build-release/distcheck.out 2>/dev/
 else
 	total_fail=$((total_fail + 1))
 fi
-total_pass=$((total_pass + pkg_pass + qs_pass))
-total_fail=$((total_fail + pkg_fail + qs_fail))
+total_pass=$((total_pass + fz_pass + pkg_pass + qs_pass))
+total_fail=$((total_fail + fz_fail + pkg_fail + qs_fail))
 [ $status -ne 0 ] && [ $total_fail -eq 0 ] && total_fail=1
 echo "$total_pass passed, $total_fail failed"
 exit $status

@@ -8,6 +8,8 @@
 #include "util.h"
 #include "banned.h"
 
+static int	 split(int64_t us, int local, struct tm *tm);
+
 static int
 is_leap(int y)
 {
@@ -90,6 +92,7 @@ time_parse(const char *s, int allow_date, int64_t *out_us)
 	int y, mo, d, h = 0, mi = 0, sec = 0, frac = 0, off = 0, local = 1;
 	size_t len = strlen(s);
 	const char *p;
+	struct tm tm;
 
 	if (len < 10 || digits(s, 4, &y) || s[4] != '-' || digits(s + 5, 2, &mo) ||
 	    s[7] != '-' || digits(s + 8, 2, &d))
@@ -150,6 +153,11 @@ time_parse(const char *s, int allow_date, int64_t *out_us)
 	*out_us += frac;
 	if (*out_us < 0)
 		return TIME_OUT_OF_RANGE;
+	/* An offset or the zone can carry 9999-12-31 into year 10000, which
+	 * the formatters' four-digit years cannot show. */
+	if (!split(*out_us, 0, &tm) || tm.tm_year > 9999 - 1900 ||
+	    !split(*out_us, 1, &tm) || tm.tm_year > 9999 - 1900)
+		return TIME_OUT_OF_RANGE;
 	return TIME_OK;
 }
 
@@ -169,24 +177,26 @@ time_strerror(enum time_err e)
 	return "is invalid";
 }
 
-static void
+/* The calendar time of us; 0 if there is none (time_t overflow). */
+static int
 split(int64_t us, int local, struct tm *tm)
 {
-	time_t t = (time_t)(us >= 0 ? us / USEC_PER_SEC : (us - 999999) / USEC_PER_SEC);
+	/* Rounded down, without overflow at the bottom of the range. */
+	time_t t = (time_t)(us / USEC_PER_SEC - (us % USEC_PER_SEC < 0));
 
-	if (local)
-		localtime_r(&t, tm);
-	else
-		gmtime_r(&t, tm);
+	return (local ? localtime_r(&t, tm) : gmtime_r(&t, tm)) != NULL;
 }
 
+/* Each formatter writes "" when the time has no calendar date or does
+ * not fit (strftime then leaves the buffer unterminated). */
 void
 time_format_local(int64_t us, char out[TIME_LOCAL_LEN])
 {
 	struct tm tm;
 
-	split(us, 1, &tm);
-	strftime(out, TIME_LOCAL_LEN, "%Y-%m-%d %H:%M:%S", &tm);
+	if (!split(us, 1, &tm) ||
+	    strftime(out, TIME_LOCAL_LEN, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+		out[0] = '\0';
 }
 
 void
@@ -196,8 +206,8 @@ time_format_utc(int64_t us, char out[TIME_UTC_LEN])
 	char base[20];
 	long frac = (long)(((us % USEC_PER_SEC) + USEC_PER_SEC) % USEC_PER_SEC);
 
-	split(us, 0, &tm);
-	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!split(us, 0, &tm) || strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+		base[0] = '\0';
 	snprintf(out, TIME_UTC_LEN, "%s.%06ldZ", base, frac);
 }
 
@@ -206,8 +216,8 @@ time_format_name(int64_t us, char out[TIME_NAME_LEN])
 {
 	struct tm tm;
 
-	split(us, 1, &tm);
-	strftime(out, TIME_NAME_LEN, "%Y%m%d-%H%M%S", &tm);
+	if (!split(us, 1, &tm) || strftime(out, TIME_NAME_LEN, "%Y%m%d-%H%M%S", &tm) == 0)
+		out[0] = '\0';
 }
 
 void
@@ -215,6 +225,6 @@ time_format_hms(int64_t us, char out[7])
 {
 	struct tm tm;
 
-	split(us, 1, &tm);
-	strftime(out, 7, "%H%M%S", &tm);
+	if (!split(us, 1, &tm) || strftime(out, 7, "%H%M%S", &tm) == 0)
+		out[0] = '\0';
 }

@@ -32,6 +32,19 @@ bits_ue(struct bits *b)
 	return ((1u << zeros) - 1) + bits_u(b, zeros);
 }
 
+/* bit_depth_*_minus8 + 8: 8 to 16 in every profile; more is damage. */
+static int
+bits_depth(struct bits *b)
+{
+	uint32_t v = bits_ue(b);
+
+	if (v > 8) {
+		b->bad = 1;
+		return 8;
+	}
+	return 8 + (int)v;
+}
+
 static int32_t
 bits_se(struct bits *b)
 {
@@ -99,8 +112,8 @@ h264_parse_sps(const uint8_t *nal, size_t n, struct sps_info *s)
 		s->chroma = (int)bits_ue(&b);
 		if (s->chroma == 3)
 			separate = (int)bits_u(&b, 1);
-		s->depth_luma = 8 + (int)bits_ue(&b);
-		s->depth_chroma = 8 + (int)bits_ue(&b);
+		s->depth_luma = bits_depth(&b);
+		s->depth_chroma = bits_depth(&b);
 		bits_skip(&b, 1);	/* qpprime_y_zero_transform_bypass */
 		if (bits_u(&b, 1))	/* seq_scaling_matrix_present */
 			for (int i = 0; i < (s->chroma == 3 ? 12 : 8); i++)
@@ -133,7 +146,9 @@ h264_parse_sps(const uint8_t *nal, size_t n, struct sps_info *s)
 	if (bits_u(&b, 1))
 		for (int i = 0; i < 4; i++)
 			crop[i] = bits_ue(&b);
-	if (b.bad || s->chroma > 3 || w > 1024 || h > 1024)
+	/* (a crop larger than the picture is damage, and would overflow) */
+	if (b.bad || s->chroma > 3 || w > 1024 || h > 1024 ||
+	    crop[0] + (uint64_t)crop[1] > 16 * 1024 || crop[2] + (uint64_t)crop[3] > 32 * 1024)
 		return -1;
 	if (separate || s->chroma == 0)
 		sub_w = sub_h = 1;
@@ -185,9 +200,10 @@ hevc_parse_sps(const uint8_t *nal, size_t n, struct sps_info *s)
 	if (bits_u(&b, 1))
 		for (int i = 0; i < 4; i++)
 			crop[i] = bits_ue(&b);
-	s->depth_luma = 8 + (int)bits_ue(&b);
-	s->depth_chroma = 8 + (int)bits_ue(&b);
-	if (b.bad || s->chroma > 3 || w > 16888 || h > 16888)
+	s->depth_luma = bits_depth(&b);
+	s->depth_chroma = bits_depth(&b);
+	if (b.bad || s->chroma > 3 || w > 16888 || h > 16888 ||
+	    crop[0] + (uint64_t)crop[1] > 16888 || crop[2] + (uint64_t)crop[3] > 16888)
 		return -1;
 	if (s->chroma == 0 || s->chroma == 3)
 		sub_w = sub_h = 1;

@@ -236,7 +236,7 @@ static void
 parse_edits(struct mtrack *t, struct cur trak, uint32_t movie_ts)
 {
 	struct cur elst;
-	int64_t empty = 0;
+	__int128 empty = 0, shift;	/* a crafted duration times the timescale overflows 64 bits */
 	int v1;
 	size_t esz, cnt;
 
@@ -254,7 +254,10 @@ parse_edits(struct mtrack *t, struct cur trak, uint32_t movie_ts)
 			empty += dur;
 			continue;
 		}
-		t->shift = empty * t->timescale / movie_ts - mt;
+		/* More than 2^61 ticks is damage, not an edit: none. */
+		shift = empty * t->timescale / movie_ts - mt;
+		if (shift >= -(INT64_MAX / 4) && shift <= INT64_MAX / 4)
+			t->shift = (int64_t)shift;
 		return;
 	}
 }
@@ -328,6 +331,11 @@ parse_stbl(struct mp4 *m, int idx, struct cur stbl)
 				next_sync = rd32(stss.p + 8 + 4 * ssi);
 			if (add_sample(m, &s) == -1)
 				return -1;
+			/* Past the end of the file: so is the rest (mp4_read stops
+			 * at the first such sample). A crafted count, not bounded
+			 * by any table when the size is constant, ends here. */
+			if (s.off + s.size > m->size)
+				return 0;
 			off += s.size;
 			dts += tdelta;
 			tleft--;
@@ -347,7 +355,8 @@ parse_trak(struct mp4 *m, struct cur trak, uint32_t movie_ts, struct cur *mvex)
 	if (box_path(trak, "mdia/hdlr", &hdlr) != 1 || hdlr.n < 12 ||
 	    box_path(trak, "mdia/mdhd", &mdhd) != 1 || mdhd.n < 24 ||
 	    box_path(trak, "mdia/minf/stbl", &stbl) != 1 ||
-	    box_find(trak, "tkhd", &tkhd) != 1 || tkhd.n < 20)
+	    box_find(trak, "tkhd", &tkhd) != 1 || tkhd.n < 20 ||
+	    (tkhd.p[0] == 1 && tkhd.n < 24))	/* version 1: 64-bit times first */
 		return 0;
 	video = rd32(hdlr.p + 8) == FOURCC("vide");
 	if (!video && rd32(hdlr.p + 8) != FOURCC("soun"))
@@ -356,6 +365,8 @@ parse_trak(struct mp4 *m, struct cur trak, uint32_t movie_ts, struct cur *mvex)
 	if (m->t[idx].id != 0)
 		return 0;		/* the first of each kind */
 	tmp.id = (int)rd32(tkhd.p + (tkhd.p[0] == 1 ? 20 : 12));
+	if (tmp.id == 0)
+		return 0;	/* no track has id 0: an id of 0 here means "none" */
 	tmp.timescale = rd32(mdhd.p + (mdhd.p[0] == 1 ? 20 : 12));
 	if (tmp.timescale == 0 || box_find(stbl, "stsd", &c) != 1 ||
 	    parse_stsd(&tmp, c, video) == -1) {
@@ -487,7 +498,9 @@ parse_moof(struct mp4 *m, uint64_t moof_off, struct cur moof)
 		if ((fl & 0x20) && tfhd.n >= pos + 4)
 			flags = rd32(tfhd.p + pos);
 		dts = t->next_dts;
-		if (box_find(traf, "tfdt", &tfdt) == 1 && tfdt.n >= 8)
+		/* (a decode time past 2^61 ticks is damage: go on from the last) */
+		if (box_find(traf, "tfdt", &tfdt) == 1 && tfdt.n >= 8 &&
+		    (tfdt.p[0] != 1 || tfdt.n < 12 || rd64(tfdt.p + 4) <= INT64_MAX / 4))
 			dts = (tfdt.p[0] == 1 && tfdt.n >= 12 ? (int64_t)rd64(tfdt.p + 4) :
 			    (int64_t)rd32(tfdt.p + 4)) + t->shift;
 		data = base;
@@ -531,16 +544,25 @@ parse_moof(struct mp4 *m, uint64_t moof_off, struct cur moof)
 				s.dts = dts;
 				s.track = (uint8_t)idx;
 				s.key = !(f & 0x10000);		/* sample_is_non_sync_sample */
-				if (add_sample(m, &s) == -1)
+				/* (an empty sample is nothing to read) */
+				if (s.size > 0 && add_sample(m, &s) == -1)
 					return -1;
 				data += s.size;
 				dts += d;
+				/* The count is the muxer's word, not bounded by any
+				 * bytes: stop at the end of the file (the rest of the
+				 * run is past it too, and mp4_read stops at the first
+				 * such sample), and at samples that take no bytes at
+				 * all, of which every further one would be another. */
+				if (data > m->size || (per == 0 && s.size == 0))
+					break;
 			}
 		}
 		t->next_dts = dts;
 		prev_end = data;
 	}
-	qsort(m->s, m->n, sizeof(*m->s), sample_cmp);
+	if (m->n > 0)
+		qsort(m->s, m->n, sizeof(*m->s), sample_cmp);
 	return 0;
 }
 
@@ -741,7 +763,7 @@ demux_mp4_open(int fd, uint64_t size, const char *path, struct demux_sink sink,
 			log_warnx("segment '%s' has no readable index or no video", path);
 		goto fail;
 	}
-	if (!m->fragmented)
+	if (!m->fragmented && m->n > 0)
 		qsort(m->s, m->n, sizeof(*m->s), sample_cmp);
 	*ops = &mp4_ops;
 	return m;

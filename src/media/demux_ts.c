@@ -192,7 +192,7 @@ psi(struct ts *t, const uint8_t *p, size_t n, int pid)
 		memset(&t->a, 0, sizeof(t->a));
 		t->a.pid = apid;
 		t->a.cc = -1;
-		t->alen = 0;
+		t->alen = t->apart = t->astart = 0;	/* apart <= alen, always */
 	}
 }
 
@@ -250,6 +250,13 @@ video_finish(struct ts *t)
 		video_params(t, t->room);
 	if ((t->need_key && !key) || !t->have_vcfg) {
 		t->vused = 0;
+		return 0;
+	}
+	/* No time of its own and none before it to go on from: dropped, and
+	 * the pictures that depend on it. */
+	if (e->dts == INT64_MIN && t->last_vdts == INT64_MIN) {
+		t->vused = 0;
+		t->need_key = 1;
 		return 0;
 	}
 	t->need_key = 0;

@@ -490,6 +490,7 @@ seg_run(struct rx *rx, const struct remux_segment *seg)
 	struct demux_sink sink = { sink_room, rx->w };
 	struct demux_sample smp;
 	const struct codec_config *acfg = NULL;
+	uint32_t *tsc;
 	int unsupported, r, ret = -1;
 
 	memset(s, 0, sizeof(*s));
@@ -511,6 +512,11 @@ seg_run(struct rx *rx, const struct remux_segment *seg)
 				log_warnx("keeping what was read of segment '%s'", seg->path);
 			break;
 		}
+		/* A stream found after the open (a damaged TS whose program map
+		 * comes late) has its timescale only now; none: not ours. */
+		tsc = smp.track == TRACK_AUDIO ? &s->ats : &s->vts;
+		if (*tsc == 0 && (*tsc = demux_timescale(s->in, smp.track)) == 0)
+			continue;
 		if (smp.track == TRACK_AUDIO) {
 			acfg = smp.cfg;
 			r = audio_sample(rx, smp.dts, smp.data, smp.size, smp.cfg);

@@ -63,6 +63,7 @@ static const struct { const char *in, *json; } form_cases[] = {
 	{ "ok=1&a=%", NULL },
 	{ "a=%FF", NULL },
 	{ "%C3=1", NULL },
+	{ "%C3[]=1", NULL },		/* see test_form_parse_freed_array */
 	{ "=1", NULL },
 	{ "[]=1", NULL },
 	{ "ids[=1", NULL },
@@ -76,6 +77,39 @@ START_TEST(test_form_parse)
 
 	assert_json(j, form_cases[_i].json, in);
 	json_decref(j);
+}
+END_TEST
+
+/* jansson's free, deferred: freed memory stays as it was, so that a
+ * json_t used after its last reference went behaves as if alive, as it
+ * may in production (and must not be used at all). */
+static void *deferred[256];
+static size_t ndeferred;
+
+static void
+deferred_free(void *p)
+{
+	if (p != NULL && ndeferred < sizeof(deferred) / sizeof(deferred[0]))
+		deferred[ndeferred++] = p;
+	else
+		free(p);
+}
+
+/* An array key that is not UTF-8: refused, not appended to the array
+ * json_object_set_new() freed when it refused the key (fuzz_json_form). */
+START_TEST(test_form_parse_freed_array)
+{
+	static const char *const in[] = { "%C3[]=1", "a=1&%E9ds[]=3&ids[]=4" };
+
+	json_set_alloc_funcs(malloc, deferred_free);
+	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		json_t *j = form_parse(in[i], strlen(in[i]));
+
+		assert_json(j, NULL, in[i]);
+	}
+	json_set_alloc_funcs(malloc, free);
+	for (size_t i = 0; i < ndeferred; i++)
+		free(deferred[i]);
 }
 END_TEST
 
@@ -500,6 +534,7 @@ http_suite(void)
 	tcase_add_loop_test(tc, test_form_parse, 0,
 	    (int)(sizeof(form_cases) / sizeof(form_cases[0])));
 	tcase_add_test(tc, test_form_parse_length);
+	tcase_add_test(tc, test_form_parse_freed_array);
 	tcase_add_loop_test(tc, test_url_decode, 0,
 	    (int)(sizeof(decode_cases) / sizeof(decode_cases[0])));
 	suite_add_tcase(s, tc);

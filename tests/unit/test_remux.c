@@ -31,6 +31,7 @@
 
 static char fixtures[1024];	/* OUTDIR of make-fixtures.sh */
 static char tmp[1024];
+static char srcdir[1024];
 
 struct row {
 	char	 kase[32], path[1600], codec[16];
@@ -616,6 +617,84 @@ START_TEST(test_overlap)
 }
 END_TEST
 
+/* Segments that crashed or hung the engine under the fuzz targets
+ * (tests/fuzz), kept in their seed corpus: each must come back with an
+ * answer, quickly, and leave no file behind when it is a failure. */
+static const char *const damaged[] = {
+	"fuzz_ts/regress-late-program-map.ts",	/* video found after the open */
+	"fuzz_ts/regress-audio-pid-change.ts",	/* a new audio PID mid-frame */
+	"fuzz_ts/regress-picture-without-time.ts",	/* the first one, no PTS */
+	"fuzz_mp4/regress-sample-count.mp4",	/* 2^32 samples of one byte */
+	"fuzz_mp4/regress-tkhd-v1-short.mp4",	/* read past the moov */
+	"fuzz_mp4/regress-track-id-0.mp4",	/* samples of no track */
+	"fuzz_mp4/regress-edit-list-overflow.mp4",	/* 2^32 x 2^32 ticks */
+	"fuzz_fmp4/regress-no-samples.mp4",
+	"fuzz_fmp4/regress-empty-samples-count.mp4",	/* 2^32 empty samples */
+	"fuzz_fmp4/regress-sps-crop.mp4",	/* crop overflowing the width */
+	"fuzz_fmp4/regress-sps-bit-depth.mp4",
+	"fuzz_fmp4/regress-decode-time-overflow.mp4",	/* tfdt near 2^63 */
+};
+
+static uint8_t *
+damaged_room(void *ctx, size_t used, size_t need)
+{
+	struct { uint8_t *p; size_t cap; } *r = ctx;
+	uint8_t *p;
+
+	(void)used;
+	if (need <= r->cap)
+		return r->p;
+	if ((p = realloc(r->p, need)) == NULL)
+		return NULL;
+	r->p = p;
+	r->cap = need;
+	return p;
+}
+
+START_TEST(test_damaged)
+{
+	char path[1200], out[1100];
+	struct remux_segment seg = { path, BASE, BASE + 4 * SEC, 0 };
+	struct remux_job job = { 0 };
+	struct remux_result res;
+	struct { uint8_t *p; size_t cap; } room = { NULL, 0 };
+	struct demux_sink sink = { damaged_room, &room };
+	struct demux_sample smp;
+	struct demux *in;
+	struct stat st;
+	int unsupported;
+
+	/* (a tree without the fuzz corpus, as a dist tarball may be) */
+	snprintf(path, sizeof(path), "%s/tests/fuzz/corpus", srcdir);
+	if (access(path, F_OK) == -1)
+		return;
+	snprintf(path, sizeof(path), "%s/tests/fuzz/corpus/%s", srcdir, damaged[_i]);
+	ck_assert_msg(access(path, R_OK) == 0, "%s: missing", path);
+	/* Every sample belongs to a track the reader announced. */
+	if ((in = demux_open(path, sink, &unsupported)) != NULL) {
+		while (demux_read(in, &smp) == 1)
+			ck_assert_uint_ne(demux_timescale(in, smp.track), 0);
+		demux_close(in);
+	}
+	free(room.p);
+	snprintf(out, sizeof(out), "%s/damaged.mp4", tmp);
+	job.segs = &seg;
+	job.nsegs = 1;
+	job.from_us = BASE + 20000;
+	job.to_us = BASE + 10 * SEC;
+	job.out_path = out;
+	if (remux_run(&job, &res) == 0) {
+		ck_assert_int_eq(stat(out, &st), 0);
+		ck_assert_int_eq(st.st_size, res.size);
+		ck_assert_int_eq(unlink(out), 0);
+	} else {
+		ck_assert_str_ne(res.code, "");
+		ck_assert_int_eq(access(out, F_OK), -1);
+	}
+	remux_result_release(&res);
+}
+END_TEST
+
 static Suite *
 remux_suite(void)
 {
@@ -633,6 +712,10 @@ remux_suite(void)
 	tcase_add_test(tc, test_pts_wrap);
 	tcase_add_test(tc, test_overlap);
 	suite_add_tcase(s, tc);
+	tc = tcase_create("damaged");
+	tcase_set_timeout(tc, 30);
+	tcase_add_loop_test(tc, test_damaged, 0, nitems(damaged));
+	suite_add_tcase(s, tc);
 	return s;
 }
 
@@ -649,6 +732,7 @@ main(void)
 		src = TOP_SRCDIR;
 	if (bld == NULL)
 		bld = TOP_BUILDDIR;
+	snprintf(srcdir, sizeof(srcdir), "%s", src);
 	/* One cached copy under the build directory, shared by test runs. */
 	snprintf(fixtures, sizeof(fixtures), "%s/tests/media/fixtures", bld);
 	snprintf(cmd, sizeof(cmd), "'%s/tests/media/make-fixtures.sh' '%s' >&2",

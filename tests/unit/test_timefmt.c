@@ -128,6 +128,13 @@ static const struct parse_case parse_cases[] = {
 	{ "UTC", "1969-07-20T20:17:40Z", 0, TIME_OUT_OF_RANGE, 0, 0, 0, 0, 0, 0, 0 },
 	{ "Asia/Kolkata", "1970-01-01 05:29:59", 0, TIME_OUT_OF_RANGE, 0, 0, 0, 0, 0, 0, 0 },
 	{ "UTC", "1970-01-01T00:00:00+00:01", 0, TIME_OUT_OF_RANGE, 0, 0, 0, 0, 0, 0, 0 },
+
+	/* After 9999 once the zone or the offset is applied: neither the UTC
+	 * nor the local form could be written with four digits (fuzz_time). */
+	{ "America/New_York", "9999-12-31 23:59:59", 0, TIME_OUT_OF_RANGE, 0, 0, 0, 0, 0, 0, 0 },
+	{ "UTC", "9999-12-31T23:59:59-00:01", 0, TIME_OUT_OF_RANGE, 0, 0, 0, 0, 0, 0, 0 },
+	{ "Europe/Berlin", "9999-12-31T23:30:00Z", 0, TIME_OUT_OF_RANGE, 0, 0, 0, 0, 0, 0, 0 },
+	{ "Europe/Berlin", "9999-12-31T22:59:59Z", 0, TIME_OK, 9999, 12, 31, 22, 59, 59, 0 },
 };
 
 START_TEST(test_parse_table)
@@ -256,6 +263,35 @@ START_TEST(test_format_table)
 }
 END_TEST
 
+/* Instants no four-digit year shows (from a damaged row, say): the
+ * formatters write an empty time, never an unterminated buffer. */
+START_TEST(test_format_out_of_range)
+{
+	const int64_t bad[] = { INT64_MIN, INT64_MAX, 253402300800LL * US,
+	    -62135596801LL * US };
+	char local[TIME_LOCAL_LEN], u[TIME_UTC_LEN], name[TIME_NAME_LEN], hms[7];
+
+	unit_set_tz("Europe/Berlin");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(local, 'x', sizeof(local));
+		memset(u, 'x', sizeof(u));
+		memset(name, 'x', sizeof(name));
+		memset(hms, 'x', sizeof(hms));
+		time_format_local(bad[i], local);
+		time_format_utc(bad[i], u);
+		time_format_name(bad[i], name);
+		time_format_hms(bad[i], hms);
+		ck_assert_ptr_nonnull(memchr(local, '\0', sizeof(local)));
+		ck_assert_ptr_nonnull(memchr(u, '\0', sizeof(u)));
+		ck_assert_ptr_nonnull(memchr(name, '\0', sizeof(name)));
+		ck_assert_ptr_nonnull(memchr(hms, '\0', sizeof(hms)));
+	}
+	/* 10000-01-01T00:00:00Z: no date part at all rather than a wrong one. */
+	time_format_local(253402300800LL * US, local);
+	ck_assert_str_eq(local, "");
+}
+END_TEST
+
 START_TEST(test_strerror)
 {
 	ck_assert_str_eq(time_strerror(TIME_BAD_DATE), "is not a valid date");
@@ -279,6 +315,7 @@ timefmt_suite(void)
 	tc = tcase_create("format");
 	tcase_add_loop_test(tc, test_format_table, 0,
 	    (int)(sizeof(fmt_cases) / sizeof(fmt_cases[0])));
+	tcase_add_test(tc, test_format_out_of_range);
 	tcase_add_test(tc, test_strerror);
 	suite_add_tcase(s, tc);
 	return s;
