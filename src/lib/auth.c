@@ -223,62 +223,39 @@ token_authenticate(sqlite3 *db, const char *token, struct principal *p)
 }
 
 /*
- * Count this login's failures in the window and, under the limit, note
- * this attempt as one (cleared again if the password is right), in one
- * write transaction: parallel attempts see each other, so at most limit
- * are ever evaluated. 1 noted, 0 over the limit, -1 error.
+ * Note this attempt as one of the login's failures unless it already has
+ * limit in the window (a right password clears them again), in one write
+ * transaction: parallel attempts see each other, so at most limit are ever
+ * evaluated. 1 noted, 0 over the limit, -1 error.
  */
 static int
-attempt_begin(sqlite3 *db, const char *login, int64_t now, int limit)
+attempt_begin(sqlite3 *db, const char *login, int limit)
 {
-	sqlite3_stmt *del = NULL, *cnt = NULL, *ins = NULL;
-	int ret = -1, rc;
+	char bucket[300];
 
-	if (db_begin(db) == -1)
+	snprintf(bucket, sizeof(bucket), "login-failure:%s", login);
+	switch (rate_hit(db, bucket, limit, FAILURE_WINDOW_US)) {
+	case 0:
+		return 1;
+	case 1:
+		return 0;
+	default:
 		return -1;
-	/* Forget every login's old failures, so guesses at many logins cannot
-	 * grow the table. */
-	del = db_prepare(db, "DELETE FROM login_failures WHERE at<?");
-	cnt = db_prepare(db, "SELECT count(*) FROM login_failures WHERE login=?");
-	ins = db_prepare(db, "INSERT INTO login_failures(login, at) VALUES (?, ?)");
-	if (del == NULL || cnt == NULL || ins == NULL)
-		goto out;
-	sqlite3_bind_int64(del, 1, now - FAILURE_WINDOW_US);
-	if (db_step_done(del) == -1)
-		goto out;
-	sqlite3_bind_text(cnt, 1, login, -1, SQLITE_STATIC);
-	if (sqlite3_step(cnt) != SQLITE_ROW)
-		goto out;
-	if (sqlite3_column_int64(cnt, 0) >= limit)
-		rc = 0;
-	else {
-		sqlite3_bind_text(ins, 1, login, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(ins, 2, now);
-		if (db_step_done(ins) == -1)
-			goto out;
-		rc = 1;
 	}
-	if (db_commit(db) == 0)
-		ret = rc;
-out:
-	if (ret == -1)
-		db_rollback(db);
-	sqlite3_finalize(del);
-	sqlite3_finalize(cnt);
-	sqlite3_finalize(ins);
-	return ret;
 }
 
 /* The password was right: this login's failures are forgotten. */
 static int
 attempt_succeeded(sqlite3 *db, const char *login)
 {
-	sqlite3_stmt *st = db_prepare(db, "DELETE FROM login_failures WHERE login=?");
+	sqlite3_stmt *st = db_prepare(db, "DELETE FROM rate_hits WHERE bucket=?");
+	char bucket[300];
 	int ret;
 
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_text(st, 1, login, -1, SQLITE_STATIC);
+	snprintf(bucket, sizeof(bucket), "login-failure:%s", login);
+	sqlite3_bind_text(st, 1, bucket, -1, SQLITE_TRANSIENT);
 	ret = db_step_done(st);
 	sqlite3_finalize(st);
 	return ret;
@@ -294,7 +271,7 @@ login_check(sqlite3 *db, const char *login, const char *password, int limit,
 	char *hash = NULL;
 	int rc, ok;
 
-	switch (attempt_begin(db, login, now_us(), limit)) {
+	switch (attempt_begin(db, login, limit)) {
 	case 1:
 		break;
 	case 0:

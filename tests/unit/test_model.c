@@ -514,10 +514,10 @@ START_TEST(test_login_limit)
 	/* Another login is not limited by carol's failures. */
 	ck_assert_int_eq(login_check(db, "alice", "x", 5, &p), LOGIN_BAD);
 	/* A minute later the failures are forgotten; success clears them. */
-	sqlf("UPDATE login_failures SET at = at - %lld WHERE login='carol'", 61 * US);
+	sqlf("UPDATE rate_hits SET at = at - %lld WHERE bucket='login-failure:carol'", 61 * US);
 	ck_assert_int_eq(login_check(db, "carol", "right password", 5, &p), LOGIN_OK);
 	principal_release(&p);
-	ck_assert_int_eq(count("SELECT count(*) FROM login_failures WHERE login='carol'"), 0);
+	ck_assert_int_eq(count("SELECT count(*) FROM rate_hits WHERE bucket='login-failure:carol'"), 0);
 }
 END_TEST
 
