@@ -323,6 +323,10 @@ async function main() {
 		const missing = await page.waitForSelector(`#estimate .est-missing [data-from="${gap.from}"][data-to="${gap.to}"]`,
 			{ timeout: 5000 }).then(() => true, () => false);
 		check('before exporting, the missing part is shown (the gap)', missing);
+		// The estimate follows each edit: wait for the one of the typed range.
+		await page.waitForFunction(() => /chosen: 2 min recorded/.test(
+			document.querySelector('#estimate').textContent.replace(/\s+/g, ' ')),
+			null, { timeout: 5000 }).catch(() => {});
 		const est = (await page.textContent('#estimate')).replace(/\s+/g, ' ');
 		check('and the recorded length (2 min of it) and an expected size',
 			/chosen: 2 min recorded/.test(est) && /Expected size: about [\d.]+ (KB|MB)/.test(est), est);
