@@ -125,6 +125,20 @@ feed(struct hub_conn *c, const char *text)
 	hub_conn_receive(c, text, strlen(text), 1);
 }
 
+/* A pusher:subscribe to channel signed for the socket id sid. */
+static void
+feed_signed(struct hub_conn *c, const char *sid, const char *channel)
+{
+	char mac[65], msg[256], text[512];
+
+	snprintf(msg, sizeof(msg), "%s:%s", sid, channel);
+	hmac_sha256_hex(conf->pusher.secret, msg, mac);
+	snprintf(text, sizeof(text), "{\"event\":\"pusher:subscribe\",\"data\":"
+	    "{\"auth\":\"%s:%s\",\"channel\":\"%s\"}}", conf->pusher.key, mac,
+	    channel);
+	feed(c, text);
+}
+
 /* Subscribe as pusher-js does, signing like POST .../broadcasting/auth,
  * which also records which token granted a user channel: the user's
  * first live token. */
@@ -318,32 +332,17 @@ START_TEST(test_subscribe_refused)
 	/* A signature for another connection's socket id. */
 	{
 		struct hub_conn *other = open_conn();
-		char mac[65], msg[128];
 
-		snprintf(msg, sizeof(msg), "%s:private-user.2", other->socket_id);
-		hmac_sha256_hex(conf->pusher.secret, msg, mac);
-		snprintf(text, sizeof(text), "{\"event\":\"pusher:subscribe\",\"data\":"
-		    "{\"auth\":\"%s:%s\",\"channel\":\"private-user.2\"}}",
-		    conf->pusher.key, mac);
-		feed(c, text);
+		feed_signed(c, other->socket_id, "private-user.2");
 		json_decref(expect_msg(c, "pusher:subscription_error"));
 		expect_error(c, 4009);
 		hub_conn_free(other);
 	}
 	/* A user channel well signed, but granted to no token of this
 	 * socket (an auth made before a logout's grant cleanup, say). */
-	{
-		char mac[65], msg[128];
-
-		snprintf(msg, sizeof(msg), "%s:private-user.2", c->socket_id);
-		hmac_sha256_hex(conf->pusher.secret, msg, mac);
-		snprintf(text, sizeof(text), "{\"event\":\"pusher:subscribe\",\"data\":"
-		    "{\"auth\":\"%s:%s\",\"channel\":\"private-user.2\"}}",
-		    conf->pusher.key, mac);
-		feed(c, text);
-		json_decref(expect_msg(c, "pusher:subscription_error"));
-		expect_error(c, 4009);
-	}
+	feed_signed(c, c->socket_id, "private-user.2");
+	json_decref(expect_msg(c, "pusher:subscription_error"));
+	expect_error(c, 4009);
 	/* A revoked token and an unknown one, though well signed. */
 	subscribe(c, "private-token.12", -1);
 	json_decref(expect_msg(c, "pusher:subscription_error"));
@@ -412,17 +411,8 @@ START_TEST(test_logout_ends_user_channel)
 		    d->socket_id);
 		exec_sql(sql);
 	}
-	{
-		char mac[65], msg[128], text[512];
-
-		snprintf(msg, sizeof(msg), "%s:private-user.1", d->socket_id);
-		hmac_sha256_hex(conf->pusher.secret, msg, mac);
-		snprintf(text, sizeof(text), "{\"event\":\"pusher:subscribe\",\"data\":"
-		    "{\"auth\":\"%s:%s\",\"channel\":\"private-user.1\"}}",
-		    conf->pusher.key, mac);
-		feed(d, text);
-		json_decref(expect_msg(d, "pusher_internal:subscription_succeeded"));
-	}
+	feed_signed(d, d->socket_id, "private-user.1");
+	json_decref(expect_msg(d, "pusher_internal:subscription_succeeded"));
 	/* Token 10 logs out: c's user subscription came from it, d's did not. */
 	exec_sql("UPDATE tokens SET revoked_at=100 WHERE id=10");
 	ck_assert_int_ge(hub_drop_revoked(hub, 50, 200), 1);
