@@ -34,6 +34,7 @@
 #define STOP_GRACE_US		(2 * LWS_US_PER_SEC)	/* for close frames at exit */
 #define LWS_LOG_PER_SEC		5	/* libwebsockets' own lines */
 #define RX_BUFFER		1024	/* per connection; longer messages come in pieces */
+#define FD_RESERVE		64	/* descriptors kept from libwebsockets */
 
 _Static_assert(HUB_PRE >= LWS_PRE, "HUB_PRE must cover LWS_PRE");
 
@@ -146,17 +147,31 @@ main(int argc, char *argv[])
 	if (strchr(host, ':') == NULL)
 		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
 	/* Every push client is a descriptor: take what the system allows
-	 * (LimitNOFILE in the unit) before libwebsockets sizes its table. */
+	 * (LimitNOFILE in the unit), but let libwebsockets size its table for
+	 * FD_RESERVE fewer. It stops accepting when its table is full; the
+	 * reserve keeps the database, the log and the sweeps' descriptors
+	 * from running out first, which made every accept fail with EMFILE
+	 * while the listening socket stayed readable: a busy loop. */
 	{
 		struct rlimit rl;
+		int raise = 0;
 
-		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+		    rl.rlim_max != RLIM_INFINITY && rl.rlim_max > 4 * FD_RESERVE) {
+			rl.rlim_cur = rl.rlim_max - FD_RESERVE;
+			raise = setrlimit(RLIMIT_NOFILE, &rl) == 0;
+		}
+		if ((g.ctx = lws_create_context(&info)) == NULL)
+			fatalx("cannot listen on %s", g.conf->pusher.listen);
+		if (raise) {
 			rl.rlim_cur = rl.rlim_max;
 			(void)setrlimit(RLIMIT_NOFILE, &rl);
+			log_info("at most %llu connections (LimitNOFILE %llu less"
+			    " %d for the database and logs)",
+			    (unsigned long long)(rl.rlim_max - FD_RESERVE),
+			    (unsigned long long)rl.rlim_max, FD_RESERVE);
 		}
 	}
-	if ((g.ctx = lws_create_context(&info)) == NULL)
-		fatalx("cannot listen on %s", g.conf->pusher.listen);
 	if ((vh = lws_get_vhost_by_name(g.ctx, "default")) == NULL)
 		fatalx("libwebsockets made no default vhost");
 

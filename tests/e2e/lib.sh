@@ -206,6 +206,7 @@ start_nginx() {
 	mkdir -p "$T/nginx" "$T/docroot"
 	render archived.conf
 	render archived-site.conf
+	render archived-http.conf
 	# -n: spawn-fcgi binds the socket, puts it on fd 0 and execs the
 	# responder in its own process (ARCHIVED_CONFIG comes from write_config).
 	spawn-fcgi -n -s "$T/downloads.fcgi.sock" -- "$FCGI" >>"$T/spawn-fcgi.log" 2>&1 &

@@ -34,8 +34,11 @@ push_npm() {
 	cp "$PUSH_SRC/package-lock.json" "$stamp"
 }
 
+# start_pushd: archive-pushd in the background, --debug; with PUSHD_NOFILE
+# set, under that descriptor limit.
 start_pushd() {
-	"$PUSHD" --config "$CONF" --debug >>"$T/pushd.log" 2>&1 &
+	( [ -z "${PUSHD_NOFILE:-}" ] || ulimit -n "$PUSHD_NOFILE"
+	  exec "$PUSHD" --config "$CONF" --debug ) >>"$T/pushd.log" 2>&1 &
 	PUSHD_PID=$!
 	PIDS="$PIDS $PUSHD_PID"
 	for _ in $(seq 1 100); do
