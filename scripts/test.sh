@@ -2,7 +2,9 @@
 # Every test of archived, from a clean checkout, as root on Debian 12:
 # installs what is needed, builds with -Werror and ASan/UBSan and runs
 # "make check" (unit tests and end-to-end tests against real servers), then
-# "make distcheck" (a release build from the tarball, tests run again).
+# "make distcheck" (a release build from the tarball, tests run again),
+# the fuzzers, a 60-s soak against the release build, the Debian package
+# test and the quickstart check.
 # The last line says how many tests passed and failed.
 set -eu
 cd "$(dirname "$0")/.."
@@ -43,6 +45,20 @@ if ! (cd build-release && make -j"$jobs" -s distcheck >distcheck.out 2>&1); then
 	find build-release -path '*/_build/*' -name test-suite.log -exec cat {} \;
 fi
 grep -E '^=+$|archived-.*archives ready for distribution' build-release/distcheck.out | tail -2 || true
+
+# The soak, 60 s against the release build (tests/soak/README.md).
+sk_pass=0
+sk_fail=0
+if top_builddir="$top/build-release" bash tests/soak/soak.sh "${SOAK_SECONDS:-60}" \
+    > build-release/soak.out 2>&1; then :; else status=1; fi
+cat build-release/soak.out
+line=$(tail -1 build-release/soak.out)
+if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+	sk_pass=${BASH_REMATCH[1]}
+	sk_fail=${BASH_REMATCH[2]}
+else
+	sk_fail=1
+fi
 
 # The parsers of untrusted bytes under libFuzzer (ASan, UBSan): each
 # target 60 s, two at a time (tests/fuzz/run.sh).
@@ -107,8 +123,8 @@ if grep -q 'archives ready for distribution' build-release/distcheck.out 2>/dev/
 else
 	total_fail=$((total_fail + 1))
 fi
-total_pass=$((total_pass + fz_pass + pkg_pass + qs_pass))
-total_fail=$((total_fail + fz_fail + pkg_fail + qs_fail))
+total_pass=$((total_pass + fz_pass + pkg_pass + qs_pass + sk_pass))
+total_fail=$((total_fail + fz_fail + pkg_fail + qs_fail + sk_fail))
 [ $status -ne 0 ] && [ $total_fail -eq 0 ] && total_fail=1
 echo "$total_pass passed, $total_fail failed"
 exit $status

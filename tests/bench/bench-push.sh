@@ -30,14 +30,8 @@ pusher_config "max_connections_per_user = $((CLIENTS * 2));"
 push_npm
 start_lighttpd
 # No --debug: a line per delivery would be part of what is measured.
-"$PUSHD" --config "$CONF" >>"$T/pushd.log" 2>&1 &
-PUSHD_PID=$!
-PIDS="$PIDS $PUSHD_PID"
-sleep 0.5
-new_download
-CHANNEL="private-user.$(sql "SELECT user_id FROM downloads WHERE id=$DL_ID")"
-KEY=$(sql "SELECT value FROM settings WHERE name='pusher_key'")
-SECRET=$(sql "SELECT value FROM settings WHERE name='pusher_secret'")
+PUSHD_QUIET=1 start_pushd
+bench_channel
 rss() { awk '/^VmRSS/ { print $2 }' "/proc/$PUSHD_PID/status"; }
 hwm() { awk '/^VmHWM/ { print $2 }' "/proc/$PUSHD_PID/status"; }
 
@@ -53,7 +47,7 @@ latency() {
 		--events "$EVENTS" --timeout 60 >"$T/$name.recv" &
 	local pid=$!
 	wait_line "$T/$name.recv" '.type == "ready"' 20 || { not_ok "$name: client ready"; return; }
-	"$BENCH" --config "$CONF" --download "$DL_ID" --count "$EVENTS" \
+	"$BENCH" --config "$CONF" --generated --download "$DL_ID" --count "$EVENTS" \
 		--interval-ms 20 "$@" >"$T/$name.sent"
 	wait "$pid" || true
 	python3 - "$T/$name.sent" "$T/$name.recv" "$name" <<'EOF'
@@ -106,7 +100,7 @@ RSS1=$(rss)
 echo "# pushd RSS: $((RSS0 / 1024)) MB idle, $((RSS1 / 1024)) MB with $CLIENTS clients" \
 	"($(( (RSS1 - RSS0) * 1024 / CLIENTS )) bytes per client)"
 check "RSS with $CLIENTS clients under 200 MB (target)" test "$RSS1" -lt $((200 * 1024))
-"$BENCH" --config "$CONF" --download "$DL_ID" --count 5 --interval-ms 1500 >"$T/fan.sent"
+"$BENCH" --config "$CONF" --generated --download "$DL_ID" --count 5 --interval-ms 1500 >"$T/fan.sent"
 wait "$S1" "$S2" || true
 python3 - "$T/fan.sent" "$T/swarm1" "$T/swarm2" "$CLIENTS" <<'EOF'
 import json, sys

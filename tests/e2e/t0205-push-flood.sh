@@ -4,8 +4,9 @@
 # headers; the API keeps answering. lighttpd has no header timeout, so the
 # trickling clients are held, and its connection limit is the defence
 # (before it was sized, 2,400 of them left every API call waiting).
-# Then archive-pushd alone at its descriptor limit: it stops accepting
-# rather than spinning on failed accepts.
+# Then archive-pushd alone: it closes slow handshakes, and at its
+# descriptor limit it stops accepting rather than spinning on failed
+# accepts.
 . "$(dirname "$0")/lib.sh"
 . "$top_srcdir/tests/e2e/push/lib-push.sh"
 
@@ -18,6 +19,13 @@ start_pushd
 
 SERVER=lighttpd TRICKLE_CUT=
 . "$top_srcdir/tests/e2e/flood-checks.sh"
+
+# pushd itself, reached without the server: a client that never finishes
+# its handshake is closed by libwebsockets' 10-s timeout.
+node "$top_srcdir/tests/e2e/trickle.js" 127.0.0.1 "$PUSHD_PORT" 200 14 4 > "$T/trickle-pushd"
+check "pushd closed each of 200 clients trickling their handshake within 12 s" \
+	jq -e '.connected == 200 and .closed == 200 and .closed_max_s <= 12' \
+	"$T/trickle-pushd" >/dev/null
 
 # pushd with 1,024 descriptors and 1,300 clients knocking: it holds what
 # fits, and the rest wait in the listen queue (or are closed) instead of

@@ -2,9 +2,12 @@
  * pushbench: writes archive events as the worker does (the row's event in
  * a committed transaction, then a kick unless --no-kick) at a steady pace,
  * printing "<event id> <CLOCK_MONOTONIC ns at commit>" per event, so that
- * a client's receive times can be joined to them.
+ * a client's receive times can be joined to them. Progress events, which
+ * go to the user's channel; with --generated, archive_generated, which
+ * goes to the token's.
  *
- *   pushbench --config FILE --download ID [--count N] [--interval-ms M] [--no-kick]
+ *   pushbench --config FILE --download ID [--count N] [--interval-ms M]
+ *       [--no-kick] [--generated]
  */
 #include "config.h"
 
@@ -39,6 +42,7 @@ main(int argc, char *argv[])
 		{ "count", required_argument, NULL, 'n' },
 		{ "interval-ms", required_argument, NULL, 'i' },
 		{ "no-kick", no_argument, NULL, 'k' },
+		{ "generated", no_argument, NULL, 'g' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config = NULL;
@@ -46,10 +50,11 @@ main(int argc, char *argv[])
 	struct conf *c;
 	sqlite3 *db;
 	char err[512];
+	const char *type = EV_PROGRESS;
 	int ch, kick = 1;
 
 	log_init("pushbench", 0);
-	while ((ch = getopt_long(argc, argv, "c:d:n:i:k", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:d:n:i:kg", opts, NULL)) != -1) {
 		if (ch == 'c')
 			config = optarg;
 		else if (ch == 'd' && parse_i64(optarg, &id) == 0)
@@ -60,9 +65,11 @@ main(int argc, char *argv[])
 			;
 		else if (ch == 'k')
 			kick = 0;
+		else if (ch == 'g')
+			type = EV_GENERATED;
 		else
 			fatalx("usage: pushbench --config F --download ID [--count N]"
-			    " [--interval-ms M] [--no-kick]");
+			    " [--interval-ms M] [--no-kick] [--generated]");
 	}
 	if ((c = conf_load(conf_default_path(config), 1, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
@@ -77,7 +84,7 @@ main(int argc, char *argv[])
 
 		if (db_begin(db) == -1)
 			fatalx("cannot begin");
-		if ((ev = event_insert(db, c, id, EV_PROGRESS, 1)) == -1 ||
+		if ((ev = event_insert(db, c, id, type, 1)) == -1 ||
 		    db_commit(db) == -1)
 			fatalx("cannot write event");
 		t = mono_ns();

@@ -34,11 +34,14 @@ push_npm() {
 	cp "$PUSH_SRC/package-lock.json" "$stamp"
 }
 
-# start_pushd: archive-pushd in the background, --debug; with PUSHD_NOFILE
-# set, under that descriptor limit.
+# start_pushd: archive-pushd in the background, --debug unless PUSHD_QUIET
+# is set (a line per delivery would weigh on a load test); with
+# PUSHD_NOFILE set, under that descriptor limit.
 start_pushd() {
+	local args=(--config "$CONF")
+	[ -n "${PUSHD_QUIET:-}" ] || args+=(--debug)
 	( [ -z "${PUSHD_NOFILE:-}" ] || ulimit -n "$PUSHD_NOFILE"
-	  exec "$PUSHD" --config "$CONF" --debug ) >>"$T/pushd.log" 2>&1 &
+	  exec "$PUSHD" "${args[@]}" ) >>"$T/pushd.log" 2>&1 &
 	PUSHD_PID=$!
 	PIDS="$PIDS $PUSHD_PID"
 	for _ in $(seq 1 100); do
@@ -98,6 +101,18 @@ new_download() {
 	api POST /api/admin/v1/downloads \
 		"{\"stream_id\": $STREAM, \"from\": \"2024-03-01 10:00:00\", \"to\": \"2024-03-01 10:00:02\"}"
 	DL_ID=$(jbody .id)
+}
+
+# bench_channel: for the benchmarks' swarms, a download (DL_ID) and the
+# channel its archive_generated events go to (CHANNEL), with the app's KEY
+# and SECRET. The swarms sign their subscriptions with the secret: a
+# token's channel needs only a live token (a user's, a grant made by the
+# API's broadcasting/auth). pushbench --generated writes those events.
+bench_channel() {
+	new_download
+	CHANNEL="private-token.${TOKEN%%|*}"
+	KEY=$(sql "SELECT value FROM settings WHERE name='pusher_key'")
+	SECRET=$(sql "SELECT value FROM settings WHERE name='pusher_secret'")
 }
 
 # ready_file NAME: the clip copied into downloads_dir as NAME.
