@@ -23,7 +23,9 @@ static const char *const conditions[] = {
 	"pending", "processing", "active", "failed", "expired", "cancelled", NULL,
 };
 
-/* Check from and to together: both valid, to after from, within max_range. */
+/* Check from and to together: both valid, to after from, within max_range,
+ * and to at most max_range ahead (a range may end in the future: the
+ * download waits for its footage). */
 void
 validate_range(struct request *r, struct verrors *v, int64_t *from, int64_t *to)
 {
@@ -37,6 +39,9 @@ validate_range(struct request *r, struct verrors *v, int64_t *from, int64_t *to)
 	else if (*to - *from > r->conf->max_range * USEC_PER_SEC)
 		verr_add(v, "to", "The range from from to to must not be longer than"
 		    " %lld seconds.", (long long)r->conf->max_range);
+	else if (*to - now_us() > r->conf->max_range * USEC_PER_SEC)
+		verr_add(v, "to", "The to must not be more than %lld seconds in"
+		    " the future.", (long long)r->conf->max_range);
 }
 
 /* Answer a created download (or several) and wake the worker. */

@@ -56,6 +56,7 @@ static const struct conf_key conf_keys[] = {
 	{ "log_file",		CT_PATH,  OFF(log_file), NULL, 0, 0, NULL },
 	{ "download_ttl",	CT_INT64, OFF(download_ttl), "10800", 1, 365 * DAY, NULL },
 	{ "max_range",		CT_INT64, OFF(max_range), "86400", 1, 31 * DAY, NULL },
+	{ "footage_wait",	CT_INT64, OFF(footage_wait), "600", 0, DAY, NULL },
 	{ "token_ttl",		CT_INT64, OFF(token_ttl), "86400", 60, 365 * DAY, NULL },
 	{ "max_pending",	CT_INT,   OFF(max_pending), "10", 1, 100000, NULL },
 	{ "workers",		CT_INT,   OFF(workers), "2", 1, 64, NULL },

@@ -32,6 +32,7 @@ struct conf {
 
 	int64_t	 download_ttl;		/* seconds */
 	int64_t	 max_range;		/* seconds */
+	int64_t	 footage_wait;		/* seconds after "to" */
 	int64_t	 token_ttl;		/* seconds, login tokens */
 	int	 max_pending;
 	int	 workers;

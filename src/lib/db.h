@@ -7,7 +7,7 @@
 
 struct conf;
 
-#define DB_SCHEMA_VERSION 7
+#define DB_SCHEMA_VERSION 8
 
 /* Open path (create: make it if missing) with WAL, busy_timeout and
  * foreign keys on. NULL on failure, logged. */

@@ -86,7 +86,8 @@ queue_claim(sqlite3 *db, const struct conf *c, const char *owner, struct job *jo
 	st = db_prepare(db, "UPDATE downloads SET condition='processing',"
 	    " lease_owner=?1, lease_until=?2, attempts=attempts+1, progress=0,"
 	    " claimed_at=?3, updated_at=?3 WHERE id=(SELECT id FROM downloads"
-	    "   WHERE condition='pending'"
+	    "   WHERE (condition='pending' AND (to_us+?4<=?3 OR to_us<=(SELECT"
+	    "      max(end_us) FROM segments s WHERE s.stream_id=downloads.stream_id)))"
 	    "      OR (condition='processing' AND lease_until<?3)"
 	    "   ORDER BY condition='processing' DESC, id LIMIT 1)"
 	    " RETURNING id, user_id, stream_id, from_us, to_us, attempts");
@@ -95,6 +96,7 @@ queue_claim(sqlite3 *db, const struct conf *c, const char *owner, struct job *jo
 	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, now + c->lease_seconds * USEC_PER_SEC);
 	sqlite3_bind_int64(st, 3, now);
+	sqlite3_bind_int64(st, 4, c->footage_wait * USEC_PER_SEC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		job->id = sqlite3_column_int64(st, 0);

@@ -21,7 +21,8 @@ struct job {
 	int	 attempts;		/* including this one */
 };
 
-/* Take the oldest pending job, or one whose lease expired; the attempt
+/* Take the oldest pending job whose footage is in (indexed up to its end,
+ * or footage_wait past its end), or one whose lease expired; the attempt
  * is counted now, so that a crash in it counts. Jobs whose lease expired
  * after max_attempts tries are failed on the way (their worker died each
  * time). 1 claimed, 0 nothing to do, -1 error. */

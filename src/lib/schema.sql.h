@@ -184,4 +184,7 @@ static const char *const schema_migrations[] = {
 	"  created_at INTEGER NOT NULL,"
 	"  PRIMARY KEY (socket_id, channel));"
 	"CREATE INDEX push_grants_created ON push_grants(created_at);",
+	/* 7 -> 8: how far a stream's footage is indexed, at the claim of a
+	 * download that waits for its footage (max(end_us) per stream). */
+	"CREATE INDEX segments_stream_end ON segments(stream_id, end_us);",
 };

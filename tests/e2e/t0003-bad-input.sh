@@ -40,6 +40,10 @@ bad POST $P "{\"stream_id\": $STREAM, \"from\": \"20.09.2019 16:00\", \"to\": \"
 bad POST $P "{\"stream_id\": $STREAM, \"from\": \"2019-09-20 16:10:00\", \"to\": \"$GOOD_FROM\"}" 422 to "to before from"
 bad POST $P "{\"stream_id\": $STREAM, \"from\": \"$GOOD_FROM\", \"to\": \"$GOOD_FROM\"}" 422 to "to equal to from"
 bad POST $P "{\"stream_id\": $STREAM, \"from\": \"$GOOD_FROM\", \"to\": \"2019-09-20 17:00:01\"}" 422 to "range over max_range"
+# A range may end in the future (the download waits for its footage), but
+# not further ahead than max_range.
+in_tz() { TZ=${TEST_TZ:-Europe/Berlin} date -d "$1" '+%Y-%m-%d %H:%M:%S'; }
+bad POST $P "{\"stream_id\": $STREAM, \"from\": \"$(in_tz '+110 minutes')\", \"to\": \"$(in_tz '+2 hours')\"}" 422 to "to more than max_range ahead"
 bad POST $P "{\"stream_id\": 999, \"from\": \"$GOOD_FROM\", \"to\": \"2019-09-20 16:10:00\"}" 422 stream_id "unknown stream"
 bad POST $P "{\"camera_id\": 999, \"from\": \"$GOOD_FROM\", \"to\": \"2019-09-20 16:10:00\"}" 422 camera_id "unknown camera"
 bad POST $P "{\"from\": \"$GOOD_FROM\", \"to\": \"2019-09-20 16:10:00\"}" 422 stream_id "no stream or camera"

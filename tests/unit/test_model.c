@@ -17,6 +17,7 @@
 #include "lib/db.h"
 #include "lib/download.h"
 #include "lib/model.h"
+#include "lib/queue.h"
 #include "lib/timefmt.h"
 #include "lib/urlsign.h"
 #include "lib/util.h"
@@ -405,6 +406,46 @@ START_TEST(test_list_uses_index)
 }
 END_TEST
 
+/* Claim the next job as "w1"; its id, or 0 when there is none. */
+static int64_t
+claim(void)
+{
+	struct job job = { 0 };
+	int rc = queue_claim(db, conf, "w1", &job);
+
+	ck_assert_int_ge(rc, 0);
+	return rc == 1 ? job.id : 0;
+}
+
+START_TEST(test_claim_waits_for_footage)
+{
+	int64_t now = now_us(), s = USEC_PER_SEC, future, recent, old;
+
+	conf->footage_wait = 600;
+	sqlf("INSERT INTO segments(stream_id, path, start_us, end_us, bytes,"
+	    " codec, created_at) VALUES (%lld, '/r/a.ts', %lld, %lld, 1, 'h264', 0)",
+	    (long long)st1, (long long)(now - 100 * s), (long long)(now - 2 * s));
+	/* Ends 5 s from now: waits while the index ends before it. */
+	future = create(alice, st1, now - 10 * s, now + 5 * s);
+	ck_assert_int_eq(claim(), 0);
+	/* The recorder's next segment reaches it: claimed. */
+	sqlf("INSERT INTO segments(stream_id, path, start_us, end_us, bytes,"
+	    " codec, created_at) VALUES (%lld, '/r/b.ts', %lld, %lld, 1, 'h264', 0)",
+	    (long long)st1, (long long)(now - 2 * s), (long long)(now + 6 * s));
+	ck_assert_int_eq(claim(), future);
+	/* Ended a minute ago with nothing recorded up to it: it waits for
+	 * footage_wait after its end, then is exported as it is. */
+	recent = create(alice, st2, now - 120 * s, now - 60 * s);
+	ck_assert_int_eq(claim(), 0);
+	/* Long past: no waiting, whatever the index has. */
+	old = create(bob, st2, now - 3600 * s, now - 1800 * s);
+	ck_assert_int_eq(claim(), old);
+	conf->footage_wait = 30;
+	ck_assert_int_eq(claim(), recent);
+	ck_assert_int_eq(claim(), 0);
+}
+END_TEST
+
 START_TEST(test_max_pending)
 {
 	struct principal a = who(alice, 0), b = who(bob, 0);
@@ -663,6 +704,7 @@ model_suite(void)
 	tcase_add_test(tc, test_visible);
 	tcase_add_test(tc, test_max_pending);
 	tcase_add_test(tc, test_list_uses_index);
+	tcase_add_test(tc, test_claim_waits_for_footage);
 	tcase_add_test(tc, test_schema);
 	tcase_add_test(tc, test_open_checked);
 	suite_add_tcase(s, tc);
