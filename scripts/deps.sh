@@ -12,11 +12,13 @@ PKGS=(
 )
 # The tests run the API behind all three web servers, the operator page in
 # Debian's Chromium, build the Debian package and check it with lintian,
-# parse /metrics with promtool (Debian's prometheus), and fuzz the parsers
-# with libFuzzer (clang and its runtime).
+# parse /metrics with promtool (Debian's prometheus), fuzz the parsers
+# with libFuzzer (clang and its runtime), and count the frames GStreamer
+# decodes from each export (qtdemux, avdec_h264/h265).
 TEST_PKGS=(check nginx spawn-fcgi apache2 libapache2-mod-fcgid libapache2-mod-xsendfile
 	chromium fonts-dejavu-core debhelper dpkg-dev devscripts lintian fakeroot prometheus
-	clang libclang-rt-14-dev)
+	clang libclang-rt-14-dev
+	gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-libav)
 
 want_test=0
 [ "${1:-}" = --test ] && want_test=1

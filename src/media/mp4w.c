@@ -233,6 +233,7 @@ sample_add(struct track *t, uint64_t off, uint32_t size, int64_t dts, int64_t pt
 
 		if (spill_add(&t->keys, &num, sizeof(num)) == -1)
 			return -1;
+		t->tail_dts[t->nkeys % TAIL_KEYS] = dts;
 		t->nkeys++;
 	}
 	/* run lengths: moov's counting pass sizes its tables by them */
@@ -336,6 +337,27 @@ mp4w_put_audio(struct mp4w *w, const uint8_t *p, size_t n, int64_t dts)
 	w->aq[w->an].dts = dts;
 	w->an++;
 	return 0;
+}
+
+/*
+ * GStreamer's qtdemux (1.22) ends a track at the first sync sample whose
+ * decode time, in media time, reaches the movie's duration: with a lead-in
+ * of L before the edit, the last L of frames would be lost in it, although
+ * they are inside the edit. Those sync samples stay decodable; leaving
+ * them out of stss only makes a seek start at the keyframe before. Only
+ * the last TAIL_KEYS are looked at (a lead-in is under one GOP), and the
+ * first sync sample is always listed.
+ */
+uint64_t
+mp4w_keys_listed(const struct track *t, uint64_t movie_ms)
+{
+	int64_t end = (int64_t)(movie_ms * t->timescale / MOVIE_TS);
+	uint64_t n = t->nkeys;
+
+	while (n > 1 && t->nkeys - n < TAIL_KEYS &&
+	    t->tail_dts[(n - 1) % TAIL_KEYS] - t->first_dts >= end)
+		n--;
+	return n;
 }
 
 int

@@ -11,6 +11,7 @@
 #define AUDIO_QUEUE	4096		/* and most samples */
 #define MOVIE_TS	1000
 #define MDAT_HDR	16		/* 64-bit size: files pass 4 GB */
+#define TAIL_KEYS	16		/* the last sync samples, kept in memory */
 
 struct srec {			/* one sample, spilled */
 	uint32_t	 size;
@@ -40,6 +41,8 @@ struct track {
 	uint32_t	 chunk_n;	/* samples in the open chunk */
 	int64_t		 end_dts;	/* set by finish */
 	struct mp4w_edit edit;
+	int64_t		 tail_dts[TAIL_KEYS];	/* the last sync samples' dts, */
+	unsigned	 ntail;			/* a ring: nkeys % TAIL_KEYS next */
 };
 
 struct aq {
@@ -71,6 +74,9 @@ void	 mp4w_be32(uint8_t *p, uint32_t v);
 int	 mp4w_stage_flush(struct mp4w *w);
 int	 mp4w_chunk_close(struct track *t);
 int	 mp4w_audio_flush(struct mp4w *w);
+/* How many of the track's sync samples stss lists when the movie lasts
+ * movie_ms: not those whose decode time in the media reaches it. */
+uint64_t mp4w_keys_listed(const struct track *t, uint64_t movie_ms);
 /* Write ftyp at the start of the file, *size its bytes; -1 with errno set. */
 int	 mp4w_ftyp(int fd, uint64_t *size);
 

@@ -252,6 +252,7 @@ struct tinfo {
 	int		 co64;
 	uint64_t	 shift;		/* added to the chunk offsets */
 	uint64_t	 n_stts;
+	uint64_t	 nkeys;		/* sync samples listed in stss */
 };
 
 static void
@@ -519,13 +520,13 @@ ctts_entries(struct bw *b, struct track *t)
 }
 
 static int
-stss_entries(struct bw *b, struct track *t)
+stss_entries(struct bw *b, struct track *t, const struct tinfo *ti)
 {
 	uint32_t key;
 
 	if (spill_rewind(&t->keys) == -1)
 		return -1;
-	for (uint64_t i = 0; i < t->nkeys; i++) {
+	for (uint64_t i = 0; i < ti->nkeys; i++) {
 		if (spill_read(&t->keys, &key, sizeof(key)) == -1)
 			return -1;
 		bw_u32(b, key);
@@ -607,8 +608,8 @@ emit_stbl(struct bw *b, struct track *t, const struct tinfo *ti)
 	}
 	if (t->nkeys < t->n) {	/* without stss every sample is a sync sample */
 		bw_full(b, "stss", 0, 0);
-		bw_u32(b, (uint32_t)t->nkeys);
-		if (bw_entries(b, t->nkeys, 4) && stss_entries(b, t) == -1)
+		bw_u32(b, (uint32_t)ti->nkeys);
+		if (bw_entries(b, ti->nkeys, 4) && stss_entries(b, t, ti) == -1)
 			return -1;
 		bw_end(b);
 	}
@@ -696,12 +697,19 @@ emit_moov(struct bw *b, struct mp4w *w, const struct tinfo *ti)
 static uint64_t
 moov_measure(struct mp4w *w, struct tinfo *ti, uint64_t shift, struct bw *b)
 {
+	uint64_t movie_ms = 0;
 	int ids[2];
 
 	live_tracks(w, ids);
 	for (int i = 0; i < 2; i++)
-		if (ids[i])
+		if (ids[i]) {
 			tinfo_get(&w->t[i], &ti[i], shift);
+			if (ti[i].delay_ms + ti[i].edit_ms > movie_ms)
+				movie_ms = ti[i].delay_ms + ti[i].edit_ms;
+		}
+	for (int i = 0; i < 2; i++)
+		if (ids[i])
+			ti[i].nkeys = mp4w_keys_listed(&w->t[i], movie_ms);
 	bw_pass(b, -1, 0, NULL, 0);
 	if (emit_moov(b, w, ti) == -1 || b->bad)
 		return 0;
