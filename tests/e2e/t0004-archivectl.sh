@@ -24,7 +24,7 @@ sql "DROP INDEX downloads_user_condition; DROP INDEX tokens_revoked;
 	DROP INDEX downloads_finished; ALTER TABLE downloads DROP COLUMN claimed_at;
 	ALTER TABLE downloads DROP COLUMN finished_at; ALTER TABLE downloads DROP COLUMN export_us;
 	DROP TABLE daemons; ALTER TABLE downloads DROP COLUMN link_key;
-	DROP TABLE push_grants;
+	DROP TABLE push_grants; DROP INDEX segments_stream_end;
 	UPDATE schema_version SET version = 1"
 out=$(ctl user list 2>&1) && rc=0 || rc=$?
 check "a program refuses an older schema" test "$rc" -ne 0
@@ -34,10 +34,11 @@ expect_eq "init upgrades to the latest version" "$LATEST" "$(sql 'SELECT version
 expect_eq "the upgrade ran the migrations" 3 \
 	"$(sql "SELECT count(*) FROM sqlite_master WHERE name IN
 		('downloads_user_condition', 'tokens_revoked', 'tokens_expires')")"
-expect_eq "versions 4 to 7 added their columns and tables" "5 2" \
+expect_eq "versions 4 to 8 added their columns, tables and index" "5 3" \
 	"$(sql "SELECT (SELECT count(*) FROM pragma_table_info('downloads') WHERE name IN
 		('hidden_at', 'claimed_at', 'finished_at', 'export_us', 'link_key')) || ' ' ||
-		(SELECT count(*) FROM sqlite_master WHERE name IN ('daemons', 'push_grants'))")"
+		(SELECT count(*) FROM sqlite_master WHERE name IN ('daemons', 'push_grants',
+		'segments_stream_end'))")"
 expect_eq "and kept the data" "$KEY1" "$(sql "SELECT value FROM settings WHERE name='url_key'")"
 
 TOKEN=$(ctl token create --user alice)

@@ -46,6 +46,7 @@ if command -v nginx >/dev/null; then
 	mkdir -p "$T/nginx"
 	render archived.conf
 	render archived-site.conf
+	render archived-http.conf
 	nginx -p "$T/nginx/" -c "$T/nginx/archived.conf" -g 'daemon off;' >>"$T/nginx-stderr.log" 2>&1 &
 	PIDS="$PIDS $!"
 	BASE="http://127.0.0.1:$HTTP_PORT"
