@@ -109,6 +109,14 @@ LDFLAGS="-g $SAN -fsanitize=fuzzer"
 LIBS="$(pkg-config --libs $PKGS) -lm -pthread"
 
 # The flags are a dependency too: changing them rebuilds everything.
+# The objects' dependency files name the sources by absolute path: built
+# from another tree (another clone), they would name files that are not
+# there, and make would stop. Start afresh when the tree changes.
+if [ "$(cat "$OUT/src" 2>/dev/null)" != "$SRC" ]; then
+	rm -rf "$OUT/obj" "$OUT/bin" "$OUT"/*.a
+	printf '%s\n' "$SRC" >"$OUT/src"
+fi
+
 printf '%s\n' "$CC" "$CFLAGS" "$LDFLAGS" "$LIBS" >"$OUT/flags.new"
 if cmp -s "$OUT/flags.new" "$OUT/flags"; then
 	rm "$OUT/flags.new"
