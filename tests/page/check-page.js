@@ -405,6 +405,30 @@ async function main() {
 		check(`the <video>'s duration is the file's (${ready && ready.d.toFixed(3)} s, ffprobe ${probed.toFixed(3)} s)`,
 			ready && Math.abs(ready.d - probed) < 0.05 && Math.abs(probed - 120) < 0.2);
 
+		/* ---- it plays to its end ---- */
+		// The last six seconds at 4x: "ended" must come, with currentTime at
+		// the duration, and the last frame shown must be the file's last
+		// (a file whose index ends a track early stalls or stops short).
+		const end = await page.$eval(`.dl[data-id="${id}"] video`, (v) => new Promise((resolve) => {
+			let last = -1;
+			const onFrame = (now, meta) => {
+				last = Math.max(last, meta.mediaTime);
+				v.requestVideoFrameCallback(onFrame);
+			};
+			if (v.requestVideoFrameCallback)
+				v.requestVideoFrameCallback(onFrame);
+			v.muted = true;
+			v.addEventListener('ended', () => setTimeout(() =>
+				resolve({ t: v.currentTime, d: v.duration, last }), 200), { once: true });
+			v.currentTime = Math.max(0, v.duration - 6);
+			v.playbackRate = 4;
+			v.play().catch((e) => resolve({ err: String(e) }));
+			setTimeout(() => resolve({ timeout: true, t: v.currentTime, d: v.duration, last }), 20000);
+		}));
+		check(`the <video> plays to its end (currentTime ${end.t} of ${end.d} s, last frame shown at ${end.last} s)`,
+			!end.err && !end.timeout && end.t === end.d && (end.last < 0 || end.last >= end.d - 0.1), end.err || '');
+		await page.$eval(`.dl[data-id="${id}"] video`, (v) => { v.pause(); v.playbackRate = 1; });
+
 		/* ---- the right moments ---- */
 		const dur = ready.d;
 		const cov = d.coverage.map((c) => [localToEpoch(c.from, args.tz), localToEpoch(c.to, args.tz)]);
