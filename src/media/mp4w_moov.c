@@ -662,15 +662,24 @@ live_tracks(const struct mp4w *w, int *ids)
 	return n;
 }
 
-static int
-emit_moov(struct bw *b, struct mp4w *w, const struct tinfo *ti)
+/* The movie's duration (mvhd): its longest track, delay included. */
+static uint64_t
+movie_ms(const struct tinfo *ti, const int *ids)
 {
 	uint64_t dur = 0;
-	int ids[2], n = live_tracks(w, ids);
 
 	for (int i = 0; i < 2; i++)
 		if (ids[i] && ti[i].delay_ms + ti[i].edit_ms > dur)
 			dur = ti[i].delay_ms + ti[i].edit_ms;
+	return dur;
+}
+
+static int
+emit_moov(struct bw *b, struct mp4w *w, const struct tinfo *ti)
+{
+	int ids[2], n = live_tracks(w, ids);
+	uint64_t dur = movie_ms(ti, ids);
+
 	bw_box(b, "moov");
 	bw_full(b, "mvhd", 0, 0);
 	bw_u32(b, 0);
@@ -697,19 +706,15 @@ emit_moov(struct bw *b, struct mp4w *w, const struct tinfo *ti)
 static uint64_t
 moov_measure(struct mp4w *w, struct tinfo *ti, uint64_t shift, struct bw *b)
 {
-	uint64_t movie_ms = 0;
 	int ids[2];
 
 	live_tracks(w, ids);
 	for (int i = 0; i < 2; i++)
-		if (ids[i]) {
+		if (ids[i])
 			tinfo_get(&w->t[i], &ti[i], shift);
-			if (ti[i].delay_ms + ti[i].edit_ms > movie_ms)
-				movie_ms = ti[i].delay_ms + ti[i].edit_ms;
-		}
 	for (int i = 0; i < 2; i++)
 		if (ids[i])
-			ti[i].nkeys = mp4w_keys_listed(&w->t[i], movie_ms);
+			ti[i].nkeys = mp4w_keys_listed(&w->t[i], movie_ms(ti, ids));
 	bw_pass(b, -1, 0, NULL, 0);
 	if (emit_moov(b, w, ti) == -1 || b->bad)
 		return 0;
