@@ -77,11 +77,13 @@ check "the bytes are the archive's" cmp -s "$T/got.mp4" "$T/clip.mp4"
 TOKEN=$BOB api POST /api/v1/broadcasting/auth "" \
 	--data-urlencode "socket_id=1234.5678" --data-urlencode "channel_name=private-user.$EVE_UID"
 expect_eq "auth for another user's channel: 403" 403 "$STATUS"
-client "$T/c2" --token "$BOB" --channel "private-user.$EVE_UID" --events 1 --timeout 3
+client "$T/c2" --token "$BOB" --channel "private-user.$EVE_UID" --events 1 --timeout 15 \
+	--until subscription_error
 wait "$CLIENT_PID" || true
 check "pusher-js reports the refusal" \
 	wait_line "$T/c2" '.type == "subscription_error" and .status == 403' 1
-client "$T/c3" --token "$BOB" --forge --channel "private-user.$EVE_UID" --events 1 --timeout 3
+client "$T/c3" --token "$BOB" --forge --channel "private-user.$EVE_UID" --events 1 --timeout 15 \
+	--until subscription_error --until error
 wait "$CLIENT_PID" || true
 check "a forged signature gets pusher:error 4009" \
 	wait_line "$T/c3" '.type == "error" and .code == 4009' 1
@@ -97,7 +99,8 @@ wait "$RAW_PID" || true
 check "unknown app key: pusher:error 4001" \
 	wait_line "$T/r1" '.event == "pusher:error" and .data.code == 4001' 1
 check "then close 4001" wait_line "$T/r1" '.type == "close" and .code == 4001' 1
-client "$T/c4" --key nosuchkey --token "$BOB" --channel "private-user.$BOB_UID" --timeout 3
+client "$T/c4" --key nosuchkey --token "$BOB" --channel "private-user.$BOB_UID" --timeout 15 \
+	--until error
 wait "$CLIENT_PID" || true
 check "pusher-js sees 4001 too" wait_line "$T/c4" '.type == "error" and .code == 4001' 1
 raw "$T/r2" "$WS/ws/app/$KEY?protocol=4" --timeout 5
@@ -150,7 +153,7 @@ for i in 1 2 3; do
 	eval "CAP$i=\$CLIENT_PID"
 	wait_line "$T/cap$i" '.type == "subscribed"' || true
 done
-client "$T/cap4" --token "$BOB" --channel "private-token.$BOB_TID" --timeout 3
+client "$T/cap4" --token "$BOB" --channel "private-token.$BOB_TID" --timeout 15 --until error
 wait "$CLIENT_PID" || true
 check "the fourth connection of a user: pusher:error 4100" \
 	wait_line "$T/cap4" '.type == "error" and .code == 4100' 1

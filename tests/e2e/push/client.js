@@ -17,12 +17,15 @@
 //     --channel private-user.1 [--channel private-token.2] [--events N]
 //     [--timeout S] [--last-event-id N] [--resume] [--forge]
 //     [--ws-path P] [--key K] [--auth-endpoint PATH] [--states]
+//     [--until TYPE]...
+// --until: exit (status 0) as soon as a line of each given type was
+// printed, so that a test waiting for an error need not sit out --timeout.
 'use strict';
 
 const Pusher = require('pusher-js');
 
 function parseArgs(argv) {
-	const o = { channels: [], events: 1, timeout: 20, lastEventId: -1 };
+	const o = { channels: [], events: 1, timeout: 20, lastEventId: -1, until: [] };
 	const flags = {
 		'--resume': () => { o.resume = true; },
 		'--forge': () => { o.forge = true; },
@@ -38,6 +41,7 @@ function parseArgs(argv) {
 		'--ws-path': (v) => { o.wsPath = v; },
 		'--key': (v) => { o.key = v; },
 		'--auth-endpoint': (v) => { o.authEndpoint = v; },
+		'--until': (v) => { o.until.push(v); },
 	};
 	for (let i = 2; i < argv.length; i++) {
 		if (flags[argv[i]])
@@ -52,8 +56,11 @@ function parseArgs(argv) {
 	return o;
 }
 
+let onOut = () => {};
+
 function out(obj) {
 	process.stdout.write(JSON.stringify(obj) + '\n');
+	onOut(obj.type);
 }
 
 async function main() {
@@ -99,6 +106,15 @@ async function main() {
 		setTimeout(() => process.exit(status), 50);
 	};
 	const timer = setTimeout(() => finish(3, 'timeout'), o.timeout * 1000);
+	const awaited = new Set(o.until);
+	if (awaited.size > 0)
+		onOut = (type) => {
+			if (!awaited.delete(type) || awaited.size > 0)
+				return;
+			onOut = () => {};
+			clearTimeout(timer);
+			finish(0, 'done');
+		};
 
 	pusher.connection.bind('connected', () =>
 		out({ type: 'connected', socket_id: pusher.connection.socket_id }));
