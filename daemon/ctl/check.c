@@ -1,7 +1,9 @@
 /*
  * archivectl check: every indexed segment and every active archive is on
- * disk with the size recorded. --repair: a segment row whose file is gone
- * is deleted, one whose file changed size is probed again; an active
+ * disk with the size recorded. --deep: every segment is also read whole,
+ * every packet, and its length compared with the index's (import reads a
+ * file's head and tail only). --repair: a segment row whose file is gone
+ * is deleted, one whose file changed size or length is probed again; an active
  * archive whose file is gone or changed is expired through the expiry
  * code (the archive_expired event goes out with the state change).
  */
@@ -28,7 +30,7 @@
 
 #define CMD	"check"
 
-enum problem { P_MISSING, P_SIZE };
+enum problem { P_MISSING, P_SIZE, P_LENGTH };
 
 struct finding {
 	int64_t		 id;
@@ -47,7 +49,7 @@ struct findings {
 struct check {
 	struct ctl	*ctl;
 	sqlite3		*db;
-	int		 repair;
+	int		 repair, deep;
 	struct findings	 segs, archives;
 	int		 deleted, updated, expired, unrepaired;
 };
@@ -82,12 +84,32 @@ check_file(struct findings *f, int64_t id, int64_t stream, const char *path,
 		finding_add(f, id, stream, P_SIZE, path, recorded, sb.st_size);
 }
 
+/* --deep: the file read whole lasts what the index says. */
+static void
+check_length(struct findings *f, const struct seg_row *row)
+{
+	struct segprobe pr;
+	char why[256];
+	int64_t length = row->end_us - row->start_us;
+
+	if (segprobe_file(row->path, SEGPROBE_DEEP, &pr, why, sizeof(why)) == -1)
+		fprintf(stderr, "archivectl: %s: segment %lld of stream %lld: '%s'"
+		    " cannot be read whole: %s\n", CMD, (long long)row->id,
+		    (long long)row->stream_id, row->path, why);
+	else if (pr.duration != length)
+		finding_add(f, row->id, row->stream_id, P_LENGTH, row->path, length,
+		    pr.duration);
+}
+
 static int
 check_segment(void *arg, const struct seg_row *row)
 {
 	struct check *c = arg;
+	size_t before = c->segs.n;
 
 	check_file(&c->segs, row->id, row->stream_id, row->path, row->bytes);
+	if (c->deep && c->segs.n == before)
+		check_length(&c->segs, row);
 	return 0;
 }
 
@@ -121,6 +143,11 @@ say(const char *what, const struct finding *f)
 	if (f->problem == P_MISSING)
 		fprintf(stderr, "archivectl: %s: %s %lld of stream %lld: '%s' is missing\n",
 		    CMD, what, (long long)f->id, (long long)f->stream_id, f->path);
+	else if (f->problem == P_LENGTH)
+		fprintf(stderr, "archivectl: %s: %s %lld of stream %lld: '%s' lasts"
+		    " %.6f s read whole, the index says %.6f s\n", CMD, what,
+		    (long long)f->id, (long long)f->stream_id, f->path, f->actual / 1e6,
+		    f->recorded / 1e6);
 	else
 		fprintf(stderr, "archivectl: %s: %s %lld of stream %lld: '%s' has %lld"
 		    " bytes, the index says %lld\n", CMD, what, (long long)f->id,
@@ -128,7 +155,8 @@ say(const char *what, const struct finding *f)
 		    (long long)f->recorded);
 }
 
-/* A changed segment file: probe it again and keep its start. */
+/* A changed segment file: probe it again (whole after --deep) and keep its
+ * start. */
 static int
 reprobe(struct check *c, const struct finding *f)
 {
@@ -139,7 +167,8 @@ reprobe(struct check *c, const struct finding *f)
 
 	if (segindex_lookup(c->db, f->path, &row) != 1)
 		return -1;
-	if (segprobe_file(f->path, 0, &pr, why, sizeof(why)) == -1) {
+	if (segprobe_file(f->path, c->deep ? SEGPROBE_DEEP : SEGPROBE_FAST, &pr, why,
+	    sizeof(why)) == -1) {
 		fprintf(stderr, "archivectl: %s: cannot repair segment %lld: '%s': %s\n",
 		    CMD, (long long)f->id, f->path, why);
 		goto out;
@@ -174,7 +203,8 @@ repair_segments(struct check *c)
 			if (segindex_delete(c->db, f->id) == -1)
 				goto fail;
 			deleted++;
-		} else if (f->problem == P_SIZE && reprobe(c, f) == 0)
+		} else if ((f->problem == P_SIZE || f->problem == P_LENGTH) &&
+		    reprobe(c, f) == 0)
 			updated++;
 		else
 			failed++;
@@ -239,7 +269,8 @@ findings_json(const struct findings *f, enum problem p)
 static int
 check_run(struct ctl *ctl, sqlite3 *db, struct ctl_args *args)
 {
-	struct check c = { .ctl = ctl, .db = db, .repair = ctl_has(args, "repair") };
+	struct check c = { .ctl = ctl, .db = db, .repair = ctl_has(args, "repair"),
+	    .deep = ctl_has(args, "deep") };
 	long long stream = ctl_num(args, "stream");
 	int ret = 0;
 	size_t problems;
@@ -260,11 +291,12 @@ check_run(struct ctl *ctl, sqlite3 *db, struct ctl_args *args)
 		ret = ctl_fail("%s: --repair: some repairs failed (see above); run it"
 		    " again", CMD);
 	if (ctl->json)
-		ctl_json_print(json_pack("{s:{s:i, s:o, s:o, s:i, s:i},"
+		ctl_json_print(json_pack("{s:{s:i, s:o, s:o, s:o, s:i, s:i},"
 		    " s:{s:i, s:o, s:o, s:i}, s:b}",
 		    "segments", "checked", c.segs.checked,
 		    "missing", findings_json(&c.segs, P_MISSING),
 		    "size_mismatch", findings_json(&c.segs, P_SIZE),
+		    "length_mismatch", findings_json(&c.segs, P_LENGTH),
 		    "deleted", c.deleted, "updated", c.updated,
 		    "archives", "checked", c.archives.checked,
 		    "missing", findings_json(&c.archives, P_MISSING),
@@ -291,10 +323,12 @@ out:
 
 const struct ctl_cmd ctl_cmd_check = {
 	.name = "check",
-	.usage = "[--repair] [--stream ID]",
+	.usage = "[--deep] [--repair] [--stream ID]",
 	.help = "verify that every indexed segment and active archive is on disk"
-	    " with its size; exit 1 if not (--repair: fix the rows)",
+	    " with its size (--deep: and that each segment read whole lasts what"
+	    " the index says); exit 1 if not (--repair: fix the rows)",
 	.opts = (const struct ctl_opt[]){
+		{ .name = "deep" },
 		{ .name = "repair" },
 		{ .name = "stream", .type = CTL_ID },
 		{ .name = NULL },

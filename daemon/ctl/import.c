@@ -230,7 +230,7 @@ probe_files(struct import *im)
 			continue;
 		}
 		f->state = rc == 1 ? F_GROWN : F_NEW;
-		if (segprobe_file(f->path, 0, &f->pr, f->why, sizeof(f->why)) == -1)
+		if (segprobe_file(f->path, SEGPROBE_FAST, &f->pr, f->why, sizeof(f->why)) == -1)
 			f->state = F_BAD;
 	}
 }
@@ -261,7 +261,7 @@ anchor_node(const struct seg_row *row, struct seg_node *node)
 	struct segprobe pr;
 	char why[256];
 
-	if (segprobe_file(row->path, 1, &pr, why, sizeof(why)) == -1)
+	if (segprobe_file(row->path, SEGPROBE_HEAD, &pr, why, sizeof(why)) == -1)
 		return -1;
 	memset(node, 0, sizeof(*node));
 	node->fixed = 1;

@@ -2,10 +2,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
@@ -13,6 +15,7 @@
 #include <libavutil/dict.h>
 #include <libavutil/mathematics.h>
 
+#include "fragtail.h"
 #include "segprobe.h"
 #include "lib/timefmt.h"
 #include "lib/banned.h"
@@ -20,6 +23,10 @@
 /* B-frames put the lowest pts a few pictures after the first in decode
  * order; this many is more than any encoder reorders. */
 #define HEAD_PACKETS	16
+/* The first tail read of a stream without an index: some pictures. */
+#define TAIL_BYTES	(256 * 1024)
+/* A file this small is read whole: cheaper than seeking to its tail. */
+#define SMALL_FILE	(1024 * 1024)
 /* A creation_time before this is an unset camera clock, not a time. */
 #define CREATION_MIN_US	946684800000000LL
 
@@ -65,18 +72,30 @@ creation_time(const AVFormatContext *fmt)
 	return us;
 }
 
-/* Read packets: the lowest video pts, the video end and the end of any
- * stream's last packet. */
-static int
-scan_packets(AVFormatContext *fmt, int vidx, int head_only, struct segprobe *out,
-    char *err, size_t errlen)
-{
-	AVPacket *pkt = av_packet_alloc();
-	int64_t first = INT64_MAX, vend = INT64_MIN, end = INT64_MIN;
-	int rc, ret = -1;
+/* What packets said: the lowest video pts, where the last picture ends and
+ * where the last packet of any stream ends. */
+struct scan {
+	int64_t	 first, vend, end;
+	int	 video;		/* video packets seen */
+};
 
-	if (pkt == NULL)
-		return fail(err, errlen, "out of memory");
+static void
+scan_init(struct scan *sc)
+{
+	*sc = (struct scan){ INT64_MAX, INT64_MIN, INT64_MIN, 0 };
+}
+
+/*
+ * Read packets into sc until `enough` video packets (0: the end of the
+ * file). Returns av_read_frame's last status: AVERROR_EOF at the end, 0
+ * when it stopped at `enough`, another error when the file went bad.
+ */
+static int
+scan_packets(AVFormatContext *fmt, AVPacket *pkt, int vidx, int enough,
+    struct scan *sc)
+{
+	int rc;
+
 	while ((rc = av_read_frame(fmt, pkt)) >= 0) {
 		AVStream *st = fmt->streams[pkt->stream_index];
 		int is_video = pkt->stream_index == vidx;
@@ -90,72 +109,277 @@ scan_packets(AVFormatContext *fmt, int vidx, int head_only, struct segprobe *out
 		b = to_us(pkt->pts, st->time_base);
 		e = to_us(pkt->pts + (pkt->duration > 0 ? pkt->duration : 0),
 		    st->time_base);
-		if (e > end)
-			end = e;
-		if (is_video) {
-			out->packets++;
-			if (b < first)
-				first = b;
-			if (e > vend)
-				vend = e;
-		}
 		av_packet_unref(pkt);
-		if (head_only && out->packets >= HEAD_PACKETS)
-			break;
+		if (e > sc->end)
+			sc->end = e;
+		if (!is_video)
+			continue;
+		sc->video++;
+		if (b < sc->first)
+			sc->first = b;
+		if (e > sc->vend)
+			sc->vend = e;
+		if (enough > 0 && sc->video >= enough)
+			return 0;
 	}
-	if (rc < 0 && rc != AVERROR_EOF && out->packets == 0) {
+	return rc;
+}
+
+/*
+ * The tail of a stream without an index (MPEG-TS, MPEG-PS): from a byte
+ * position near the end, which libavformat resynchronises on, to the end;
+ * from further back while that holds too few pictures to be sure of the
+ * last one (B-frames put it a few pictures before the end in decode
+ * order). Returns 0, or an av_read_frame error.
+ */
+static int
+scan_tail_bytes(AVFormatContext *fmt, AVPacket *pkt, int vidx, int64_t size,
+    struct scan *tail)
+{
+	for (int64_t window = TAIL_BYTES;; window *= 4) {
+		int64_t pos = size > window ? size - window : 0;
+		int rc;
+
+		if ((rc = avformat_seek_file(fmt, -1, INT64_MIN, pos, INT64_MAX,
+		    AVSEEK_FLAG_BYTE)) < 0)
+			return rc;
+		scan_init(tail);
+		rc = scan_packets(fmt, pkt, vidx, 0, tail);
+		if (rc != AVERROR_EOF && tail->video == 0)
+			return rc;
+		if (tail->video >= HEAD_PACKETS || pos == 0)
+			return 0;
+	}
+}
+
+/* The tail of an indexed stream (MP4, fragmented MP4): from the last
+ * keyframe the container's index knows. */
+static int
+scan_tail_index(AVFormatContext *fmt, AVPacket *pkt, int vidx, struct scan *tail)
+{
+	int rc;
+
+	if ((rc = av_seek_frame(fmt, vidx, INT64_MAX, AVSEEK_FLAG_BACKWARD)) < 0)
+		return rc;
+	scan_init(tail);
+	rc = scan_packets(fmt, pkt, vidx, 0, tail);
+	return rc == AVERROR_EOF || tail->video > 0 ? 0 : rc;
+}
+
+static int
+scan_file(AVFormatContext *fmt, int vidx, enum segprobe_mode mode,
+    struct segprobe *out, char *err, size_t errlen)
+{
+	AVPacket *pkt = av_packet_alloc();
+	struct scan sc, tail;
+	int rc, ret = -1;
+
+	if (pkt == NULL)
+		return fail(err, errlen, "out of memory");
+	scan_init(&sc);
+	if (mode == SEGPROBE_FAST && out->bytes <= SMALL_FILE)
+		mode = SEGPROBE_DEEP;
+	rc = scan_packets(fmt, pkt, vidx, mode == SEGPROBE_DEEP ? 0 : HEAD_PACKETS, &sc);
+	if (rc < 0 && rc != AVERROR_EOF && sc.video == 0) {
 		char msg[AV_ERROR_MAX_STRING_SIZE];
 
 		av_strerror(rc, msg, sizeof(msg));
 		fail(err, errlen, "cannot read its packets: %s", msg);
 		goto out;
 	}
-	if (out->packets == 0) {
+	if (sc.video == 0) {
 		fail(err, errlen, "no video frame with a timestamp");
 		goto out;
 	}
-	out->first_pts = first;
-	out->video_end = vend;
-	out->duration = head_only ? 0 : end - first;
-	if (!head_only && out->duration <= 0) {
+	if (mode == SEGPROBE_FAST && rc == 0) {
+		/* More than the head: the end is in the tail; in a container
+		 * whose seeking is not known here, in the rest of the file. */
+		if (strcmp(out->container, "mov") == 0)
+			rc = scan_tail_index(fmt, pkt, vidx, &tail);
+		else if (strcmp(out->container, "mpegts") == 0 ||
+		    strcmp(out->container, "mpeg") == 0)
+			rc = scan_tail_bytes(fmt, pkt, vidx, out->bytes, &tail);
+		else {
+			scan_init(&tail);
+			rc = scan_packets(fmt, pkt, vidx, 0, &tail);
+			rc = rc == AVERROR_EOF || tail.video > 0 ? 0 : rc;
+		}
+		if (rc < 0 || tail.video == 0) {
+			fail(err, errlen, "cannot read its last pictures");
+			goto out;
+		}
+		sc.vend = tail.vend > sc.vend ? tail.vend : sc.vend;
+		sc.end = tail.end > sc.end ? tail.end : sc.end;
+		sc.video += tail.video;
+	}
+	out->packets = sc.video;
+	out->first_pts = sc.first;
+	out->video_end = sc.vend;
+	out->duration = mode == SEGPROBE_HEAD ? 0 : sc.end - sc.first;
+	if (mode != SEGPROBE_HEAD && out->duration <= 0) {
 		fail(err, errlen, "its video lasts no time");
 		goto out;
 	}
 	ret = 0;
 out:
+	out->read_bytes = fmt->pb != NULL ? fmt->pb->bytes_read : 0;
 	av_packet_free(&pkt);
 	return ret;
 }
 
+/* A fragmented MP4's parts (fragtail.h), read in order as one file. */
+struct splice {
+	int			 fd;
+	const struct fragtail	*ft;
+	int64_t			 pos, size;
+};
+
+static int
+splice_read(void *opaque, uint8_t *buf, int len)
+{
+	struct splice *sp = opaque;
+	int64_t at = 0;
+
+	for (size_t i = 0; i < sp->ft->n; i++) {
+		int64_t off = sp->ft->r[i].off, rlen = sp->ft->r[i].len;
+		ssize_t n;
+
+		if (sp->pos >= at + rlen) {
+			at += rlen;
+			continue;
+		}
+		if (len > at + rlen - sp->pos)
+			len = (int)(at + rlen - sp->pos);
+		do
+			n = pread(sp->fd, buf, (size_t)len, off + sp->pos - at);
+		while (n == -1 && errno == EINTR);
+		if (n <= 0)
+			return n == 0 ? AVERROR_EOF : AVERROR(errno);
+		sp->pos += n;
+		return (int)n;
+	}
+	return AVERROR_EOF;
+}
+
+static int64_t
+splice_seek(void *opaque, int64_t offset, int whence)
+{
+	struct splice *sp = opaque;
+
+	if (whence & AVSEEK_SIZE)
+		return sp->size;
+	switch (whence & ~AVSEEK_FORCE) {
+	case SEEK_SET:
+		break;
+	case SEEK_CUR:
+		offset += sp->pos;
+		break;
+	case SEEK_END:
+		offset += sp->size;
+		break;
+	default:
+		return AVERROR(EINVAL);
+	}
+	if (offset < 0)
+		return AVERROR(EINVAL);
+	return sp->pos = offset;
+}
+
+#define SPLICE_BUF	(8 * 1024)
+
+/* Open the spliced parts as an input; 0 or an AVERROR. */
+static int
+splice_open(AVFormatContext **fmt, const char *path, struct splice *sp)
+{
+	uint8_t *buf;
+	AVIOContext *pb;
+	int rc;
+
+	sp->size = 0;
+	for (size_t i = 0; i < sp->ft->n; i++)
+		sp->size += sp->ft->r[i].len;
+	if ((buf = av_malloc(SPLICE_BUF)) == NULL)
+		return AVERROR(ENOMEM);
+	if ((pb = avio_alloc_context(buf, SPLICE_BUF, 0, sp, splice_read, NULL,
+	    splice_seek)) == NULL) {
+		av_free(buf);
+		return AVERROR(ENOMEM);
+	}
+	if ((*fmt = avformat_alloc_context()) == NULL) {
+		av_freep(&pb->buffer);
+		avio_context_free(&pb);
+		return AVERROR(ENOMEM);
+	}
+	(*fmt)->pb = pb;
+	(*fmt)->flags |= AVFMT_FLAG_CUSTOM_IO;
+	if ((rc = avformat_open_input(fmt, path, NULL, NULL)) < 0) {
+		/* avformat_open_input freed the context, not its I/O */
+		av_freep(&pb->buffer);
+		avio_context_free(&pb);
+	}
+	return rc;
+}
+
+/* Close an input, and its I/O if it is ours. */
+static void
+input_close(AVFormatContext **fmt)
+{
+	AVIOContext *pb;
+
+	if (*fmt == NULL)
+		return;
+	pb = ((*fmt)->flags & AVFMT_FLAG_CUSTOM_IO) ? (*fmt)->pb : NULL;
+	avformat_close_input(fmt);
+	if (pb != NULL) {
+		av_freep(&pb->buffer);
+		avio_context_free(&pb);
+	}
+}
+
 int
-segprobe_file(const char *path, int head_only, struct segprobe *out, char *err,
+segprobe_file(const char *path, enum segprobe_mode mode, struct segprobe *out, char *err,
     size_t errlen)
 {
 	AVFormatContext *fmt = NULL;
 	AVDictionary *opts = NULL;
 	const AVCodecParameters *par;
 	struct stat sb;
+	struct fragtail ft;
+	struct splice sp = { .fd = -1, .ft = &ft };
 	char msg[AV_ERROR_MAX_STRING_SIZE];
-	int rc, vidx, ret = -1;
+	int rc, vidx, spliced = 0, ret = -1;
 	size_t i;
 
 	memset(out, 0, sizeof(*out));
-	if (stat(path, &sb) == -1)
+	if ((sp.fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return fail(err, errlen, "%s", strerror(errno));
-	if (!S_ISREG(sb.st_mode))
-		return fail(err, errlen, "not a regular file");
-	if (sb.st_size == 0)
-		return fail(err, errlen, "the file is empty");
+	if (fstat(sp.fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
+		fail(err, errlen, "not a regular file");
+		goto out;
+	}
+	if (sb.st_size == 0) {
+		fail(err, errlen, "the file is empty");
+		goto out;
+	}
 	out->bytes = sb.st_size;
 	/* Quiet: a damaged recording would fill the terminal; the one line
 	 * of err says what matters. */
 	av_log_set_level(AV_LOG_QUIET);
-	av_dict_set(&opts, "protocol_whitelist", "file", 0);
-	rc = avformat_open_input(&fmt, path, NULL, &opts);
-	av_dict_free(&opts);
+	/* A fragmented MP4 read whole would be walked fragment by fragment;
+	 * its head and tail say all the fast probe needs. */
+	if (mode != SEGPROBE_DEEP && (spliced = fragtail_find(sp.fd, sb.st_size, &ft)) == 1) {
+		rc = splice_open(&fmt, path, &sp);
+		mode = mode == SEGPROBE_FAST ? SEGPROBE_DEEP : mode;
+	} else {
+		spliced = 0;
+		av_dict_set(&opts, "protocol_whitelist", "file", 0);
+		rc = avformat_open_input(&fmt, path, NULL, &opts);
+		av_dict_free(&opts);
+	}
 	if (rc < 0) {
 		av_strerror(rc, msg, sizeof(msg));
-		return fail(err, errlen, "cannot open it as media: %s", msg);
+		fail(err, errlen, "cannot open it as media: %s", msg);
+		goto out;
 	}
 	if ((rc = avformat_find_stream_info(fmt, NULL)) < 0) {
 		av_strerror(rc, msg, sizeof(msg));
@@ -189,8 +413,11 @@ segprobe_file(const char *path, int head_only, struct segprobe *out, char *err,
 	if (strcmp(out->container, "mpegts") != 0)
 		out->wrap = 0;	/* only MPEG-TS clocks wrap in practice (33 bits) */
 	out->creation = creation_time(fmt);
-	ret = scan_packets(fmt, vidx, head_only, out, err, errlen);
+	ret = scan_file(fmt, vidx, mode, out, err, errlen);
+	if (spliced)
+		out->read_bytes += ft.read_bytes;
 out:
-	avformat_close_input(&fmt);
+	input_close(&fmt);
+	close(sp.fd);
 	return ret;
 }

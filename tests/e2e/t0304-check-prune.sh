@@ -1,6 +1,7 @@
 #!/bin/bash
 # archivectl check finds segment files that are gone or changed and active
-# archives whose file is gone; --repair deletes or re-probes the segment
+# archives whose file is gone (--deep: segments whose length read whole is
+# not the index's); --repair deletes or re-probes the segment
 # rows and expires the archive (archive_expired event, no file). segments
 # prune deletes old footage, rows and files, but keeps a segment a pending
 # or processing download of the same stream overlaps.
@@ -43,6 +44,24 @@ run_check() {
 run_check check
 expect_eq "all in order: exit 0" 0 "$RC"
 check "all in order: says what it checked" grep -q "4 segments and 1 active archives checked; 0 segments and 0 archives" <<<"$OUT"
+
+# --deep: every segment read whole lasts what import (head and tail only)
+# recorded; a wrong length is found and --repair sets it from the whole read.
+run_check check --deep
+expect_eq "--deep, all in order: exit 0" 0 "$RC"
+END1=$(sql "SELECT end_us FROM segments WHERE id=$S1")
+sql "UPDATE segments SET end_us=end_us-40000 WHERE id=$S1"
+run_check check
+expect_eq "a wrong length: check without --deep does not see it" 0 "$RC"
+run_check --json check --deep
+expect_eq "--deep: a wrong length is exit 1" 1 "$RC"
+check "--deep: named, with both lengths" \
+	grep -q "segment $S1 of stream $STREAM: '.*11-00-04.ts' lasts 4.000000 s read whole, the index says 3.960000 s" <<<"$OUT"
+expect_eq "--deep --json lists it" "$S1" "$(jq -r '.segments.length_mismatch[0].id' "$T/check.json")"
+run_check check --deep --repair
+expect_eq "--deep --repair: exit 0" 0 "$RC"
+expect_eq "--deep --repair: the length is the whole read's" "$END1" \
+	"$(sql "SELECT end_us FROM segments WHERE id=$S1")"
 
 # A segment deleted, another cut short, an archive gone.
 rm "$REC/cam1-2026-01-15_11-00-00.ts"

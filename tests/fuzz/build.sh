@@ -100,7 +100,7 @@ done)
 PUSHD_SRCS=$(for f in "$SRC"/daemon/pushd/*.c; do
 	case ${f##*/} in main.c) ;; *) rel "$f" ;; esac
 done)
-LAYOUT_SRCS=src/recordings/layout.c
+LAYOUT_SRCS="src/recordings/layout.c src/recordings/fragtail.c"
 
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 CFLAGS="-g -O1 $SAN -fsanitize=fuzzer-no-link -Wall -Wno-unused-parameter \
@@ -161,7 +161,7 @@ objs() {
 	echo
 	for t in $ALL; do
 		case $t in
-		fuzz_ts | fuzz_mp4 | fuzz_fmp4) libs="libmedia.a libarchived.a" ;;
+		fuzz_ts | fuzz_mp4 | fuzz_fmp4) libs="libmedia.a librecordings.a libarchived.a" ;;
 		fuzz_router | fuzz_json_form) libs="libresponder.a libarchived.a" ;;
 		fuzz_pusher) libs="libpushd.a libarchived.a" ;;
 		fuzz_layout) libs="librecordings.a libarchived.a" ;;

@@ -10,6 +10,9 @@
  *  2. if a reader took it, exported by remux_run() as a one-segment job,
  *     the way the worker runs it;
  *  3. the MP4 it wrote, if any, read back through demux_open().
+ *  4. (not MPEG-TS) searched for its fragmented-MP4 head and tail, as the
+ *     prober does (recordings/fragtail.h): the ranges it gives lie in the
+ *     file, in order, without overlap.
  * A segment must never crash, hang (run.sh gives -timeout=5) or leak.
  *
  * libavformat is not under test: demux_lavf.c is not linked and the
@@ -24,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,6 +36,7 @@
 #include "media/demux.h"
 #include "media/nal.h"
 #include "media/remux.h"
+#include "recordings/fragtail.h"
 #include "fuzz.h"
 
 #define SEC		1000000LL
@@ -177,6 +182,33 @@ export_one(void)
 	unlink(out_path);
 }
 
+/* The prober's search for a fragmented MP4's moov, first and last
+ * fragments. */
+static void
+find_fragments(const char *path, int64_t size)
+{
+	struct fragtail ft;
+	int fd = open(path, O_RDONLY);
+	int rc;
+
+	FUZZ_CHECK(fd != -1);
+	rc = fragtail_find(fd, size, &ft);
+	close(fd);
+	FUZZ_CHECK(rc == 0 || rc == 1);
+	if (rc != 1)
+		return;
+	FUZZ_CHECK(ft.n >= 2 && ft.n <= FRAGTAIL_RANGES);
+	for (size_t i = 0; i < ft.n; i++) {
+		FUZZ_CHECK(ft.r[i].off >= 0 && ft.r[i].len > 0);
+		FUZZ_CHECK(ft.r[i].off + ft.r[i].len <= size);
+		if (i > 0)
+			FUZZ_CHECK(ft.r[i].off >= ft.r[i - 1].off + ft.r[i - 1].len);
+	}
+	if (print_samples)
+		fprintf(stderr, "fragtail: %zu ranges, last at %lld\n", ft.n,
+		    (long long)ft.r[ft.n - 1].off);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -190,6 +222,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return -1;
 #endif
 	fuzz_write_file(seg_path, data, size);
+	if (!ts)
+		find_fragments(seg_path, (int64_t)size);
 	/* The export only of what a reader takes: for the rest remux_run
 	 * does nothing more than fail to open it, which small inputs still
 	 * show, and the engine's buffers (over a megabyte) would halve the
