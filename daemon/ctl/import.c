@@ -76,7 +76,7 @@ report(struct import *im, const char *shown, const char *problem, const char *fm
 
 /* A candidate: a media name the layout understands (and, for
  * Frigate, of the chosen camera). */
-void
+struct import_file *
 import_add(struct import *im, const char *path, const char *shown)
 {
 	struct import_file *f;
@@ -85,9 +85,9 @@ import_add(struct import *im, const char *path, const char *shown)
 	int has_name;
 
 	if (!layout_is_media_name(path))
-		return;
+		return NULL;
 	if (realpath(path, real) == NULL)
-		return;		/* gone already */
+		return NULL;	/* gone already */
 	/* The name as found (absolute: Frigate's date is three directories
 	 * up), else the resolved one, which the index stores: a link may
 	 * carry the name, or point at it. */
@@ -104,7 +104,7 @@ import_add(struct import *im, const char *path, const char *shown)
 	    strlen(im->source) != lt.camera_len ||
 	    strncmp(im->source, lt.camera, lt.camera_len) != 0)) {
 		free(abs);
-		return;
+		return NULL;
 	}
 	xgrow(&im->files, &im->cap, im->n + 1, sizeof(*im->files));
 	f = &im->files[im->n++];
@@ -119,6 +119,7 @@ import_add(struct import *im, const char *path, const char *shown)
 	f->lt.camera = NULL;	/* it pointed into a path freed here */
 	f->lt.camera_len = 0;
 	free(abs);
+	return f;
 }
 
 static int
@@ -225,13 +226,15 @@ probe_files(struct import *im)
 			f->state = F_OTHER_STREAM;
 			continue;
 		}
-		if (rc == 1 && stat(f->path, &sb) == 0 && sb.st_size == f->old.bytes) {
+		if (rc == 1 && !f->force && stat(f->path, &sb) == 0 &&
+		    sb.st_size == f->old.bytes) {
 			f->state = F_KNOWN;
 			continue;
 		}
 		f->state = rc == 1 ? F_GROWN : F_NEW;
-		if (segprobe_file(f->path, SEGPROBE_FAST, &f->pr, f->why, sizeof(f->why)) == -1)
-			f->state = F_BAD;
+		if (segprobe_file(f->path, f->growing ? SEGPROBE_GROWING : SEGPROBE_FAST,
+		    &f->pr, f->why, sizeof(f->why)) == -1)
+			f->state = f->growing ? F_WAIT : F_BAD;
 	}
 }
 
@@ -440,6 +443,12 @@ dedupe(struct import *im)
 	qsort(im->files, im->n, sizeof(*im->files), cmp_file_path);
 	for (size_t i = 0; i < im->n; i++) {
 		if (k > 0 && strcmp(im->files[k - 1].path, im->files[i].path) == 0) {
+			struct import_file *a = &im->files[k - 1], *b = &im->files[i];
+
+			/* Closed in the same pass: final. */
+			a->growing = b->growing = a->growing && b->growing;
+			a->force = b->force = a->force || b->force;
+			a->announce = b->announce = a->announce || b->announce;
 			/* Keep the one whose name carries a time. */
 			if (!im->files[k - 1].has_name && im->files[i].has_name) {
 				file_release(&im->files[k - 1]);
@@ -474,7 +483,10 @@ import_batch(struct import *im)
 		else if (f->state == F_BAD) {
 			report(im, f->shown, "skipped", "%s", f->why);
 			im->bad++;
-		} else if (f->state == F_OTHER_STREAM) {
+		} else if (f->state == F_WAIT && f->announce)
+			fprintf(stderr, "archivectl: %s: waiting for '%s': %s\n", CMD,
+			    f->shown, f->why);
+		else if (f->state == F_OTHER_STREAM) {
 			report(im, f->shown, "skipped", "already indexed for stream %lld",
 			    (long long)f->old.stream_id);
 			im->bad++;
@@ -494,10 +506,13 @@ import_batch(struct import *im)
 
 		if ((f->state != F_NEW && f->state != F_GROWN) || !im->verbose)
 			continue;
+		if (f->state == F_GROWN && f->growing)
+			continue;	/* every second while it is written: quiet */
 		time_format_local(f->start_us, at);
-		fprintf(stderr, "archivectl: %s: %s '%s': %s, %.3f s, %s %dx%d%s\n",
+		fprintf(stderr, "archivectl: %s: %s '%s': %s, %.3f s%s, %s %dx%d%s\n",
 		    CMD, f->state == F_NEW ? "indexed" : "updated", f->shown, at,
-		    f->pr.duration / 1e6, f->pr.codec, f->pr.width, f->pr.height,
+		    f->pr.duration / 1e6, f->growing ? " so far (being written)" : "",
+		    f->pr.codec, f->pr.width, f->pr.height,
 		    f->pr.has_audio ? ", audio" : "");
 	}
 	return 0;

@@ -16,12 +16,16 @@ struct ctl;
 #define IMPORT_CMD	"segments import"
 #define IMPORT_MAX_DEPTH 16	/* directories below DIR */
 
-enum import_state { F_NEW, F_KNOWN, F_GROWN, F_BAD, F_OTHER_STREAM };
+/* F_WAIT: a file still being written that cannot be indexed yet. */
+enum import_state { F_NEW, F_KNOWN, F_GROWN, F_BAD, F_OTHER_STREAM, F_WAIT };
 
 struct import_file {
 	char		*path;		/* resolved: what the index stores */
 	char		*shown;		/* as found under DIR, for messages */
 	enum import_state	 state;
+	int		 growing;	/* still being written (--watch) */
+	int		 force;		/* probe again though its size is indexed */
+	int		 announce;	/* F_WAIT: say why (once per file) */
 	int		 has_name;
 	struct layout_time lt;
 	struct segprobe	 pr;
@@ -55,8 +59,9 @@ struct import {
 /* Every media file under dir (shown: the same, as the user named it),
  * in name order, added to im->files. */
 int	 import_walk(struct import *im, const char *dir, const char *shown, int depth);
-/* One file, if its name is a recording (and, with --source, of that camera). */
-void	 import_add(struct import *im, const char *path, const char *shown);
+/* One file, if its name is a recording (and, with --source, of that
+ * camera); the entry added, or NULL. */
+struct import_file *import_add(struct import *im, const char *path, const char *shown);
 /* Frigate keeps every camera under one root, and one stream is one
  * camera: without --source, im->files must hold one camera's files (it
  * becomes the source), else 2 after saying which cameras there are. */
@@ -68,8 +73,8 @@ int	 import_batch(struct import *im);
 void	 import_clear(struct import *im);
 /* The counts so far: a line on stderr, and JSON on stdout with --json. */
 void	 import_summary(struct import *im);
-/* --watch: the first pass, then every file a recorder finishes, until
- * SIGINT or SIGTERM. 0, or the exit status. */
+/* --watch: the first pass, then every file a recorder writes (as it grows,
+ * then once closed), until SIGINT or SIGTERM. 0, or the exit status. */
 int	 import_watch(struct import *im);
 
 #endif

@@ -1,13 +1,17 @@
 /*
  * archivectl segments import --watch: after the first pass, every file a
- * recorder finishes in DIR or below (closed after writing, or renamed into
- * place) is indexed, in passes of what arrives together. New directories
- * are watched as they appear (Frigate makes one an hour).
+ * recorder writes in DIR or below is indexed as soon as it holds a whole
+ * GOP (or fragment), its end moved on as it grows (at most once a second),
+ * and indexed whole once it is closed (or renamed into place, or left
+ * unchanged for a minute: a recorder that died). Passes take what arrives
+ * together. New directories are watched as they appear (Frigate makes one
+ * an hour).
  */
 #include "config.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,16 +20,28 @@
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ctl.h"
 #include "import.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "recordings/layout.h"
 #include "lib/banned.h"
 
 #define CMD		IMPORT_CMD
 #define WATCH_SETTLE_MS	200	/* gather a burst of closes into one pass */
+#define BATCH_MAX_MS	1000	/* ...but wait no longer while files grow */
+#define GROW_EVERY_MS	1000	/* a growing file is probed at most this often */
+#define GROW_IDLE_MS	60000	/* unchanged this long and not closed: final */
+
+/* A file being written: seen created or modified, not yet closed. */
+struct open_file {
+	char		*path, *shown;
+	int64_t		 changed, probed;	/* monotonic ms */
+	int		 dirty, said;
+};
 
 struct watch {
 	int		 fd;
@@ -34,7 +50,103 @@ struct watch {
 		char	*shown;		/* as the user named it */
 	}		*dirs;		/* by watch descriptor */
 	size_t		 ndirs;
+	struct open_file *open;
+	size_t		 nopen, capopen;
+	int64_t		 last_event, first_pending;	/* monotonic ms */
 };
+
+static int64_t
+now_ms(void)
+{
+	return mono_us() / 1000;
+}
+
+static struct open_file *
+open_find(struct watch *w, const char *path)
+{
+	for (size_t i = 0; i < w->nopen; i++)
+		if (strcmp(w->open[i].path, path) == 0)
+			return &w->open[i];
+	return NULL;
+}
+
+/* Written to: the file is open (again). */
+static void
+open_touch(struct watch *w, const char *path, const char *shown, int64_t now)
+{
+	struct open_file *o = open_find(w, path);
+
+	if (o == NULL) {
+		if (!layout_is_media_name(path))
+			return;
+		xgrow(&w->open, &w->capopen, w->nopen + 1, sizeof(*w->open));
+		o = &w->open[w->nopen++];
+		*o = (struct open_file){ xstrdup(path), xstrdup(shown), now, 0, 1, 0 };
+		return;
+	}
+	o->changed = now;
+	o->dirty = 1;
+}
+
+static void
+open_remove(struct watch *w, struct open_file *o)
+{
+	free(o->path);
+	free(o->shown);
+	*o = w->open[--w->nopen];
+}
+
+/* The open files due a probe: growing ones at most every GROW_EVERY_MS,
+ * then whole once idle for GROW_IDLE_MS. */
+static void
+open_tick(struct import *im, struct watch *w, int64_t now)
+{
+	for (size_t i = 0; i < w->nopen;) {
+		struct open_file *o = &w->open[i];
+		struct import_file *f;
+
+		if (now - o->changed >= GROW_IDLE_MS) {
+			if ((f = import_add(im, o->path, o->shown)) != NULL)
+				f->force = 1;
+			open_remove(w, o);
+			continue;
+		}
+		if (o->dirty && now - o->probed >= GROW_EVERY_MS &&
+		    (f = import_add(im, o->path, o->shown)) != NULL) {
+			f->growing = f->force = 1;
+			f->announce = !o->said;
+			o->said = 1;
+			o->probed = now;
+			o->dirty = 0;
+		}
+		i++;
+	}
+}
+
+/* Poll's timeout: a pass to run, or growing files to probe again. */
+static int
+next_timeout(const struct import *im, const struct watch *w, int64_t now)
+{
+	int64_t t = -1;
+
+	if (im->n > 0) {
+		int64_t settle = w->last_event + WATCH_SETTLE_MS - now;
+		int64_t max = w->first_pending + BATCH_MAX_MS - now;
+
+		t = settle < max ? settle : max;
+	}
+	for (size_t i = 0; i < w->nopen; i++) {
+		const struct open_file *o = &w->open[i];
+		int64_t due = o->dirty ? o->probed + GROW_EVERY_MS - now :
+		    o->changed + GROW_IDLE_MS - now;
+
+		if (t < 0 || due < t)
+			t = due;
+	}
+	if (t < 0 && (im->n > 0 || w->nopen > 0))
+		t = 0;
+	return t > INT_MAX ? INT_MAX : (int)t;
+}
 
 static int
 watch_add(struct watch *w, const char *dir, const char *shown, int depth)
@@ -46,7 +158,7 @@ watch_add(struct watch *w, const char *dir, const char *shown, int depth)
 	if (depth > IMPORT_MAX_DEPTH)
 		return 0;
 	wd = inotify_add_watch(w->fd, dir, IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE |
-	    IN_ONLYDIR | IN_DONT_FOLLOW);
+	    IN_MODIFY | IN_ONLYDIR | IN_DONT_FOLLOW);
 	if (wd == -1)
 		return error("cannot watch '%s'", dir);
 	if ((size_t)wd >= w->ndirs) {
@@ -86,17 +198,23 @@ watch_release(struct watch *w)
 		free(w->dirs[i].shown);
 	}
 	free(w->dirs);
+	while (w->nopen > 0)
+		open_remove(w, &w->open[0]);
+	free(w->open);
 	if (w->fd != -1)
 		close(w->fd);
 }
 
-/* Read the pending events: closed or moved-in files become candidates; a
- * new directory is watched and what it already holds is taken too. */
+/* Read the pending events: closed or moved-in files become candidates,
+ * files created or written to are open; a new directory is watched and
+ * what it already holds is taken too. */
 static void
 watch_read(struct import *im, struct watch *w)
 {
 	char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
 	ssize_t len;
+	int64_t now = now_ms();
+	size_t before = im->n;
 
 	while ((len = read(w->fd, buf, sizeof(buf))) > 0) {
 		for (char *p = buf; p < buf + len;) {
@@ -121,11 +239,46 @@ watch_read(struct import *im, struct watch *w)
 					watch_add(w, path, shown, 1);
 					import_walk(im, path, shown, 1);
 				}
-			} else if (ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO))
-				import_add(im, path, shown);
+			} else if (ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO)) {
+				struct open_file *o = open_find(w, path);
+				struct import_file *f = import_add(im, path, shown);
+
+				if (o != NULL) {
+					/* indexed while growing: same size maybe,
+					 * but whole now */
+					if (f != NULL)
+						f->force = 1;
+					open_remove(w, o);
+				}
+			} else if (ev->mask & (IN_CREATE | IN_MODIFY))
+				open_touch(w, path, shown, now);
 			free(path);
 			free(shown);
 		}
+	}
+	w->last_event = now;
+	if (before == 0 && im->n > 0)
+		w->first_pending = now;
+}
+
+/* After the first pass: files written to lately may still be open. */
+static void
+open_recent(struct watch *w, const struct import *im, int64_t now)
+{
+	time_t wall = time(NULL);
+
+	for (size_t i = 0; i < im->n; i++) {
+		struct stat sb;
+
+		if (stat(im->files[i].path, &sb) == 0 &&
+		    wall - sb.st_mtime < GROW_IDLE_MS / 1000)
+			open_touch(w, im->files[i].path, im->files[i].shown,
+			    now - (int64_t)(wall - sb.st_mtime) * 1000);
+	}
+	for (size_t i = 0; i < w->nopen; i++) {
+		w->open[i].dirty = 0;	/* probed by the first pass */
+		w->open[i].said = 1;
+		w->open[i].probed = now;
 	}
 }
 
@@ -158,6 +311,12 @@ import_watch(struct import *im)
 		goto out;
 	}
 	import_walk(im, im->dir, im->dir, 0);
+	/* Files written to lately may be open: indexed up to their last
+	 * whole GOP, and whole once closed (or idle). */
+	open_recent(&w, im, now_ms());
+	for (size_t i = 0; i < im->n; i++)
+		if (open_find(&w, im->files[i].path) != NULL)
+			im->files[i].growing = im->files[i].announce = 1;
 	if ((ret = import_check_cameras(im)) != 0 || (ret = import_batch(im)) != 0)
 		goto out;
 	import_clear(im);
@@ -165,7 +324,8 @@ import_watch(struct import *im)
 	fprintf(stderr, "archivectl: %s: watching '%s' for new segments\n", CMD, im->dir);
 	im->verbose = 1;
 	while (!stop) {
-		int n = poll(pfd, 2, im->n > 0 ? WATCH_SETTLE_MS : -1);
+		int64_t now = now_ms();
+		int n = poll(pfd, 2, next_timeout(im, &w, now));
 
 		if (n == -1 && errno != EINTR) {
 			ret = ctl_fail("%s: --watch: poll: %s", CMD, strerror(errno));
@@ -173,11 +333,16 @@ import_watch(struct import *im)
 		}
 		if (n > 0 && (pfd[0].revents & POLLIN))
 			stop = 1;
-		if (n > 0 && (pfd[1].revents & POLLIN)) {
+		if (n > 0 && (pfd[1].revents & POLLIN))
 			watch_read(im, &w);
-			continue;	/* wait for the burst to settle */
-		}
-		if (im->n > 0) {
+		now = now_ms();
+		if (im->n == 0)
+			w.first_pending = now;
+		open_tick(im, &w, now);
+		/* A pass once the burst settles, or a second into one that
+		 * does not (files being written never settle). */
+		if (im->n > 0 && (now - w.last_event >= WATCH_SETTLE_MS ||
+		    now - w.first_pending >= BATCH_MAX_MS)) {
 			if ((ret = import_batch(im)) != 0)
 				break;
 			import_clear(im);

@@ -614,7 +614,15 @@ run_job(struct worker *w, sqlite3 *db, const struct conf *c, const struct job *j
 	rj.segs = segs;
 	rj.nsegs = nsegs;
 	rj.from_us = job->from_us;
-	rj.to_us = job->to_us;
+	/* No further than the index: a segment still being written is
+	 * indexed up to its last whole GOP, and its file may end inside a
+	 * picture. (Of a closed one, nothing lies past its end.) */
+	rj.to_us = job->from_us;
+	for (size_t i = 0; i < nsegs; i++)
+		if (segs[i].end_us > rj.to_us)
+			rj.to_us = segs[i].end_us;
+	if (rj.to_us > job->to_us || nsegs == 0)
+		rj.to_us = job->to_us;
 	rj.out_path = tmp;
 	rj.tmp_dir = c->downloads_dir;
 	rj.progress = job_progress;

@@ -76,13 +76,14 @@ creation_time(const AVFormatContext *fmt)
  * where the last packet of any stream ends. */
 struct scan {
 	int64_t	 first, vend, end;
+	int64_t	 key;		/* the decode time of the last keyframe */
 	int	 video;		/* video packets seen */
 };
 
 static void
 scan_init(struct scan *sc)
 {
-	*sc = (struct scan){ INT64_MAX, INT64_MIN, INT64_MIN, 0 };
+	*sc = (struct scan){ INT64_MAX, INT64_MIN, INT64_MIN, INT64_MIN, 0 };
 }
 
 /*
@@ -109,6 +110,13 @@ scan_packets(AVFormatContext *fmt, AVPacket *pkt, int vidx, int enough,
 		b = to_us(pkt->pts, st->time_base);
 		e = to_us(pkt->pts + (pkt->duration > 0 ? pkt->duration : 0),
 		    st->time_base);
+		if (is_video && (pkt->flags & AV_PKT_FLAG_KEY)) {
+			int64_t k = to_us(pkt->dts != AV_NOPTS_VALUE ? pkt->dts : pkt->pts,
+			    st->time_base);
+
+			if (k > sc->key)
+				sc->key = k;
+		}
 		av_packet_unref(pkt);
 		if (e > sc->end)
 			sc->end = e;
@@ -134,7 +142,7 @@ scan_packets(AVFormatContext *fmt, AVPacket *pkt, int vidx, int enough,
  */
 static int
 scan_tail_bytes(AVFormatContext *fmt, AVPacket *pkt, int vidx, int64_t size,
-    struct scan *tail)
+    int need_key, struct scan *tail)
 {
 	for (int64_t window = TAIL_BYTES;; window *= 4) {
 		int64_t pos = size > window ? size - window : 0;
@@ -147,7 +155,8 @@ scan_tail_bytes(AVFormatContext *fmt, AVPacket *pkt, int vidx, int64_t size,
 		rc = scan_packets(fmt, pkt, vidx, 0, tail);
 		if (rc != AVERROR_EOF && tail->video == 0)
 			return rc;
-		if (tail->video >= HEAD_PACKETS || pos == 0)
+		if ((tail->video >= HEAD_PACKETS && (!need_key || tail->key != INT64_MIN)) ||
+		    pos == 0)
 			return 0;
 	}
 }
@@ -172,12 +181,14 @@ scan_file(AVFormatContext *fmt, int vidx, enum segprobe_mode mode,
 {
 	AVPacket *pkt = av_packet_alloc();
 	struct scan sc, tail;
-	int rc, ret = -1;
+	int growing = mode == SEGPROBE_GROWING, rc, ret = -1;
 
 	if (pkt == NULL)
 		return fail(err, errlen, "out of memory");
 	scan_init(&sc);
 	if (mode == SEGPROBE_FAST && out->bytes <= SMALL_FILE)
+		mode = SEGPROBE_DEEP;
+	if (growing && out->bytes <= SMALL_FILE)
 		mode = SEGPROBE_DEEP;
 	rc = scan_packets(fmt, pkt, vidx, mode == SEGPROBE_DEEP ? 0 : HEAD_PACKETS, &sc);
 	if (rc < 0 && rc != AVERROR_EOF && sc.video == 0) {
@@ -191,14 +202,14 @@ scan_file(AVFormatContext *fmt, int vidx, enum segprobe_mode mode,
 		fail(err, errlen, "no video frame with a timestamp");
 		goto out;
 	}
-	if (mode == SEGPROBE_FAST && rc == 0) {
+	if ((mode == SEGPROBE_FAST || mode == SEGPROBE_GROWING) && rc == 0) {
 		/* More than the head: the end is in the tail; in a container
 		 * whose seeking is not known here, in the rest of the file. */
 		if (strcmp(out->container, "mov") == 0)
 			rc = scan_tail_index(fmt, pkt, vidx, &tail);
 		else if (strcmp(out->container, "mpegts") == 0 ||
 		    strcmp(out->container, "mpeg") == 0)
-			rc = scan_tail_bytes(fmt, pkt, vidx, out->bytes, &tail);
+			rc = scan_tail_bytes(fmt, pkt, vidx, out->bytes, growing, &tail);
 		else {
 			scan_init(&tail);
 			rc = scan_packets(fmt, pkt, vidx, 0, &tail);
@@ -210,7 +221,18 @@ scan_file(AVFormatContext *fmt, int vidx, enum segprobe_mode mode,
 		}
 		sc.vend = tail.vend > sc.vend ? tail.vend : sc.vend;
 		sc.end = tail.end > sc.end ? tail.end : sc.end;
+		sc.key = tail.key > sc.key ? tail.key : sc.key;
 		sc.video += tail.video;
+	}
+	if (growing) {
+		/* A file still being written: its last picture may be cut, and
+		 * the pictures before the last keyframe (in decode order) are
+		 * whole; it is known up to there. */
+		if (sc.key == INT64_MIN || sc.key <= sc.first) {
+			fail(err, errlen, "no whole group of pictures yet");
+			goto out;
+		}
+		sc.vend = sc.end = sc.key;
 	}
 	out->packets = sc.video;
 	out->first_pts = sc.first;
@@ -225,6 +247,37 @@ out:
 	out->read_bytes = fmt->pb != NULL ? fmt->pb->bytes_read : 0;
 	av_packet_free(&pkt);
 	return ret;
+}
+
+/* An MP4 or QuickTime file (a box of a known type first): 0 if not, 2 if
+ * a moov comes before any mdat (fragmented, as recorders write it), 1 if
+ * not. */
+static int
+mp4_kind(int fd, int64_t size)
+{
+	static const char *const first[] = { "ftyp", "moov", "mdat", "free", "wide" };
+	uint8_t h[8];
+	int64_t at = 0;
+	size_t k;
+
+	if (pread(fd, h, sizeof(h), 0) != (ssize_t)sizeof(h))
+		return 0;
+	for (k = 0; k < sizeof(first) / sizeof(first[0]); k++)
+		if (memcmp(h + 4, first[k], 4) == 0)
+			break;
+	if (k == sizeof(first) / sizeof(first[0]))
+		return 0;
+	for (int i = 0; i < 8 && pread(fd, h, sizeof(h), at) == (ssize_t)sizeof(h); i++) {
+		uint32_t len = (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 |
+		    (uint32_t)h[2] << 8 | h[3];
+
+		if (memcmp(h + 4, "moov", 4) == 0)
+			return 2;
+		if (memcmp(h + 4, "mdat", 4) == 0 || len < 8 || at + len >= size)
+			break;
+		at += len;
+	}
+	return 1;
 }
 
 /* A fragmented MP4's parts (fragtail.h), read in order as one file. */
@@ -368,8 +421,15 @@ segprobe_file(const char *path, enum segprobe_mode mode, struct segprobe *out, c
 	/* A fragmented MP4 read whole would be walked fragment by fragment;
 	 * its head and tail say all the fast probe needs. */
 	if (mode != SEGPROBE_DEEP && (spliced = fragtail_find(sp.fd, sb.st_size, &ft)) == 1) {
+		/* whole fragments: nothing cut */
 		rc = splice_open(&fmt, path, &sp);
-		mode = mode == SEGPROBE_FAST ? SEGPROBE_DEEP : mode;
+		mode = mode == SEGPROBE_HEAD ? mode : SEGPROBE_DEEP;
+	} else if (mode == SEGPROBE_GROWING && (rc = mp4_kind(sp.fd, sb.st_size)) != 0) {
+		fail(err, errlen, "%s", spliced == -1 ? strerror(errno) : rc == 2 ?
+		    "a fragmented MP4 being written, with no whole fragment yet" :
+		    "an MP4 being written cannot be read yet: a plain MP4's index"
+		    " (moov) is written when it is closed");
+		goto out;
 	} else {
 		spliced = 0;
 		av_dict_set(&opts, "protocol_whitelist", "file", 0);

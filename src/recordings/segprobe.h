@@ -39,6 +39,11 @@ enum segprobe_mode {
 			   with an indexed segment; duration 0 */
 	SEGPROBE_FAST,	/* head and tail */
 	SEGPROBE_DEEP,	/* every packet */
+	SEGPROBE_GROWING, /* head and tail of a file still being written: up
+			   to its last keyframe (MPEG-TS, MPEG-PS: the
+			   pictures before it in decode order are whole) or
+			   its last whole fragment (fragmented MP4); a plain
+			   MP4 cannot be read before it is closed */
 };
 
 /*

@@ -21,15 +21,24 @@
 
 static char fixtures[4096], layouts[4096], made[4096];
 
-/* The probe of one file of make-probe-media.sh, which must succeed. */
+/* The probe of path, which must succeed. */
+static void
+probe_ok(const char *path, enum segprobe_mode mode, struct segprobe *p)
+{
+	char why[256];
+
+	ck_assert_msg(segprobe_file(path, mode, p, why, sizeof(why)) == 0, "%s: %s",
+	    path, why);
+}
+
+/* The same, of one file of make-probe-media.sh. */
 static void
 probe_made(const char *name, enum segprobe_mode mode, struct segprobe *p)
 {
-	char path[8192], why[256];
+	char path[8192];
 
 	snprintf(path, sizeof(path), "%s/%s", made, name);
-	ck_assert_msg(segprobe_file(path, mode, p, why, sizeof(why)) == 0, "%s: %s",
-	    name, why);
+	probe_ok(path, mode, p);
 }
 
 /* The two probes agree on everything the index stores. */
@@ -160,6 +169,86 @@ START_TEST(test_deep_reads_all)
 }
 END_TEST
 
+/* The first `bytes` of a made file, as a recorder has written it so far;
+ * its path in out. */
+static void
+cut_copy(const char *name, long bytes, char *out, size_t len)
+{
+	char src[8192], buf[65536];
+	FILE *in, *o;
+	long left = bytes;
+
+	snprintf(src, sizeof(src), "%s/%s", made, name);
+	snprintf(out, len, "%s/%s.part", made, name);	/* not walked by test_made */
+	ck_assert_ptr_nonnull(in = fopen(src, "rb"));
+	ck_assert_ptr_nonnull(o = fopen(out, "wb"));
+	while (left > 0) {
+		size_t n = fread(buf, 1, left < (long)sizeof(buf) ? (size_t)left :
+		    sizeof(buf), in);
+
+		ck_assert_uint_gt(n, 0);
+		ck_assert_uint_eq(fwrite(buf, 1, n, o), n);
+		left -= (long)n;
+	}
+	fclose(in);
+	ck_assert_int_eq(fclose(o), 0);
+}
+
+/* MPEG-TS being written: known up to its last keyframe's decode time,
+ * where a GOP starts (keyframes every 2 s from 1.48 s, 80 ms of B-frame
+ * delay), short of where its last, perhaps cut, picture ends. */
+START_TEST(test_growing_ts)
+{
+	struct segprobe g, f;
+	char path[8192], why[256];
+
+	cut_copy("long_bframes.ts", 10000000, path, sizeof(path));
+	probe_ok(path, SEGPROBE_GROWING, &g);
+	probe_ok(path, SEGPROBE_FAST, &f);
+	ck_assert_int_eq(g.first_pts, f.first_pts);
+	ck_assert_int_eq((g.video_end - 1400000) % 2000000, 0);
+	ck_assert_int_lt(g.video_end, f.video_end);
+	ck_assert_int_gt(g.video_end, f.video_end - 2200000);
+	ck_assert_int_eq(g.duration, g.video_end - g.first_pts);
+	unlink(path);
+	/* Less than one whole GOP: nothing yet. */
+	cut_copy("long_bframes.ts", 300000, path, sizeof(path));
+	ck_assert_int_eq(segprobe_file(path, SEGPROBE_GROWING, &g, why, sizeof(why)), -1);
+	ck_assert_str_eq(why, "no whole group of pictures yet");
+	unlink(path);
+}
+END_TEST
+
+/* Fragmented MP4 being written: its whole fragments (a GOP each). */
+START_TEST(test_growing_fmp4)
+{
+	struct segprobe g, d;
+	char path[8192];
+
+	cut_copy("long_frag.mp4", 10000000, path, sizeof(path));
+	probe_ok(path, SEGPROBE_GROWING, &g);
+	ck_assert_int_eq(g.first_pts, 80000);
+	ck_assert_int_eq((g.video_end - 80000) % 2000000, 0);
+	/* the whole read takes the cut fragment's first pictures too */
+	probe_ok(path, SEGPROBE_DEEP, &d);
+	ck_assert_int_lt(g.video_end, d.video_end);
+	unlink(path);
+}
+END_TEST
+
+/* A plain MP4 being written has no moov yet: said so. */
+START_TEST(test_growing_mp4)
+{
+	struct segprobe g;
+	char path[8192], why[256];
+
+	cut_copy("long.mp4", 10000000, path, sizeof(path));
+	ck_assert_int_eq(segprobe_file(path, SEGPROBE_GROWING, &g, why, sizeof(why)), -1);
+	ck_assert_msg(strstr(why, "moov") != NULL, "%s", why);
+	unlink(path);
+}
+END_TEST
+
 static Suite *
 segprobe_suite(void)
 {
@@ -173,6 +262,11 @@ segprobe_suite(void)
 	tcase_add_test(tc, test_wrap);
 	tcase_add_test(tc, test_bounded);
 	tcase_add_test(tc, test_deep_reads_all);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("growing");
+	tcase_add_test(tc, test_growing_ts);
+	tcase_add_test(tc, test_growing_fmp4);
+	tcase_add_test(tc, test_growing_mp4);
 	suite_add_tcase(s, tc);
 	return s;
 }
