@@ -26,6 +26,7 @@
 	const ERROR_WORDS = {
 		no_footage: 'Nothing was recorded in this range, so there is no file.',
 		stream_changed: 'The camera changed its codec or resolution inside the range: the file holds the part before the change.',
+		sound_left_out: 'The recording\'s sound is in a format MP4 files do not carry here (only AAC): the file has the pictures, without sound.',
 		input_error: 'The export could not be prepared (the range or the recordings list was unusable).',
 		output_error: 'The server could not write the file (disk full or not writable).',
 		cancelled: 'The export was cancelled.',

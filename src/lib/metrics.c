@@ -121,7 +121,8 @@ finished(sqlite3 *db, struct buf *b)
 	}
 	sqlite3_finalize(st);
 	head(b, "archived_exports_total", "counter", "Exports finished, by result and"
-	    " error code (empty for none; an ok export may carry stream_changed).");
+	    " error code (empty for none; an ok export may carry stream_changed or"
+	    " sound_left_out).");
 	/* Both results always, so that a rate() has a series from the start. */
 	if (!seen_ok)
 		buf_adds(b, "archived_exports_total{result=\"ok\",code=\"\"} 0\n");

@@ -41,6 +41,7 @@ static const struct {
 	SYM(LIB_CODEC, avcodec_version), SYM(LIB_CODEC, av_packet_alloc),
 	SYM(LIB_CODEC, av_packet_free), SYM(LIB_CODEC, av_packet_unref),
 	SYM(LIB_CODEC, av_packet_move_ref), SYM(LIB_CODEC, av_packet_get_side_data),
+	SYM(LIB_CODEC, avcodec_get_name),
 	SYM(LIB_FORMAT, avformat_version), SYM(LIB_FORMAT, avformat_alloc_context),
 	SYM(LIB_FORMAT, av_find_input_format),
 	SYM(LIB_FORMAT, avformat_open_input), SYM(LIB_FORMAT, avformat_find_stream_info),

@@ -27,6 +27,7 @@ struct avlib {
 	AVLIB_FN(av_packet_unref);
 	AVLIB_FN(av_packet_move_ref);
 	AVLIB_FN(av_packet_get_side_data);
+	AVLIB_FN(avcodec_get_name);
 	AVLIB_FN(avformat_version);
 	AVLIB_FN(avformat_alloc_context);
 	AVLIB_FN(av_find_input_format);

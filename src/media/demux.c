@@ -182,3 +182,9 @@ demux_truncated(const struct demux *in)
 {
 	return in->ops->truncated(in->r);
 }
+
+const char *
+demux_sound_left_out(const struct demux *in)
+{
+	return in->ops->sound_left_out != NULL ? in->ops->sound_left_out(in->r) : NULL;
+}

@@ -47,6 +47,9 @@ uint64_t	 demux_pos(const struct demux *in);
 uint64_t	 demux_size(const struct demux *in);
 /* The file ended inside a sample (cut short): that sample was dropped. */
 int		 demux_truncated(const struct demux *in);
+/* The codec of sound the file holds but the reader does not give out (an
+ * MP4 export carries AAC only), or NULL. */
+const char	*demux_sound_left_out(const struct demux *in);
 
 /* The container readers behind struct demux (demux_ts.c, demux_mp4.c,
  * demux_lavf.c). */
@@ -56,6 +59,7 @@ struct demux_ops {
 	uint32_t	(*timescale)(const void *r, int track);
 	uint64_t	(*pos)(const void *r);
 	int		(*truncated)(const void *r);
+	const char	*(*sound_left_out)(const void *r);	/* may be NULL */
 };
 
 void		*demux_ts_open(int fd, uint64_t size, const char *path, struct demux_sink sink,

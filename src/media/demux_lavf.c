@@ -67,6 +67,7 @@ struct lavf {
 	int		 vq_ready;
 	/* audio */
 	int		 aidx;
+	const char	*other_audio;	/* a sound stream's codec, not read */
 	int		 alatm;
 	int64_t		 amul;
 	uint32_t	 ats;
@@ -554,8 +555,17 @@ lavf_truncated(const void *rp)
 	return ((const struct lavf *)rp)->truncated;
 }
 
+static const char *
+lavf_sound_left_out(const void *rp)
+{
+	const struct lavf *r = rp;
+
+	return r->aidx == -1 ? r->other_audio : NULL;
+}
+
 static const struct demux_ops lavf_ops = {
 	lavf_read, lavf_close, lavf_timescale, lavf_pos, lavf_truncated,
+	lavf_sound_left_out,
 };
 
 /* A frame's length in ticks of the time base, from the stream's rate. */
@@ -608,8 +618,11 @@ streams_pick(struct lavf *r, int *other_video)
 			if (!r->alatm && par->extradata_size >= 2)
 				r->have_acfg = codec_config_from_asc(&r->acfg, par->extradata,
 				    (size_t)par->extradata_size) == 0 && r->acfg.channels > 0;
-		} else
+		} else {
+			if (par->codec_type == AVMEDIA_TYPE_AUDIO && r->other_audio == NULL)
+				r->other_audio = avlib.avcodec_get_name(par->codec_id);
 			continue;
+		}
 		st->discard = AVDISCARD_DEFAULT;
 	}
 	return 0;

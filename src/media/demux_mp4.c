@@ -705,7 +705,7 @@ mp4_truncated(const void *r)
 }
 
 static const struct demux_ops mp4_ops = {
-	mp4_read, mp4_close, mp4_timescale, mp4_pos, mp4_truncated,
+	mp4_read, mp4_close, mp4_timescale, mp4_pos, mp4_truncated, NULL,
 };
 
 static int

@@ -62,6 +62,7 @@ struct ts {
 	int		 eof;
 	int		 pmt_pid;
 	int		 other_video;	/* the PMT lists video we cannot copy */
+	const char	*other_audio;	/* a sound stream's codec we do not read */
 	struct es	 v, a;
 	enum codec_id	 vcodec;
 	int64_t		 ref;		/* last timestamp, to unwrap 33-bit wraps */
@@ -116,6 +117,26 @@ read_ts(const uint8_t *p)
 	    (int64_t)(p[2] & 0xfe) << 14 | (int64_t)p[3] << 7 | p[4] >> 1;
 }
 
+
+/* Sound a TS may carry that an MP4 export does not (it copies AAC in ADTS). */
+static const char *
+audio_type_name(int type)
+{
+	switch (type) {
+	case 0x03:
+	case 0x04:
+		return "MPEG audio (MP2/MP3)";
+	case 0x11:
+		return "AAC in LATM";
+	case 0x81:
+		return "AC-3";
+	case 0x90:
+		return "G.711";
+	default:
+		return NULL;
+	}
+}
+
 /* Parse a PES header at the start of a payload; bytes of header or 0. */
 static size_t
 pes_header(struct ts *t, struct es *e, const uint8_t *p, size_t n)
@@ -145,6 +166,7 @@ psi(struct ts *t, const uint8_t *p, size_t n, int pid)
 {
 	size_t sl, pos;
 	int vpid = -1, vtype = 0, apid = -1;
+	const char *other_audio = NULL;
 
 	if (n < 1 || (size_t)p[0] + 1 > n)
 		return;
@@ -177,8 +199,11 @@ psi(struct ts *t, const uint8_t *p, size_t n, int pid)
 		else if (type == 0x01 || type == 0x02 || type == 0x10 || type == 0x42 ||
 		    type == 0xd1 || type == 0xea)
 			t->other_video = 1;
+		else if (other_audio == NULL)
+			other_audio = audio_type_name(type);
 		pos += 5 + ((size_t)(p[pos + 3] & 0x0f) << 8 | p[pos + 4]);
 	}
+	t->other_audio = apid == -1 ? other_audio : NULL;
 	if (vpid != t->v.pid || vtype != t->v.type) {
 		memset(&t->v, 0, sizeof(t->v));
 		t->v.pid = vpid;
@@ -650,8 +675,14 @@ ts_probe(struct ts *t)
 	return t->v.pid == -1 && t->other_video ? -1 : 0;
 }
 
+static const char *
+ts_sound_left_out(const void *rp)
+{
+	return ((const struct ts *)rp)->other_audio;
+}
+
 static const struct demux_ops ts_ops = {
-	ts_read, ts_close, ts_timescale, ts_pos, ts_truncated,
+	ts_read, ts_close, ts_timescale, ts_pos, ts_truncated, ts_sound_left_out,
 };
 
 void *

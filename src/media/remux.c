@@ -80,6 +80,7 @@ struct rx {
 	int64_t		 bytes_total, bytes_done;
 	int64_t		 last_progress, last_poll;
 	size_t		 nbad, nunsupported;
+	const char	*sound_left_out;	/* a codec of sound not carried */
 	uint64_t	 reserve;
 	struct seg	 s;
 	uint8_t		 inject[CODEC_CONFIG_MAX];
@@ -536,6 +537,8 @@ seg_run(struct rx *rx, const struct remux_segment *seg)
 		goto out;
 	if (s->vdone)
 		rx->done = 1;
+	if (s->live && rx->sound_left_out == NULL)
+		rx->sound_left_out = demux_sound_left_out(s->in);
 	ret = 0;
 out:
 	pend_drain(rx, NULL);
@@ -725,6 +728,10 @@ remux_run(const struct remux_job *job, struct remux_result *res)
 	}
 	if (out_finish(rx) == -1)
 		goto out;
+	if (rx->sound_left_out != NULL && res->code[0] == '\0')
+		res_set(res, REMUX_SOUND_LEFT_OUT, "the recording's sound is %s, which an"
+		    " MP4 export does not carry (AAC only): the archive has no sound",
+		    rx->sound_left_out);
 	rx_progress(rx, 0, 1);
 	ret = 0;
 out:

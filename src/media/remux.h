@@ -35,6 +35,7 @@ struct remux_job {
 /* Codes, as the download's error.code shows them. */
 #define REMUX_NO_FOOTAGE	"no_footage"	/* nothing recorded (or readable) in the range */
 #define REMUX_STREAM_CHANGED	"stream_changed" /* not fatal: the part before the change was written */
+#define REMUX_SOUND_LEFT_OUT	"sound_left_out" /* not fatal: sound in a codec MP4 exports do not carry */
 #define REMUX_INPUT_ERROR	"input_error"	/* the job itself is unusable (bad range, no segments list) */
 #define REMUX_OUTPUT_ERROR	"output_error"	/* cannot write the output or spill files */
 #define REMUX_CANCELLED		"cancelled"
@@ -53,7 +54,7 @@ struct remux_result {
 
 /*
  * Write the MP4 of job's range to job->out_path. Returns 0 when the file is
- * written (res->code is "" or "stream_changed"), -1 on failure (res->code
+ * written (res->code is "", "stream_changed" or "sound_left_out"), -1 on failure (res->code
  * says why; no output file is left behind). res is always initialised and
  * must be released with remux_result_release().
  */

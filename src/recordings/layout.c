@@ -26,7 +26,8 @@ static const struct {
 
 /* The extensions recorders give segments; anything else is not ours. */
 static const char *const media_exts[] = {
-	".ts", ".mp4", ".m4v", ".mov", ".mkv", ".m2ts", ".mts", ".flv",
+	".ts", ".mp4", ".m4v", ".mov", ".mkv", ".m2ts", ".mts", ".flv", ".mpg",
+	".mpeg", ".ps",
 };
 
 /* A calendar time as read from a name; zone_s is the offset %z gave. */

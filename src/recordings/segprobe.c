@@ -25,8 +25,9 @@
 #define HEAD_PACKETS	16
 /* The first tail read of a stream without an index: some pictures. */
 #define TAIL_BYTES	(256 * 1024)
-/* A file this small is read whole: cheaper than seeking to its tail. */
-#define SMALL_FILE	(1024 * 1024)
+/* What avformat_find_stream_info may read: enough pictures for the frame
+ * rate; the picture size comes from the parameter sets. */
+#define ANALYZE_BYTES	(1024 * 1024)
 /* A creation_time before this is an unset camera clock, not a time. */
 #define CREATION_MIN_US	946684800000000LL
 
@@ -59,6 +60,32 @@ to_us(int64_t ts, AVRational tb)
 	return av_rescale_q(ts, tb, AV_TIME_BASE_Q);
 }
 
+/* Every audio decoder's name, comma-separated: a codec whitelist that
+ * keeps avformat_find_stream_info from decoding pictures. */
+static const char *
+audio_decoders(void)
+{
+	static char list[16384];
+	const AVCodec *c;
+	void *it = NULL;
+	size_t n = 0;
+
+	if (list[0] != '\0')
+		return list;
+	while ((c = av_codec_iterate(&it)) != NULL) {
+		size_t len = strlen(c->name);
+
+		if (!av_codec_is_decoder(c) || c->type != AVMEDIA_TYPE_AUDIO ||
+		    n + len + 2 > sizeof(list))
+			continue;
+		if (n > 0)
+			list[n++] = ',';
+		memcpy(list + n, c->name, len + 1);
+		n += len;
+	}
+	return list;
+}
+
 /* creation_time ("2026-01-15T10:00:00.000000Z") in UTC microseconds, or 0. */
 static int64_t
 creation_time(const AVFormatContext *fmt)
@@ -78,12 +105,45 @@ struct scan {
 	int64_t	 first, vend, end;
 	int64_t	 key;		/* the decode time of the last keyframe */
 	int	 video;		/* video packets seen */
+	int	*width, *height;	/* to fill from the first keyframe, or NULL */
 };
 
 static void
 scan_init(struct scan *sc)
 {
-	*sc = (struct scan){ INT64_MAX, INT64_MIN, INT64_MIN, INT64_MIN, 0 };
+	*sc = (struct scan){ INT64_MAX, INT64_MIN, INT64_MIN, INT64_MIN, 0, NULL, NULL };
+}
+
+/* The picture size, from the parameter sets (the stream's, then the
+ * keyframe's own) through libavcodec's parser: no picture is decoded. */
+static void
+picture_size(const AVCodecParameters *par, const AVPacket *pkt, int *w, int *h)
+{
+	AVCodecParserContext *pc = av_parser_init(par->codec_id);
+	AVCodecContext *ctx = avcodec_alloc_context3(NULL);
+	uint8_t *data;
+	int len;
+
+	if (pc == NULL || ctx == NULL)
+		goto out;
+	if (par->extradata_size > 0) {
+		ctx->extradata = av_mallocz((size_t)par->extradata_size +
+		    AV_INPUT_BUFFER_PADDING_SIZE);
+		if (ctx->extradata == NULL)
+			goto out;
+		memcpy(ctx->extradata, par->extradata, (size_t)par->extradata_size);
+		ctx->extradata_size = par->extradata_size;
+	}
+	pc->flags |= PARSER_FLAG_COMPLETE_FRAMES;
+	av_parser_parse2(pc, ctx, &data, &len, pkt->data, pkt->size, pkt->pts,
+	    pkt->dts, pkt->pos);
+	if (pc->width > 0 && pc->height > 0) {
+		*w = pc->width;
+		*h = pc->height;
+	}
+out:
+	av_parser_close(pc);
+	avcodec_free_context(&ctx);
 }
 
 /*
@@ -116,6 +176,8 @@ scan_packets(AVFormatContext *fmt, AVPacket *pkt, int vidx, int enough,
 
 			if (k > sc->key)
 				sc->key = k;
+			if (sc->width != NULL && *sc->width <= 0)
+				picture_size(st->codecpar, pkt, sc->width, sc->height);
 		}
 		av_packet_unref(pkt);
 		if (e > sc->end)
@@ -186,10 +248,8 @@ scan_file(AVFormatContext *fmt, int vidx, enum segprobe_mode mode,
 	if (pkt == NULL)
 		return fail(err, errlen, "out of memory");
 	scan_init(&sc);
-	if (mode == SEGPROBE_FAST && out->bytes <= SMALL_FILE)
-		mode = SEGPROBE_DEEP;
-	if (growing && out->bytes <= SMALL_FILE)
-		mode = SEGPROBE_DEEP;
+	sc.width = &out->width;
+	sc.height = &out->height;
 	rc = scan_packets(fmt, pkt, vidx, mode == SEGPROBE_DEEP ? 0 : HEAD_PACKETS, &sc);
 	if (rc < 0 && rc != AVERROR_EOF && sc.video == 0) {
 		char msg[AV_ERROR_MAX_STRING_SIZE];
@@ -433,6 +493,8 @@ segprobe_file(const char *path, enum segprobe_mode mode, struct segprobe *out, c
 	} else {
 		spliced = 0;
 		av_dict_set(&opts, "protocol_whitelist", "file", 0);
+		/* the length is ours to measure, from the tail */
+		av_dict_set(&opts, "skip_estimate_duration_from_pts", "1", 0);
 		rc = avformat_open_input(&fmt, path, NULL, &opts);
 		av_dict_free(&opts);
 	}
@@ -441,6 +503,10 @@ segprobe_file(const char *path, enum segprobe_mode mode, struct segprobe *out, c
 		fail(err, errlen, "cannot open it as media: %s", msg);
 		goto out;
 	}
+	/* Only audio is decoded here: H.264 or H.265 pictures would cost
+	 * 5 ms each at 720p, and seven are decoded to guess the delay. */
+	fmt->codec_whitelist = av_strdup(audio_decoders());
+	fmt->probesize = ANALYZE_BYTES;
 	if ((rc = avformat_find_stream_info(fmt, NULL)) < 0) {
 		av_strerror(rc, msg, sizeof(msg));
 		fail(err, errlen, "cannot read its streams: %s", msg);

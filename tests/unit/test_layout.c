@@ -193,7 +193,7 @@ START_TEST(test_media_names)
 		int		 media;
 	} t[] = {
 		{ "a.ts", 1 }, { "dir/a.mp4", 1 }, { "A.MP4", 1 }, { "x.m4v", 1 },
-		{ "x.mov", 1 }, { "x.mkv", 1 }, { "x.m2ts", 1 }, { ".a.ts", 0 }, { "dir/.tmp.mp4", 0 }, { "a.ts.part", 0 },
+		{ "x.mov", 1 }, { "x.mkv", 1 }, { "x.m2ts", 1 }, { "x.mpg", 1 }, { "x.PS", 1 }, { ".a.ts", 0 }, { "dir/.tmp.mp4", 0 }, { "a.ts.part", 0 },
 		{ "a.jpg", 0 }, { "noext", 0 }, { ".ts", 0 }, { "a.mp4.tmp", 0 },
 	};
 
