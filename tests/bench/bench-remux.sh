@@ -12,6 +12,10 @@
 # output would not fit most disks), beside cat of the same list to
 # /dev/null: this run measures memory (target < 32 MB) and CPU, not the
 # disk. Not part of "make check": run it on an otherwise idle machine.
+#
+# INPUT=mp4: the same hour remuxed (ffmpeg -c copy, timestamps kept) into
+# one plain MP4 per minute, as ffmpeg's segment muxer writes them, made
+# once under MEDIADIR/mp4: the export of MP4 input against cat of it.
 set -eu
 
 [ $# -ge 3 ] && [ $# -le 4 ] || {
@@ -29,6 +33,23 @@ HERE=$(dirname "${BASH_SOURCE[0]}")
 "$HERE/../media/make-bench-media.sh" "$MEDIA" "$MINUTES"
 mkdir -p "$OUT"
 MANIFEST=$MEDIA/manifest.tsv
+if [ "${INPUT:-ts}" = mp4 ]; then
+	mkdir -p "$MEDIA/mp4/bench"
+	awk -F'\t' '$1 == "bench" { print $2 }' "$MANIFEST" | while read -r p; do
+		m="$MEDIA/mp4/${p%.ts}.mp4"
+		if [ ! -s "$m" ]; then
+			ffmpeg -nostdin -v error -copyts -i "$MEDIA/$p" -c copy \
+				-bsf:a aac_adtstoasc -f mp4 "$m.tmp"
+			mv "$m.tmp" "$m"
+		fi
+	done
+	awk -F'\t' -v d="$MEDIA/mp4" 'BEGIN { OFS = "\t" }
+		NR == 1 { print; next }
+		$1 == "bench" { sub(/\.ts$/, ".mp4", $2); c = "stat -c %s " d "/" $2
+			c | getline $5; close(c); print }' "$MANIFEST" >"$MEDIA/mp4/manifest.tsv"
+	MEDIA=$MEDIA/mp4
+	MANIFEST=$MEDIA/manifest.tsv
+fi
 mapfile -t FILES < <(awk -F'\t' -v d="$MEDIA" '$1 == "bench" { print d "/" $2 }' "$MANIFEST")
 BYTES=$(cat "${FILES[@]}" | wc -c)
 LIST=$OUT/concat.txt

@@ -101,6 +101,9 @@ sleep 3
 NOW=$(date +%s)
 export_check "TS, to 2 s ago" "$S_TS" $((NOW - 4)) $((NOW - 2))
 check "TS: the recorder was still writing" kill -0 "$REC_PID"
+RC=0
+"$CTL" --config "$CONF" check --stream "$S_TS" >/dev/null 2>"$T/check.err" || RC=$?
+expect_eq "TS: check leaves the file being written alone (exit 0)" 0 "$RC"
 NOW=$(date +%s)
 export_check "TS, to 4 s ahead" "$S_TS" $((NOW - 1)) $((NOW + 4))
 # Past the end of the recording: footage_wait (3 s) after "to", what exists.
@@ -118,7 +121,14 @@ api GET "/api/admin/v1/downloads/$PART"
 check "TS, past the end: its coverage ends where the recording did" \
 	test "$(jbody '.coverage[-1].to')" "<" "$to"
 # Closed: indexed whole, as reading every packet says.
-sleep 1.5
+indexed_whole() {
+	[ "$(sql "SELECT bytes FROM segments WHERE stream_id=$S_TS")" = "$(stat -c %s "$FILE_TS")" ]
+}
+for _ in $(seq 1 100); do
+	indexed_whole && break
+	sleep 0.1
+done
+check "TS: closed, the row has the file's size" indexed_whole
 RC=0
 "$CTL" --config "$CONF" check --deep --stream "$S_TS" >/dev/null 2>"$T/deep.err" || RC=$?
 expect_eq "TS: closed, the row has the file's whole length (check --deep)" 0 "$RC"
