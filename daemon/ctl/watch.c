@@ -25,6 +25,7 @@
 
 #include "ctl.h"
 #include "import.h"
+#include "lib/db.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "recordings/layout.h"
@@ -33,14 +34,18 @@
 #define CMD		IMPORT_CMD
 #define WATCH_SETTLE_MS	200	/* gather a burst of closes into one pass */
 #define BATCH_MAX_MS	1000	/* ...but wait no longer while files grow */
-#define GROW_EVERY_MS	1000	/* a growing file is probed at most this often */
+#define GROW_EVERY_MS	1000	/* a growing file someone waits for: probed this often */
+#define GROW_LAZY_MS	10000	/* ...and while nobody does (a probe costs ~5 ms:
+				   a thousand cameras' importers at once a
+				   second would take five cores) */
 #define GROW_IDLE_MS	60000	/* unchanged this long and not closed: final */
 
 /* A file being written: seen created or modified, not yet closed. */
 struct open_file {
 	char		*path, *shown;
-	int64_t		 changed, probed;	/* monotonic ms */
+	int64_t		 changed, probed, next;	/* monotonic ms */
 	int		 dirty, said;
+	int		 indexed;	/* the index has a row for it */
 };
 
 struct watch {
@@ -81,7 +86,7 @@ open_touch(struct watch *w, const char *path, const char *shown, int64_t now)
 			return;
 		xgrow(&w->open, &w->capopen, w->nopen + 1, sizeof(*w->open));
 		o = &w->open[w->nopen++];
-		*o = (struct open_file){ xstrdup(path), xstrdup(shown), now, 0, 1, 0 };
+		*o = (struct open_file){ xstrdup(path), xstrdup(shown), now, 0, now, 1, 0, 0 };
 		return;
 	}
 	o->changed = now;
@@ -96,11 +101,47 @@ open_remove(struct watch *w, struct open_file *o)
 	*o = w->open[--w->nopen];
 }
 
-/* The open files due a probe: growing ones at most every GROW_EVERY_MS,
- * then whole once idle for GROW_IDLE_MS. */
+/* A pending download of the stream wants footage past the index's end. */
+static int
+footage_wanted(struct import *im)
+{
+	sqlite3_stmt *st = db_stmt(im->db, "SELECT EXISTS(SELECT 1 FROM downloads"
+	    " WHERE condition='pending' AND stream_id=?1 AND to_us > coalesce("
+	    "(SELECT max(end_us) FROM segments WHERE stream_id=?1), 0))");
+	int wanted = 1;	/* when in doubt, keep the index close */
+
+	if (st == NULL)
+		return 1;
+	sqlite3_bind_int64(st, 1, im->stream);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		wanted = sqlite3_column_int(st, 0) != 0;
+	db_stmt_done(st);
+	return wanted;
+}
+
+/* The index has a row for the file. */
+static int
+is_indexed(struct import *im, const char *path)
+{
+	char real[PATH_MAX];
+	struct seg_row row = { 0 };
+	int rc;
+
+	if (realpath(path, real) == NULL)
+		return 0;
+	rc = segindex_lookup(im->db, real, &row);
+	segindex_row_release(&row);
+	return rc == 1;
+}
+
+/* The open files due a probe: a growing one at most every GROW_EVERY_MS
+ * until it is indexed and while a download waits for its footage, else
+ * every GROW_LAZY_MS; whole once idle for GROW_IDLE_MS. */
 static void
 open_tick(struct import *im, struct watch *w, int64_t now)
 {
+	int wanted = -1;	/* asked once, when a probe may be due */
+
 	for (size_t i = 0; i < w->nopen;) {
 		struct open_file *o = &w->open[i];
 		struct import_file *f;
@@ -111,13 +152,22 @@ open_tick(struct import *im, struct watch *w, int64_t now)
 			open_remove(w, o);
 			continue;
 		}
-		if (o->dirty && now - o->probed >= GROW_EVERY_MS &&
-		    (f = import_add(im, o->path, o->shown)) != NULL) {
-			f->growing = f->force = 1;
-			f->announce = !o->said;
-			o->said = 1;
-			o->probed = now;
-			o->dirty = 0;
+		if (o->dirty && now >= o->next) {
+			int often = o->probed == 0 || now - o->probed >= GROW_LAZY_MS;
+
+			if (!often && !o->indexed)
+				often = !(o->indexed = is_indexed(im, o->path));
+			if (!often && wanted == -1)
+				wanted = footage_wanted(im);
+			o->next = now + GROW_EVERY_MS;
+			if ((often || wanted) &&
+			    (f = import_add(im, o->path, o->shown)) != NULL) {
+				f->growing = f->force = 1;
+				f->announce = !o->said;
+				o->said = 1;
+				o->probed = now;
+				o->dirty = 0;
+			}
 		}
 		i++;
 	}
@@ -137,8 +187,7 @@ next_timeout(const struct import *im, const struct watch *w, int64_t now)
 	}
 	for (size_t i = 0; i < w->nopen; i++) {
 		const struct open_file *o = &w->open[i];
-		int64_t due = o->dirty ? o->probed + GROW_EVERY_MS - now :
-		    o->changed + GROW_IDLE_MS - now;
+		int64_t due = o->dirty ? o->next - now : o->changed + GROW_IDLE_MS - now;
 
 		if (t < 0 || due < t)
 			t = due;
@@ -279,6 +328,7 @@ open_recent(struct watch *w, const struct import *im, int64_t now)
 		w->open[i].dirty = 0;	/* probed by the first pass */
 		w->open[i].said = 1;
 		w->open[i].probed = now;
+		w->open[i].next = now + GROW_EVERY_MS;
 	}
 }
 
