@@ -13,10 +13,17 @@
 # /dev/null: this run measures memory (target < 32 MB) and CPU, not the
 # disk. Not part of "make check": run it on an otherwise idle machine.
 #
-# INPUT=mp4: the same hour remuxed (ffmpeg -c copy, timestamps kept) into
-# one plain MP4 per minute, as ffmpeg's segment muxer writes them, made
-# once under MEDIADIR/mp4: the export of MP4 input against cat of it.
+# Then the same on MP4 input: the hour remuxed (ffmpeg -c copy, timestamps
+# kept) into one plain MP4 per minute, as ffmpeg's segment muxer writes
+# them, made once under MEDIADIR/mp4, against cat of those files (no 24 h
+# run). INPUT=ts or INPUT=mp4 runs one of the two.
 set -eu
+
+if [ -z "${INPUT:-}" ]; then
+	INPUT=ts bash "$0" "$@"
+	echo
+	INPUT=mp4 DAY=0 exec bash "$0" "$@"
+fi
 
 [ $# -ge 3 ] && [ $# -le 4 ] || {
 	echo "usage: $0 REMUX_CLI MEDIADIR OUTDIR [MINUTES]" >&2
@@ -33,7 +40,7 @@ HERE=$(dirname "${BASH_SOURCE[0]}")
 "$HERE/../media/make-bench-media.sh" "$MEDIA" "$MINUTES"
 mkdir -p "$OUT"
 MANIFEST=$MEDIA/manifest.tsv
-if [ "${INPUT:-ts}" = mp4 ]; then
+if [ "$INPUT" = mp4 ]; then
 	mkdir -p "$MEDIA/mp4/bench"
 	awk -F'\t' '$1 == "bench" { print $2 }' "$MANIFEST" | while read -r p; do
 		m="$MEDIA/mp4/${p%.ts}.mp4"
@@ -102,7 +109,7 @@ read -r ff_s ff_kb < <(median ffmpeg)
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 
-printf 'input: %d segments, %.2f GB, %s round(s), medians\n' "${#FILES[@]}" \
+printf 'input: %s, %d segments, %.2f GB, %s round(s), medians\n' "$INPUT" "${#FILES[@]}" \
 	"$(awk -v b="$BYTES" 'BEGIN { print b / 1e9 }')" "$ROUNDS"
 printf '%-28s %8.2f s  RSS %7s MB\n' "cat" "$cat_s" "$(mb "$cat_kb")"
 printf '%-28s %8.2f s  RSS %7s MB  %sx cat\n' "ffmpeg concat +faststart" \
