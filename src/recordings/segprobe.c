@@ -449,49 +449,24 @@ input_close(AVFormatContext **fmt)
 	}
 }
 
-int
-segprobe_file(const char *path, enum segprobe_mode mode, struct segprobe *out, char *err,
-    size_t errlen)
+/*
+ * Open path (spliced: through sp, a fragmented MP4's head and tail), read
+ * its streams and scan it into out. 0, or -1 with err set.
+ */
+static int
+probe_input(const char *path, struct splice *sp, enum segprobe_mode mode,
+    struct segprobe *out, char *err, size_t errlen)
 {
 	AVFormatContext *fmt = NULL;
 	AVDictionary *opts = NULL;
 	const AVCodecParameters *par;
-	struct stat sb;
-	struct fragtail ft;
-	struct splice sp = { .fd = -1, .ft = &ft };
 	char msg[AV_ERROR_MAX_STRING_SIZE];
-	int rc, vidx, spliced = 0, ret = -1;
+	int rc, vidx, ret = -1;
 	size_t i;
 
-	memset(out, 0, sizeof(*out));
-	if ((sp.fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return fail(err, errlen, "%s", strerror(errno));
-	if (fstat(sp.fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
-		fail(err, errlen, "not a regular file");
-		goto out;
-	}
-	if (sb.st_size == 0) {
-		fail(err, errlen, "the file is empty");
-		goto out;
-	}
-	out->bytes = sb.st_size;
-	/* Quiet: a damaged recording would fill the terminal; the one line
-	 * of err says what matters. */
-	av_log_set_level(AV_LOG_QUIET);
-	/* A fragmented MP4 read whole would be walked fragment by fragment;
-	 * its head and tail say all the fast probe needs. */
-	if (mode != SEGPROBE_DEEP && (spliced = fragtail_find(sp.fd, sb.st_size, &ft)) == 1) {
-		/* whole fragments: nothing cut */
-		rc = splice_open(&fmt, path, &sp);
-		mode = mode == SEGPROBE_HEAD ? mode : SEGPROBE_DEEP;
-	} else if (mode == SEGPROBE_GROWING && (rc = mp4_kind(sp.fd, sb.st_size)) != 0) {
-		fail(err, errlen, "%s", spliced == -1 ? strerror(errno) : rc == 2 ?
-		    "a fragmented MP4 being written, with no whole fragment yet" :
-		    "an MP4 being written cannot be read yet: a plain MP4's index"
-		    " (moov) is written when it is closed");
-		goto out;
-	} else {
-		spliced = 0;
+	if (sp != NULL)
+		rc = splice_open(&fmt, path, sp);
+	else {
 		av_dict_set(&opts, "protocol_whitelist", "file", 0);
 		/* the length is ours to measure, from the tail */
 		av_dict_set(&opts, "skip_estimate_duration_from_pts", "1", 0);
@@ -500,8 +475,7 @@ segprobe_file(const char *path, enum segprobe_mode mode, struct segprobe *out, c
 	}
 	if (rc < 0) {
 		av_strerror(rc, msg, sizeof(msg));
-		fail(err, errlen, "cannot open it as media: %s", msg);
-		goto out;
+		return fail(err, errlen, "cannot open it as media: %s", msg);
 	}
 	/* Only audio is decoded here: H.264 or H.265 pictures would cost
 	 * 5 ms each at 720p, and seven are decoded to guess the delay. */
@@ -540,10 +514,57 @@ segprobe_file(const char *path, enum segprobe_mode mode, struct segprobe *out, c
 		out->wrap = 0;	/* only MPEG-TS clocks wrap in practice (33 bits) */
 	out->creation = creation_time(fmt);
 	ret = scan_file(fmt, vidx, mode, out, err, errlen);
-	if (spliced)
-		out->read_bytes += ft.read_bytes;
 out:
 	input_close(&fmt);
+	return ret;
+}
+
+int
+segprobe_file(const char *path, enum segprobe_mode mode, struct segprobe *out, char *err,
+    size_t errlen)
+{
+	struct stat sb;
+	struct fragtail ft;
+	struct splice sp = { .fd = -1, .ft = &ft };
+	int64_t bytes;
+	int rc, ret = -1;
+
+	memset(out, 0, sizeof(*out));
+	if ((sp.fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return fail(err, errlen, "%s", strerror(errno));
+	if (fstat(sp.fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
+		fail(err, errlen, "not a regular file");
+		goto out;
+	}
+	if (sb.st_size == 0) {
+		fail(err, errlen, "the file is empty");
+		goto out;
+	}
+	bytes = out->bytes = sb.st_size;
+	/* Quiet: a damaged recording would fill the terminal; the one line
+	 * of err says what matters. */
+	av_log_set_level(AV_LOG_QUIET);
+	/* A fragmented MP4 read whole would be walked fragment by fragment;
+	 * its head and tail say all the fast probe needs (whole fragments:
+	 * nothing in them is cut). Should they not read (a crafted file can
+	 * look like one), the file is read as usual. */
+	if (mode != SEGPROBE_DEEP && fragtail_find(sp.fd, sb.st_size, &ft) == 1) {
+		ret = probe_input(path, &sp, mode == SEGPROBE_HEAD ? mode : SEGPROBE_DEEP,
+		    out, err, errlen);
+		out->read_bytes += ft.read_bytes;
+		if (ret == 0 || mode == SEGPROBE_GROWING)
+			goto out;
+		memset(out, 0, sizeof(*out));
+		out->bytes = bytes;
+	} else if (mode == SEGPROBE_GROWING && (rc = mp4_kind(sp.fd, sb.st_size)) != 0) {
+		fail(err, errlen, "%s", rc == 2 ?
+		    "a fragmented MP4 being written, with no whole fragment yet" :
+		    "an MP4 being written cannot be read yet: a plain MP4's index"
+		    " (moov) is written when it is closed");
+		goto out;
+	}
+	ret = probe_input(path, NULL, mode, out, err, errlen);
+out:
 	close(sp.fd);
 	return ret;
 }
