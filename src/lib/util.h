@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define nitems(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -74,6 +75,9 @@ int	 write_file_atomic(const char *path, const void *data, size_t len,
 	    unsigned int mode);
 /* Read a whole (small) file; caller frees *out. */
 int	 read_file(const char *path, char **out, size_t *len, size_t max);
+/* pread all of len bytes at off (again after a signal or a short read),
+ * or fewer at the end of the file; the bytes read, or -1. */
+ssize_t	 pread_full(int fd, void *buf, size_t len, uint64_t off);
 
 /* Microseconds since the epoch (CLOCK_REALTIME) and monotonic. */
 int64_t	 now_us(void);

@@ -1,12 +1,11 @@
 /* A fragmented MP4's head and tail, as byte ranges. */
 #include "config.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "fragtail.h"
+#include "lib/util.h"
 #include "lib/banned.h"
 
 #define FOURCC(a, b, c, d) \
@@ -38,25 +37,15 @@ be32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* pread all of len, or less at the end of the file; bytes read or -1. */
+/* pread_full, counting what it read. */
 static ssize_t
 read_at(int fd, void *buf, size_t len, int64_t off, int64_t *counted)
 {
-	size_t got = 0;
+	ssize_t got = pread_full(fd, buf, len, (uint64_t)off);
 
-	while (got < len) {
-		ssize_t n = pread(fd, (uint8_t *)buf + got, len - got, off + (int64_t)got);
-
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			return -1;
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	*counted += (int64_t)got;
-	return (ssize_t)got;
+	if (got > 0)
+		*counted += got;
+	return got;
 }
 
 /* The box at off: BOX_OK, BOX_PARTIAL (it runs past the end of the file:

@@ -106,12 +106,13 @@ struct scan {
 	int64_t	 key;		/* the decode time of the last keyframe */
 	int	 video;		/* video packets seen */
 	int	*width, *height;	/* to fill from the first keyframe, or NULL */
+	int	 size_tries;		/* keyframes left to take it from */
 };
 
 static void
 scan_init(struct scan *sc)
 {
-	*sc = (struct scan){ INT64_MAX, INT64_MIN, INT64_MIN, INT64_MIN, 0, NULL, NULL };
+	*sc = (struct scan){ INT64_MAX, INT64_MIN, INT64_MIN, INT64_MIN, 0, NULL, NULL, 0 };
 }
 
 /* The picture size, from the parameter sets (the stream's, then the
@@ -176,7 +177,7 @@ scan_packets(AVFormatContext *fmt, AVPacket *pkt, int vidx, int enough,
 
 			if (k > sc->key)
 				sc->key = k;
-			if (sc->width != NULL && *sc->width <= 0)
+			if (sc->width != NULL && *sc->width <= 0 && sc->size_tries-- > 0)
 				picture_size(st->codecpar, pkt, sc->width, sc->height);
 		}
 		av_packet_unref(pkt);
@@ -250,6 +251,7 @@ scan_file(AVFormatContext *fmt, int vidx, enum segprobe_mode mode,
 	scan_init(&sc);
 	sc.width = &out->width;
 	sc.height = &out->height;
+	sc.size_tries = 4;	/* a stream whose sizes cannot be parsed: not every keyframe */
 	rc = scan_packets(fmt, pkt, vidx, mode == SEGPROBE_DEEP ? 0 : HEAD_PACKETS, &sc);
 	if (rc < 0 && rc != AVERROR_EOF && sc.video == 0) {
 		char msg[AV_ERROR_MAX_STRING_SIZE];

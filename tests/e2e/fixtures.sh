@@ -42,6 +42,26 @@ wait_download() {
 	return 1
 }
 
+# count_frames MP4: the video frames FFmpeg and GStreamer (qtdemux and
+# avdec_h264/avdec_h265 to raw I420, counted by size) decode from an
+# export. Sets FF_FRAMES, GST_FRAMES (empty without GStreamer) and
+# FRAME_RATE (ffprobe's r_frame_rate).
+count_frames() {
+	local codec w h dec
+	IFS=, read -r codec w h FRAME_RATE FF_FRAMES < <(ffprobe -v error -count_frames \
+		-select_streams v:0 -of csv=p=0 \
+		-show_entries stream=codec_name,width,height,r_frame_rate,nb_read_frames "$1")
+	GST_FRAMES=
+	command -v gst-launch-1.0 >/dev/null || return 0
+	dec=avdec_h264
+	[ "$codec" = hevc ] && dec=avdec_h265
+	gst-launch-1.0 -q filesrc location="$1" ! qtdemux name=d d.video_0 ! "$dec" ! \
+		videoconvert ! video/x-raw,format=I420 ! filesink location="$T/frames.yuv" \
+		>"$T/frames.gst" 2>&1 || true
+	GST_FRAMES=$(( $(stat -c %s "$T/frames.yuv" 2>/dev/null || echo 0) / (w * h * 3 / 2) ))
+	rm -f "$T/frames.yuv"
+}
+
 start_worker() {
 	"$top_builddir/daemon/worker/archived" --config "$CONF" 2>>"$T/archived.log" &
 	WORKER_PID=$!

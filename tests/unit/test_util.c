@@ -3,11 +3,13 @@
 
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "lib/util.h"
 #include "unit.h"
@@ -165,6 +167,20 @@ START_TEST(test_files)
 	ck_assert_int_eq(errno, EFBIG);
 	ck_assert_ptr_null(data);
 	ck_assert_int_eq(fsync_parent(path), 0);
+	/* pread_full: all asked for, fewer at the end, -1 on a bad descriptor. */
+	{
+		char got[16] = { 0 };
+		int fd = open(path, O_RDONLY);
+
+		ck_assert_int_ge(fd, 0);
+		ck_assert_int_eq(pread_full(fd, got, 4, 3), 4);
+		ck_assert(memcmp(got, "3456", 4) == 0);
+		ck_assert_int_eq(pread_full(fd, got, sizeof(got), 7), 3);
+		ck_assert(memcmp(got, "789", 3) == 0);
+		ck_assert_int_eq(pread_full(fd, got, 4, 10), 0);
+		close(fd);
+		ck_assert_int_eq(pread_full(fd, got, 4, 0), -1);
+	}
 	/* A directory that does not exist: the temp file is not left behind. */
 	snprintf(path, sizeof(path), "%s/none/file", dir);
 	ck_assert_int_eq(write_file_atomic(path, "x", 1, 0600), -1);
