@@ -77,7 +77,7 @@ check_access(struct request *r)
 void
 h_download_file(struct request *r)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	const char *cond, *name, *path;
 	char *full = NULL;
 	struct stat sb;
@@ -91,15 +91,15 @@ h_download_file(struct request *r)
 		respond_db_error(r);
 		return;
 	}
-	sqlite3_bind_int64(st, 1, r->ids[0]);
-	if (sqlite3_step(st) != SQLITE_ROW) {
+	db_bind_int64(st, 1, r->ids[0]);
+	if (db_step(st) != DB_ROW) {
 		respond_not_found(r);
 		goto out;
 	}
-	cond = (const char *)sqlite3_column_text(st, 0);
-	exists = sqlite3_column_int(st, 1);
-	name = (const char *)sqlite3_column_text(st, 2);
-	path = (const char *)sqlite3_column_text(st, 3);
+	cond = db_column_text(st, 0);
+	exists = db_column_int(st, 1);
+	name = db_column_text(st, 2);
+	path = db_column_text(st, 3);
 	if (strcmp(cond, "expired") == 0 || strcmp(cond, "cancelled") == 0) {
 		respond_message(r, 410, "The archive has expired or was deleted.");
 		goto out;
@@ -139,5 +139,5 @@ out:
 	if (fd != -1)
 		close(fd);
 	free(full);
-	sqlite3_finalize(st);
+	db_finalize(st);
 }

@@ -23,7 +23,7 @@ env(const struct request *r, const char *name)
 }
 
 void
-request_init(struct request *r, const struct conf *c, sqlite3 *db,
+request_init(struct request *r, const struct conf *c, struct db *db,
     const struct http_io *io)
 {
 	const char *uri, *q, *len;

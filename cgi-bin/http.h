@@ -5,12 +5,13 @@
 #define ARCHIVED_HTTP_H
 
 #include <jansson.h>
-#include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "lib/auth.h"
 #include "lib/util.h"
+
+struct db;
 
 #define MAX_BODY (64 * 1024)
 
@@ -27,7 +28,7 @@ struct http_io {
 
 struct request {
 	const struct conf *conf;
-	sqlite3		*db;		/* NULL when the database is unavailable */
+	struct db		*db;		/* NULL when the database is unavailable */
 	struct http_io	 io;
 
 	/* From the environment (borrowed from io). */
@@ -55,7 +56,7 @@ struct request {
 	const char	*body_type;	/* Content-Type of body */
 };
 
-void	 request_init(struct request *r, const struct conf *c, sqlite3 *db,
+void	 request_init(struct request *r, const struct conf *c, struct db *db,
 	    const struct http_io *io);
 void	 request_release(struct request *r);
 

@@ -25,10 +25,10 @@
 
 static void	 serve_fcgi(void);
 static void	 serve_cgi(void);
-static sqlite3	*db_get(void);
+static struct db	*db_get(void);
 
 static struct confslot slot;	/* the configuration, replaced on edits */
-static sqlite3	*db;		/* one connection for the life of the process */
+static struct db	*db;		/* one connection for the life of the process */
 
 int
 main(int argc, char *argv[])
@@ -61,7 +61,7 @@ main(int argc, char *argv[])
  * configuration published before the database could be opened lacks the
  * secrets it holds: reload it, filled from this connection.
  */
-static sqlite3 *
+static struct db *
 db_get(void)
 {
 	struct conf *c;
@@ -104,7 +104,7 @@ serve_one(struct http_io *io)
 {
 	struct request r;
 	struct conf *c;
-	sqlite3 *h = db_get();
+	struct db *h = db_get();
 
 	c = confslot_get(&slot);
 	request_init(&r, c, h, io);

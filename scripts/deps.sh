@@ -1,11 +1,11 @@
 #!/bin/bash
 # Install what archived needs on Debian 12, as root: build tools and
-# libraries, the web server, and (with --test) what the tests use.
+# libraries, the web server, and (with --test) what the tests use, PostgreSQL included (they start their own server).
 set -eu
 
 PKGS=(
 	autoconf automake libtool pkg-config gcc make
-	libfcgi-dev libfcgi-bin libjansson-dev libsqlite3-dev sqlite3
+	libfcgi-dev libfcgi-bin libjansson-dev libsqlite3-dev sqlite3 libpq-dev
 	libavformat-dev libavcodec-dev libavutil-dev libwebsockets-dev
 	libconfig-dev libssl-dev lighttpd tzdata curl ca-certificates
 	ffmpeg jq python3 openssl
@@ -17,7 +17,7 @@ PKGS=(
 # decodes from each export (qtdemux, avdec_h264/h265).
 TEST_PKGS=(check nginx spawn-fcgi apache2 libapache2-mod-fcgid libapache2-mod-xsendfile
 	chromium fonts-dejavu-core debhelper dpkg-dev devscripts lintian fakeroot prometheus
-	clang libclang-rt-14-dev
+	clang libclang-rt-14-dev postgresql
 	gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-libav)
 
 want_test=0

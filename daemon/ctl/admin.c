@@ -20,11 +20,11 @@
 #include "lib/banned.h"
 
 static int
-init_run(struct ctl *ctl, sqlite3 *unused, struct ctl_args *args)
+init_run(struct ctl *ctl, struct db *unused, struct ctl_args *args)
 {
 	const struct conf *c = ctl->conf;
 	const char *dirs[] = { c->data_dir, c->downloads_dir, c->run_dir };
-	sqlite3 *db;
+	struct db *db;
 	int ret = 1;
 
 	/* Group members (the web server's user) may write the database. */
@@ -71,7 +71,7 @@ read_password(void)
 }
 
 static int
-user_add_run(struct ctl *ctl, sqlite3 *db, struct ctl_args *args)
+user_add_run(struct ctl *ctl, struct db *db, struct ctl_args *args)
 {
 	const char *login = ctl_str(args, "login"), *name = ctl_str(args, "name");
 	char *password = NULL;
@@ -110,14 +110,14 @@ const struct ctl_cmd ctl_cmd_user_add = {
 };
 
 static json_t *
-user_row(sqlite3 *db, sqlite3_stmt *st)
+user_row(struct db *db, struct db_stmt *st)
 {
 	return json_pack("{s:I, s:s, s:s, s:b, s:b}",
-	    "id", (json_int_t)sqlite3_column_int64(st, 0),
-	    "login", sqlite3_column_text(st, 1),
-	    "name", sqlite3_column_text(st, 2),
-	    "is_admin", sqlite3_column_int(st, 3),
-	    "has_password", sqlite3_column_int(st, 4));
+	    "id", (json_int_t)db_column_int64(st, 0),
+	    "login", db_column_text(st, 1),
+	    "name", db_column_text(st, 2),
+	    "is_admin", db_column_int(st, 3),
+	    "has_password", db_column_int(st, 4));
 }
 
 static void
@@ -134,9 +134,9 @@ user_line(json_t *o)
 }
 
 static int
-user_list_run(struct ctl *ctl, sqlite3 *db, struct ctl_args *args)
+user_list_run(struct ctl *ctl, struct db *db, struct ctl_args *args)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 
 	if ((st = db_prepare(db, "SELECT id, login, name, is_admin,"
 	    " password_hash IS NOT NULL FROM users ORDER BY id")) == NULL)
@@ -153,7 +153,7 @@ const struct ctl_cmd ctl_cmd_user_list = {
 };
 
 static int
-token_create_run(struct ctl *ctl, sqlite3 *db, struct ctl_args *args)
+token_create_run(struct ctl *ctl, struct db *db, struct ctl_args *args)
 {
 	const char *login = ctl_str(args, "user"), *name = ctl_str(args, "name");
 	char token[TOKEN_MAX];
@@ -194,22 +194,22 @@ const struct ctl_cmd ctl_cmd_token_create = {
 };
 
 static json_t *
-token_row(sqlite3 *db, sqlite3_stmt *st)
+token_row(struct db *db, struct db_stmt *st)
 {
 	char created[TIME_LOCAL_LEN], expires[TIME_LOCAL_LEN] = "never";
 	const char *state = "active";
 
-	time_format_local(sqlite3_column_int64(st, 3), created);
-	if (sqlite3_column_type(st, 4) != SQLITE_NULL) {
-		time_format_local(sqlite3_column_int64(st, 4), expires);
-		if (sqlite3_column_int64(st, 4) <= now_us())
+	time_format_local(db_column_int64(st, 3), created);
+	if (db_column_type(st, 4) != DB_NULL) {
+		time_format_local(db_column_int64(st, 4), expires);
+		if (db_column_int64(st, 4) <= now_us())
 			state = "expired";
 	}
-	if (sqlite3_column_type(st, 5) != SQLITE_NULL)
+	if (db_column_type(st, 5) != DB_NULL)
 		state = "revoked";
 	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s}",
-	    "id", (json_int_t)sqlite3_column_int64(st, 0),
-	    "user", sqlite3_column_text(st, 1), "name", sqlite3_column_text(st, 2),
+	    "id", (json_int_t)db_column_int64(st, 0),
+	    "user", db_column_text(st, 1), "name", db_column_text(st, 2),
 	    "created", created, "expires", expires, "state", state);
 }
 
@@ -227,10 +227,10 @@ token_line(json_t *o)
 }
 
 static int
-token_list_run(struct ctl *ctl, sqlite3 *db, struct ctl_args *args)
+token_list_run(struct ctl *ctl, struct db *db, struct ctl_args *args)
 {
 	const char *login = ctl_str(args, "user");
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 
 	st = db_prepare(db, "SELECT t.id, u.login, t.name, t.created_at, t.expires_at,"
 	    " t.revoked_at FROM tokens t JOIN users u ON u.id = t.user_id"
@@ -238,7 +238,7 @@ token_list_run(struct ctl *ctl, sqlite3 *db, struct ctl_args *args)
 	if (st == NULL)
 		return 1;
 	if (login != NULL)
-		sqlite3_bind_text(st, 1, login, -1, SQLITE_STATIC);
+		db_bind_text(st, 1, login);
 	return ctl_list(ctl, db, st, token_row, token_line);
 }
 
@@ -255,7 +255,7 @@ const struct ctl_cmd ctl_cmd_token_list = {
 };
 
 static int
-token_revoke_run(struct ctl *ctl, sqlite3 *db, struct ctl_args *args)
+token_revoke_run(struct ctl *ctl, struct db *db, struct ctl_args *args)
 {
 	long long id;
 
@@ -263,7 +263,7 @@ token_revoke_run(struct ctl *ctl, sqlite3 *db, struct ctl_args *args)
 		return 2;
 	if (token_revoke(db, id) == -1)
 		return 1;
-	if (sqlite3_changes(db) == 0)
+	if (db_changes(db) == 0)
 		return ctl_fail("token revoke: ID: no active token %lld", id);
 	(void)ctl;
 	return 0;

@@ -24,7 +24,7 @@ static const struct ctl_opt camera_opts[] = {
 };
 
 static int
-camera_add_run(struct ctl *ctl, sqlite3 *db, struct ctl_args *args)
+camera_add_run(struct ctl *ctl, struct db *db, struct ctl_args *args)
 {
 	const char *name = ctl_str(args, "name"), *group = ctl_str(args, "group");
 	const char *address = ctl_str(args, "address");
@@ -53,11 +53,11 @@ const struct ctl_cmd ctl_cmd_camera_add = {
 };
 
 static int
-camera_update_run(struct ctl *ctl, sqlite3 *db, struct ctl_args *args)
+camera_update_run(struct ctl *ctl, struct db *db, struct ctl_args *args)
 {
 	const char *name = ctl_str(args, "name"), *group = ctl_str(args, "group");
 	const char *address = ctl_str(args, "address");
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	long long id;
 	int64_t gid = 0;
 	int changed = -1;
@@ -87,20 +87,20 @@ camera_update_run(struct ctl *ctl, sqlite3 *db, struct ctl_args *args)
 	if (st == NULL)
 		goto out;
 	if (name != NULL)
-		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 2, group != NULL);
-	sqlite3_bind_int64(st, 3, gid);
+		db_bind_text(st, 1, name);
+	db_bind_int(st, 2, group != NULL);
+	db_bind_int64(st, 3, gid);
 	if (address != NULL)
-		sqlite3_bind_text(st, 4, address, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, now_us());
-	sqlite3_bind_int64(st, 6, id);
+		db_bind_text(st, 4, address);
+	db_bind_int64(st, 5, now_us());
+	db_bind_int64(st, 6, id);
 	if (db_step_done(st) == -1)
 		goto out;
-	changed = sqlite3_changes(db);
+	changed = db_changes(db);
 	if (changed == 0 || db_commit(db) == -1)
 		changed = changed == 0 ? 0 : -1;
 out:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	if (changed <= 0)
 		db_rollback(db);
 	if (changed == 0)
@@ -122,9 +122,9 @@ const struct ctl_cmd ctl_cmd_camera_update = {
 };
 
 static json_t *
-camera_row(sqlite3 *db, sqlite3_stmt *st)
+camera_row(struct db *db, struct db_stmt *st)
 {
-	return camera_to_json(db, sqlite3_column_int64(st, 0), 1);
+	return camera_to_json(db, db_column_int64(st, 0), 1);
 }
 
 static void
@@ -144,9 +144,9 @@ camera_line(json_t *c)
 }
 
 static int
-camera_list_run(struct ctl *ctl, sqlite3 *db, struct ctl_args *args)
+camera_list_run(struct ctl *ctl, struct db *db, struct ctl_args *args)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 
 	if ((st = db_prepare(db, "SELECT id FROM cameras WHERE deleted_at IS NULL"
 	    " ORDER BY id")) == NULL)
@@ -163,7 +163,7 @@ const struct ctl_cmd ctl_cmd_camera_list = {
 };
 
 static int
-stream_add_run(struct ctl *ctl, sqlite3 *db, struct ctl_args *args)
+stream_add_run(struct ctl *ctl, struct db *db, struct ctl_args *args)
 {
 	const char *type = ctl_str(args, "type"), *url = ctl_str(args, "url");
 	long long camera = ctl_num(args, "camera");
@@ -206,16 +206,16 @@ const struct ctl_cmd ctl_cmd_stream_add = {
 };
 
 static json_t *
-stream_row(sqlite3 *db, sqlite3_stmt *st)
+stream_row(struct db *db, struct db_stmt *st)
 {
-	char *url = url_strip_credentials((const char *)sqlite3_column_text(st, 3));
+	char *url = url_strip_credentials(db_column_text(st, 3));
 	json_t *o;
 
 	o = json_pack("{s:I, s:I, s:s, s:s, s:I}",
-	    "id", (json_int_t)sqlite3_column_int64(st, 0),
-	    "camera_id", (json_int_t)sqlite3_column_int64(st, 1),
-	    "type", sqlite3_column_text(st, 2), "url", url,
-	    "segments", (json_int_t)sqlite3_column_int64(st, 4));
+	    "id", (json_int_t)db_column_int64(st, 0),
+	    "camera_id", (json_int_t)db_column_int64(st, 1),
+	    "type", db_column_text(st, 2), "url", url,
+	    "segments", (json_int_t)db_column_int64(st, 4));
 	free(url);
 	return o;
 }
@@ -234,9 +234,9 @@ stream_line(json_t *o)
 }
 
 static int
-stream_list_run(struct ctl *ctl, sqlite3 *db, struct ctl_args *args)
+stream_list_run(struct ctl *ctl, struct db *db, struct ctl_args *args)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 
 	if ((st = db_prepare(db, "SELECT s.id, s.camera_id, s.type, s.url,"
 	    " (SELECT count(*) FROM segments g WHERE g.stream_id = s.id)"

@@ -50,7 +50,7 @@ struct findings {
 
 struct check {
 	struct ctl	*ctl;
-	sqlite3		*db;
+	struct db		*db;
 	int		 repair, deep;
 	struct findings	 segs, archives;
 	int		 deleted, updated, expired, unrepaired;
@@ -135,25 +135,25 @@ check_segment(void *arg, const struct seg_row *row)
 static int
 check_archives(struct check *c, int64_t stream)
 {
-	sqlite3_stmt *st = db_prepare(c->db, "SELECT id, stream_id, path, size"
+	struct db_stmt *st = db_prepare(c->db, "SELECT id, stream_id, path, size"
 	    " FROM downloads WHERE condition='active' AND path IS NOT NULL"
 	    " AND (?1 = 0 OR stream_id=?1) ORDER BY id");
 	int rc;
 
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, stream);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	db_bind_int64(st, 1, stream);
+	while ((rc = db_step(st)) == DB_ROW) {
 		char *path = path_join(c->ctl->conf->downloads_dir,
-		    (const char *)sqlite3_column_text(st, 2));
+		    db_column_text(st, 2));
 
-		check_file(&c->archives, sqlite3_column_int64(st, 0),
-		    sqlite3_column_int64(st, 1), path, sqlite3_column_int64(st, 3));
+		check_file(&c->archives, db_column_int64(st, 0),
+		    db_column_int64(st, 1), path, db_column_int64(st, 3));
 		free(path);
 	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : error("database: cannot list downloads: %s",
-	    sqlite3_errmsg(c->db));
+	db_finalize(st);
+	return rc == DB_DONE ? 0 : error("database: cannot list downloads: %s",
+	    db_errmsg(c->db));
 }
 
 static void
@@ -244,7 +244,7 @@ static int
 repair_archives(struct check *c)
 {
 	struct expiry_stats st = { 0 };
-	sqlite3_stmt *up;
+	struct db_stmt *up;
 	int64_t now = now_us();
 	int due = 0;
 
@@ -254,13 +254,13 @@ repair_archives(struct check *c)
 	    " WHERE id=?2 AND condition='active'")) == NULL)
 		return -1;
 	for (size_t i = 0; i < c->archives.n; i++) {
-		sqlite3_reset(up);
-		sqlite3_bind_int64(up, 1, now);
-		sqlite3_bind_int64(up, 2, c->archives.v[i].id);
-		if (db_step_done(up) == 0 && sqlite3_changes(c->db) > 0)
+		db_reset(up);
+		db_bind_int64(up, 1, now);
+		db_bind_int64(up, 2, c->archives.v[i].id);
+		if (db_step_done(up) == 0 && db_changes(c->db) > 0)
 			due++;
 	}
-	sqlite3_finalize(up);
+	db_finalize(up);
 	if (expiry_run(c->db, c->ctl->conf, now, &st) == -1)
 		return -1;
 	if (st.expired > 0)
@@ -286,7 +286,7 @@ findings_json(const struct findings *f, enum problem p)
 }
 
 static int
-check_run(struct ctl *ctl, sqlite3 *db, struct ctl_args *args)
+check_run(struct ctl *ctl, struct db *db, struct ctl_args *args)
 {
 	struct check c = { .ctl = ctl, .db = db, .repair = ctl_has(args, "repair"),
 	    .deep = ctl_has(args, "deep") };

@@ -13,7 +13,7 @@
 #include "lib/banned.h"
 
 static int
-cleanup_run(struct ctl *ctl, sqlite3 *db, struct ctl_args *args)
+cleanup_run(struct ctl *ctl, struct db *db, struct ctl_args *args)
 {
 	struct expiry_stats st = { 0 };
 	int verbose = ctl_has(args, "verbose"), ret;

@@ -6,9 +6,11 @@
 #define ARCHIVED_CTL_H
 
 #include <jansson.h>
-#include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
+
+struct db;
+struct db_stmt;
 
 struct conf;
 
@@ -58,7 +60,7 @@ struct ctl_cmd {
 		int		 lower, upper;	/* upper: 0 or 1 */
 	} args;				/* how many positional arguments */
 	int		 needs_db;	/* open and check the database first */
-	int		 (*run)(struct ctl *ctl, sqlite3 *db, struct ctl_args *args);
+	int		 (*run)(struct ctl *ctl, struct db *db, struct ctl_args *args);
 };
 
 /* Print "archivectl: <msg>" and return 2 (bad usage) or 1 (failure). */
@@ -78,8 +80,8 @@ void	 ctl_json_print(json_t *o, size_t flags);
 /* A list command: each row of st becomes a JSON object (row; NULL skips
  * it), printed as one array with --json, else as text (line). Finalizes
  * st. 0, or 1 after a database error. */
-int	 ctl_list(struct ctl *ctl, sqlite3 *db, sqlite3_stmt *st,
-	    json_t *(*row)(sqlite3 *db, sqlite3_stmt *st),
+int	 ctl_list(struct ctl *ctl, struct db *db, struct db_stmt *st,
+	    json_t *(*row)(struct db *db, struct db_stmt *st),
 	    void (*line)(json_t *o));
 
 extern const struct ctl_cmd ctl_cmd_init, ctl_cmd_user_add, ctl_cmd_user_list,

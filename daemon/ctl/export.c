@@ -162,7 +162,7 @@ print_result(struct ctl *ctl, const char *out, int64_t stream,
 }
 
 static int
-export_run(struct ctl *ctl, sqlite3 *db, struct ctl_args *args)
+export_run(struct ctl *ctl, struct db *db, struct ctl_args *args)
 {
 	struct progress prog = { .last = -1, .quiet = ctl_has(args, "quiet") };
 	struct remux_job job = { 0 };

@@ -532,7 +532,7 @@ import_summary(struct import *im)
 }
 
 static int
-import_run(struct ctl *ctl, sqlite3 *db, struct ctl_args *args)
+import_run(struct ctl *ctl, struct db *db, struct ctl_args *args)
 {
 	struct import im = {
 		.ctl = ctl,

@@ -4,12 +4,13 @@
 #define ARCHIVED_CTL_IMPORT_H
 
 #include <jansson.h>
-#include <sqlite3.h>
 #include <stdint.h>
 
 #include "recordings/layout.h"
 #include "recordings/segindex.h"
 #include "recordings/segprobe.h"
+
+struct db;
 
 struct ctl;
 
@@ -39,7 +40,7 @@ struct import_file {
 
 struct import {
 	struct ctl	*ctl;
-	sqlite3		*db;
+	struct db		*db;
 	int64_t		 stream;
 	enum layout	 layout;
 	int		 utc;

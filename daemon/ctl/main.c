@@ -87,13 +87,13 @@ ctl_json_print(json_t *o, size_t flags)
 }
 
 int
-ctl_list(struct ctl *ctl, sqlite3 *db, sqlite3_stmt *st,
-    json_t *(*row)(sqlite3 *db, sqlite3_stmt *st), void (*line)(json_t *o))
+ctl_list(struct ctl *ctl, struct db *db, struct db_stmt *st,
+    json_t *(*row)(struct db *db, struct db_stmt *st), void (*line)(json_t *o))
 {
 	json_t *arr = json_array(), *o;
 	int rc;
 
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		if ((o = row(db, st)) == NULL)
 			continue;
 		if (ctl->json)
@@ -103,14 +103,14 @@ ctl_list(struct ctl *ctl, sqlite3 *db, sqlite3_stmt *st,
 			json_decref(o);
 		}
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != DB_DONE) {
 		ctl_fail("database: cannot read the list: %s",
-		    sqlite3_errmsg(db));
-		sqlite3_finalize(st);
+		    db_errmsg(db));
+		db_finalize(st);
 		json_decref(arr);
 		return 1;
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	if (ctl->json)
 		ctl_json_print(arr, JSON_INDENT(2));
 	else
@@ -317,7 +317,7 @@ main(int argc, char *argv[])
 	const struct ctl_cmd *cmd;
 	struct ctl_args args;
 	struct buf usage;
-	sqlite3 *db = NULL;
+	struct db *db = NULL;
 	int first, used = 0, ret;
 
 	/* The usage (--help, or a bad option) lists every command. */

@@ -19,7 +19,7 @@
 
 
 int
-ctl_stream_check(sqlite3 *db, const char *cmd, int64_t stream_id)
+ctl_stream_check(struct db *db, const char *cmd, int64_t stream_id)
 {
 	int64_t camera;
 
@@ -184,7 +184,7 @@ list_row(void *arg, const struct seg_row *row)
 }
 
 static int
-list_run(struct ctl *ctl, sqlite3 *db, struct ctl_args *args)
+list_run(struct ctl *ctl, struct db *db, struct ctl_args *args)
 {
 	const char *cmd = "segments list";
 	struct listing l = {
@@ -279,7 +279,7 @@ parse_age(const char *s)
 }
 
 static int
-prune_run(struct ctl *ctl, sqlite3 *db, struct ctl_args *args)
+prune_run(struct ctl *ctl, struct db *db, struct ctl_args *args)
 {
 	const char *cmd = "segments prune", *older = ctl_str(args, "older-than");
 	struct segindex_prune_stats st;

@@ -105,16 +105,16 @@ open_remove(struct watch *w, struct open_file *o)
 static int
 footage_wanted(struct import *im)
 {
-	sqlite3_stmt *st = db_stmt(im->db, "SELECT EXISTS(SELECT 1 FROM downloads"
+	struct db_stmt *st = db_stmt(im->db, "SELECT EXISTS(SELECT 1 FROM downloads"
 	    " WHERE condition='pending' AND stream_id=?1 AND to_us > coalesce("
 	    "(SELECT max(end_us) FROM segments WHERE stream_id=?1), 0))");
 	int wanted = 1;	/* when in doubt, keep the index close */
 
 	if (st == NULL)
 		return 1;
-	sqlite3_bind_int64(st, 1, im->stream);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		wanted = sqlite3_column_int(st, 0) != 0;
+	db_bind_int64(st, 1, im->stream);
+	if (db_step(st) == DB_ROW)
+		wanted = db_column_int(st, 0) != 0;
 	db_stmt_done(st);
 	return wanted;
 }

@@ -102,7 +102,7 @@ entry_delete(struct hub *h, struct chan_entry *e)
 }
 
 struct hub *
-hub_new(sqlite3 *db, const struct conf *c, void (*wake)(void *))
+hub_new(struct db *db, const struct conf *c, void (*wake)(void *))
 {
 	struct hub *h = calloc(1, sizeof(*h));
 	int64_t last;

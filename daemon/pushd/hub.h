@@ -9,12 +9,13 @@
 #ifndef ARCHIVED_PUSHD_HUB_H
 #define ARCHIVED_PUSHD_HUB_H
 
-#include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "proto.h"
 #include "lib/util.h"
+
+struct db;
 
 struct conf;
 
@@ -67,7 +68,7 @@ struct hub_conn {
 struct chan_entry;
 
 struct hub {
-	sqlite3			*db;		/* borrowed */
+	struct db			*db;		/* borrowed */
 	const struct conf	*conf;		/* borrowed; replaced on reload */
 	void			(*wake)(void *handle);	/* ask for a write */
 	struct hub_conn		*conns;
@@ -85,7 +86,7 @@ struct hub {
 
 /* db and c are borrowed and must outlive the hub. Starts delivery after
  * the newest event already in the table. NULL on error. */
-struct hub *hub_new(sqlite3 *db, const struct conf *c, void (*wake)(void *));
+struct hub *hub_new(struct db *db, const struct conf *c, void (*wake)(void *));
 /* Frees every connection still open, then the hub. */
 void	 hub_free(struct hub *h);
 void	 hub_set_conf(struct hub *h, const struct conf *c);
@@ -161,6 +162,6 @@ int	 hub_drop_revoked(struct hub *h, int64_t since, int64_t now);
  * delivered live. Returns how many, or -1. */
 int	 hub_replay(struct hub_conn *conn, const struct chan *ch, int64_t after_id);
 /* Newest event id in the table (0 if none), or -1. */
-int64_t	 hub_max_event_id(sqlite3 *db);
+int64_t	 hub_max_event_id(struct db *db);
 
 #endif

@@ -87,7 +87,7 @@ static struct {
 	const char		*config;	/* --config, or NULL */
 	struct confslot		 slot;
 	struct conf		*conf;		/* the slot's, between reloads */
-	sqlite3			*db;
+	struct db			*db;
 	struct hub		*hub;
 	struct lws_context	*ctx;
 	lws_sorted_usec_list_t	 poll, tick, expiry, sweep;

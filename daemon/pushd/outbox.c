@@ -33,7 +33,7 @@ event_name(enum chan_kind kind)
 }
 
 int64_t
-hub_max_event_id(sqlite3 *db)
+hub_max_event_id(struct db *db)
 {
 	int64_t id = 0;
 
@@ -44,13 +44,13 @@ hub_max_event_id(sqlite3 *db)
 
 /* Publish one row to the channels its type goes to (events.h). */
 static void
-deliver_row(struct hub *h, sqlite3_stmt *st)
+deliver_row(struct hub *h, struct db_stmt *st)
 {
-	int64_t id = sqlite3_column_int64(st, 0);
-	const char *type = (const char *)sqlite3_column_text(st, 4);
+	int64_t id = db_column_int64(st, 0);
+	const char *type = db_column_text(st, 4);
 	struct chan chans[2] = {
-		{ CH_TOKEN, sqlite3_column_int64(st, 2) },	/* NULL reads 0 */
-		{ CH_USER, sqlite3_column_int64(st, 1) },
+		{ CH_TOKEN, db_column_int64(st, 2) },	/* NULL reads 0 */
+		{ CH_USER, db_column_int64(st, 1) },
 	};
 
 	if (type == NULL || !event_on_token_channel(h->conf, type))
@@ -65,7 +65,7 @@ deliver_row(struct hub *h, sqlite3_stmt *st)
 			listeners += hub_channel_count(h, &chans[i]);
 	if (listeners == 0)
 		return;
-	env = event_envelope(id, (const char *)sqlite3_column_text(st, 3));
+	env = event_envelope(id, db_column_text(st, 3));
 	if (env == NULL) {
 		log_warnx("event %lld has a payload that is not JSON, skipped",
 		    (long long)id);
@@ -80,29 +80,29 @@ deliver_row(struct hub *h, sqlite3_stmt *st)
 int
 hub_deliver(struct hub *h)
 {
-	sqlite3_stmt *st = db_prepare(h->db, "SELECT id, user_id, token_id,"
+	struct db_stmt *st = db_prepare(h->db, "SELECT id, user_id, token_id,"
 	    " payload, type FROM events WHERE id>? ORDER BY id LIMIT ?");
 	int n = 0, rows, rc;
 
 	if (st == NULL)
 		return -1;
 	do {
-		sqlite3_reset(st);
-		sqlite3_bind_int64(st, 1, h->last_event_id);
-		sqlite3_bind_int(st, 2, DELIVER_BATCH);
+		db_reset(st);
+		db_bind_int64(st, 1, h->last_event_id);
+		db_bind_int(st, 2, DELIVER_BATCH);
 		rows = 0;
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		while ((rc = db_step(st)) == DB_ROW) {
 			deliver_row(h, st);
-			h->last_event_id = sqlite3_column_int64(st, 0);
+			h->last_event_id = db_column_int64(st, 0);
 			rows++;
 		}
 		n += rows;
-		if (rc != SQLITE_DONE) {
-			n = error("cannot read events: %s", sqlite3_errmsg(h->db));
+		if (rc != DB_DONE) {
+			n = error("cannot read events: %s", db_errmsg(h->db));
 			break;
 		}
 	} while (rows == DELIVER_BATCH);
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return n;
 }
 
@@ -112,7 +112,7 @@ hub_replay(struct hub_conn *conn, const struct chan *ch, int64_t after_id)
 	struct hub *h = conn->hub;
 	/* Newest first, so that past the limit the oldest are the ones left
 	 * out; a progress event only while it is its download's latest. */
-	sqlite3_stmt *st = db_prepare(h->db, "SELECT id, payload FROM ("
+	struct db_stmt *st = db_prepare(h->db, "SELECT id, payload FROM ("
 	    " SELECT id, type, payload, row_number() OVER"
 	    "  (PARTITION BY download_id ORDER BY id DESC) AS rn"
 	    " FROM events WHERE id>?1 AND id<=?2"
@@ -122,33 +122,33 @@ hub_replay(struct hub_conn *conn, const struct chan *ch, int64_t after_id)
 	    "   ELSE type<>'" EV_GENERATED "' OR ?6 END)"
 	    " ORDER BY id DESC LIMIT ?5");
 	char name[PROTO_CHANNEL_MAX + 1], **texts = NULL;
-	int n = 0, rc = SQLITE_DONE;
+	int n = 0, rc = DB_DONE;
 
 	if (st == NULL)
 		return -1;
 	if ((texts = calloc(HUB_REPLAY_MAX, sizeof(*texts))) == NULL) {
-		sqlite3_finalize(st);
+		db_finalize(st);
 		return -1;
 	}
 	proto_channel_name(ch, name);
-	sqlite3_bind_int64(st, 1, after_id);
-	sqlite3_bind_int64(st, 2, h->last_event_id);
-	sqlite3_bind_int(st, 3, ch->kind == CH_TOKEN ? 0 : 1);
-	sqlite3_bind_int64(st, 4, ch->id);
-	sqlite3_bind_int(st, 5, HUB_REPLAY_MAX);
-	sqlite3_bind_int(st, 6, h->conf->pusher.generated_on_user_channel);
-	while (n < HUB_REPLAY_MAX && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		char *env = event_envelope(sqlite3_column_int64(st, 0),
-		    (const char *)sqlite3_column_text(st, 1));
+	db_bind_int64(st, 1, after_id);
+	db_bind_int64(st, 2, h->last_event_id);
+	db_bind_int(st, 3, ch->kind == CH_TOKEN ? 0 : 1);
+	db_bind_int64(st, 4, ch->id);
+	db_bind_int(st, 5, HUB_REPLAY_MAX);
+	db_bind_int(st, 6, h->conf->pusher.generated_on_user_channel);
+	while (n < HUB_REPLAY_MAX && (rc = db_step(st)) == DB_ROW) {
+		char *env = event_envelope(db_column_int64(st, 0),
+		    db_column_text(st, 1));
 
 		if (env == NULL)
 			continue;
 		texts[n++] = proto_event(event_name(ch->kind), name, env);
 		free(env);
 	}
-	if (n < HUB_REPLAY_MAX && rc != SQLITE_DONE)
-		error("cannot replay events: %s", sqlite3_errmsg(h->db));
-	sqlite3_finalize(st);
+	if (n < HUB_REPLAY_MAX && rc != DB_DONE)
+		error("cannot replay events: %s", db_errmsg(h->db));
+	db_finalize(st);
 	for (int i = n - 1; i >= 0; i--)
 		hub_send(conn, texts[i]);
 	free(texts);
@@ -162,17 +162,17 @@ hub_replay(struct hub_conn *conn, const struct chan *ch, int64_t after_id)
 int
 hub_drop_revoked(struct hub *h, int64_t since, int64_t now)
 {
-	sqlite3_stmt *st = db_prepare(h->db, "SELECT id FROM tokens"
+	struct db_stmt *st = db_prepare(h->db, "SELECT id FROM tokens"
 	    " WHERE (revoked_at > ?1 AND revoked_at <= ?2)"
 	    "    OR (expires_at > ?1 AND expires_at <= ?2)");
 	int n = 0, rc;
 
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, since);
-	sqlite3_bind_int64(st, 2, now);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct chan ch = { CH_TOKEN, sqlite3_column_int64(st, 0) };
+	db_bind_int64(st, 1, since);
+	db_bind_int64(st, 2, now);
+	while ((rc = db_step(st)) == DB_ROW) {
+		struct chan ch = { CH_TOKEN, db_column_int64(st, 0) };
 		size_t closed = hub_close_channel(h, &ch, PC_UNAUTHORIZED,
 		    "the token was revoked or expired");
 
@@ -192,6 +192,6 @@ hub_drop_revoked(struct hub *h, int64_t since, int64_t now)
 			    (long long)ch.id, closed);
 		n += (int)closed;
 	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? n : -1;
+	db_finalize(st);
+	return rc == DB_DONE ? n : -1;
 }

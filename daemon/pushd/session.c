@@ -221,7 +221,7 @@ channel_owner(struct hub_conn *conn, const struct chan *ch, const char *name,
     int64_t *token)
 {
 	struct hub *h = conn->hub;
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int64_t user = 0;
 	int rc;
 
@@ -237,19 +237,19 @@ channel_owner(struct hub_conn *conn, const struct chan *ch, const char *name,
 		    " AND (t.expires_at IS NULL OR t.expires_at > ?2)");
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, ch->id);
-	sqlite3_bind_int64(st, 2, now_us());
+	db_bind_int64(st, 1, ch->id);
+	db_bind_int64(st, 2, now_us());
 	if (ch->kind == CH_USER) {
-		sqlite3_bind_text(st, 3, conn->socket_id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, name, -1, SQLITE_STATIC);
+		db_bind_text(st, 3, conn->socket_id);
+		db_bind_text(st, 4, name);
 	}
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		user = sqlite3_column_int64(st, 0);
-		*token = sqlite3_column_int64(st, 1);
-	} else if (rc != SQLITE_DONE)
-		user = error("cannot look up token: %s", sqlite3_errmsg(h->db));
-	sqlite3_finalize(st);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		user = db_column_int64(st, 0);
+		*token = db_column_int64(st, 1);
+	} else if (rc != DB_DONE)
+		user = error("cannot look up token: %s", db_errmsg(h->db));
+	db_finalize(st);
 	return user;
 }
 

@@ -71,7 +71,7 @@ struct worker {
 /* What a running job needs from its callbacks. */
 struct job_ctx {
 	struct worker	*w;
-	sqlite3		*db;
+	struct db		*db;
 	const struct conf *conf;
 	const struct job *job;
 	uint64_t	 seq;		/* this claim's number */
@@ -80,12 +80,12 @@ struct job_ctx {
 };
 
 static void	*worker_main(void *arg);
-static void	 run_job(struct worker *w, sqlite3 *db, const struct conf *c,
+static void	 run_job(struct worker *w, struct db *db, const struct conf *c,
 		    const struct job *job, uint64_t seq);
-static void	 watch_cancellations(sqlite3 *db);
-static void	 beat(sqlite3 *db);
+static void	 watch_cancellations(struct db *db);
+static void	 beat(struct db *db);
 static void	 remove_stale_temps(const char *dir);
-static void	 take_back_jobs(sqlite3 *db);
+static void	 take_back_jobs(struct db *db);
 static int	 lock_data_dir(const struct conf *c);
 
 static struct {
@@ -121,7 +121,7 @@ main(int argc, char *argv[])
 	    .usage = "[-n] [--config FILE] [--syslog] [--debug]" };
 	struct pollfd pfd[2];
 	sigset_t sigs;
-	sqlite3 *db;
+	struct db *db;
 
 	progopt_parse(&o, argc, argv);
 	g.conf = progopt_start(&o);
@@ -330,7 +330,7 @@ remove_job_files(const char *dir, const int64_t *ids, size_t n)
  * time therefore ends after max_attempts restarts, not never.
  */
 static void
-take_back_jobs(sqlite3 *db)
+take_back_jobs(struct db *db)
 {
 	char prefix[80];
 	int64_t *ids;
@@ -363,7 +363,7 @@ take_back_jobs(sqlite3 *db)
 
 /* Tell workers whose job was cancelled, deleted or taken over to stop. */
 static void
-watch_cancellations(sqlite3 *db)
+watch_cancellations(struct db *db)
 {
 	for (int i = 0; i < g.nworkers; i++) {
 		struct worker *w = &g.workers[i];
@@ -387,7 +387,7 @@ watch_cancellations(sqlite3 *db)
 /* The heartbeat /api/health and /metrics read: every few seconds, with
  * what only the worker knows. */
 static void
-beat(sqlite3 *db)
+beat(struct db *db)
 {
 	static int64_t last;
 	int64_t now = mono_us();
@@ -408,7 +408,7 @@ static void *
 worker_main(void *arg)
 {
 	struct worker *w = arg;
-	sqlite3 *db = NULL;
+	struct db *db = NULL;
 	uint64_t seq = 0;	/* the number of this thread's last claim */
 
 	while (1) {
@@ -561,7 +561,7 @@ retryable(const char *code)
 /* The attempt failed with code: retried or failed (retry says which may
  * be retried), unless the claim was lost meanwhile. */
 static void
-job_failed(struct worker *w, sqlite3 *db, const struct conf *c,
+job_failed(struct worker *w, struct db *db, const struct conf *c,
     const struct job *job, uint64_t seq, const char *code, const char *message,
     int retry)
 {
@@ -575,7 +575,7 @@ job_failed(struct worker *w, sqlite3 *db, const struct conf *c,
 }
 
 static void
-run_job(struct worker *w, sqlite3 *db, const struct conf *c, const struct job *job,
+run_job(struct worker *w, struct db *db, const struct conf *c, const struct job *job,
     uint64_t seq)
 {
 	struct job_ctx ctx = { w, db, c, job, seq, mono_us(), -1 };

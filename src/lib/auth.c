@@ -1,7 +1,6 @@
 #include "config.h"
 
 #include <fcntl.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,10 +25,10 @@ principal_release(struct principal *p)
 }
 
 int
-user_create(sqlite3 *db, const char *login, const char *name,
+user_create(struct db *db, const char *login, const char *name,
     const char *password, int is_admin, int64_t *id)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	char *hash = NULL;
 	int64_t now = now_us();
 	int ret = -1, rc;
@@ -41,18 +40,18 @@ user_create(sqlite3 *db, const char *login, const char *name,
 	    " ON CONFLICT(login) DO NOTHING RETURNING id");
 	if (st == NULL)
 		goto out;
-	sqlite3_bind_text(st, 1, login, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, name ? name : login, -1, SQLITE_STATIC);
+	db_bind_text(st, 1, login);
+	db_bind_text(st, 2, name ? name : login);
 	if (hash)
-		sqlite3_bind_text(st, 3, hash, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 4, is_admin != 0);
-	sqlite3_bind_int64(st, 5, now);
-	sqlite3_bind_int64(st, 6, now);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*id = sqlite3_column_int64(st, 0);
+		db_bind_text(st, 3, hash);
+	db_bind_int(st, 4, is_admin != 0);
+	db_bind_int64(st, 5, now);
+	db_bind_int64(st, 6, now);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		*id = db_column_int64(st, 0);
 		ret = 0;
-	} else if (rc == SQLITE_DONE) {
+	} else if (rc == DB_DONE) {
 		struct principal p = { 0 };
 
 		if (user_load(db, login, &p) == 1) {
@@ -61,60 +60,60 @@ user_create(sqlite3 *db, const char *login, const char *name,
 		}
 		principal_release(&p);
 	} else
-		error("database: %s", sqlite3_errmsg(db));
+		error("database: %s", db_errmsg(db));
 out:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	free(hash);
 	return ret;
 }
 
 int
-user_load(sqlite3 *db, const char *login, struct principal *p)
+user_load(struct db *db, const char *login, struct principal *p)
 {
-	sqlite3_stmt *st = db_prepare(db,
+	struct db_stmt *st = db_prepare(db,
 	    "SELECT id, login, name, is_admin FROM users WHERE login=?");
 	int rc, ret;
 
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_text(st, 1, login, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		p->user_id = sqlite3_column_int64(st, 0);
-		p->login = xstrdup((const char *)sqlite3_column_text(st, 1));
-		p->name = xstrdup((const char *)sqlite3_column_text(st, 2));
-		p->is_admin = sqlite3_column_int(st, 3);
+	db_bind_text(st, 1, login);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		p->user_id = db_column_int64(st, 0);
+		p->login = xstrdup(db_column_text(st, 1));
+		p->name = xstrdup(db_column_text(st, 2));
+		p->is_admin = db_column_int(st, 3);
 		ret = 1;
 	} else
-		ret = rc == SQLITE_DONE ? 0 : error("database: %s", sqlite3_errmsg(db));
-	sqlite3_finalize(st);
+		ret = rc == DB_DONE ? 0 : error("database: %s", db_errmsg(db));
+	db_finalize(st);
 	return ret;
 }
 
 int
-user_set_admin(sqlite3 *db, int64_t user_id, int is_admin)
+user_set_admin(struct db *db, int64_t user_id, int is_admin)
 {
-	sqlite3_stmt *st = db_prepare(db,
+	struct db_stmt *st = db_prepare(db,
 	    "UPDATE users SET is_admin=?, updated_at=? WHERE id=?");
 	int ret;
 
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_int(st, 1, is_admin != 0);
-	sqlite3_bind_int64(st, 2, now_us());
-	sqlite3_bind_int64(st, 3, user_id);
+	db_bind_int(st, 1, is_admin != 0);
+	db_bind_int64(st, 2, now_us());
+	db_bind_int64(st, 3, user_id);
 	ret = db_step_done(st);
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return ret;
 }
 
 int
-token_create(sqlite3 *db, int64_t user_id, int64_t expires_at,
+token_create(struct db *db, int64_t user_id, int64_t expires_at,
     const char *name, char out[TOKEN_MAX], int64_t *token_id)
 {
 	char secret[TOKEN_SECRET_LEN + 1];
 	unsigned char hash[SHA256_LEN];
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int ret = -1;
 
 	if (random_alnum(secret, TOKEN_SECRET_LEN) == -1)
@@ -124,36 +123,36 @@ token_create(sqlite3 *db, int64_t user_id, int64_t expires_at,
 	    " expires_at, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id");
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, user_id);
-	sqlite3_bind_blob(st, 2, hash, sizeof(hash), SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, name ? name : "", -1, SQLITE_STATIC);
+	db_bind_int64(st, 1, user_id);
+	db_bind_blob(st, 2, hash, sizeof(hash));
+	db_bind_text(st, 3, name ? name : "");
 	if (expires_at > 0)
-		sqlite3_bind_int64(st, 4, expires_at);
-	sqlite3_bind_int64(st, 5, now_us());
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		*token_id = sqlite3_column_int64(st, 0);
+		db_bind_int64(st, 4, expires_at);
+	db_bind_int64(st, 5, now_us());
+	if (db_step(st) == DB_ROW) {
+		*token_id = db_column_int64(st, 0);
 		snprintf(out, TOKEN_MAX, "%lld|%s", (long long)*token_id, secret);
 		ret = 0;
 	} else
-		error("database: %s", sqlite3_errmsg(db));
-	sqlite3_finalize(st);
+		error("database: %s", db_errmsg(db));
+	db_finalize(st);
 	explicit_bzero(secret, sizeof(secret));
 	return ret;
 }
 
 int
-token_revoke(sqlite3 *db, int64_t token_id)
+token_revoke(struct db *db, int64_t token_id)
 {
-	sqlite3_stmt *st = db_prepare(db,
+	struct db_stmt *st = db_prepare(db,
 	    "UPDATE tokens SET revoked_at=? WHERE id=? AND revoked_at IS NULL");
 	int ret;
 
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, now_us());
-	sqlite3_bind_int64(st, 2, token_id);
+	db_bind_int64(st, 1, now_us());
+	db_bind_int64(st, 2, token_id);
 	ret = db_step_done(st);
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return ret;
 }
 
@@ -179,11 +178,11 @@ token_parse(const char *token, int64_t *id, const char **secret)
 }
 
 enum auth_result
-token_authenticate(sqlite3 *db, const char *token, struct principal *p)
+token_authenticate(struct db *db, const char *token, struct principal *p)
 {
 	unsigned char hash[SHA256_LEN];
 	const char *secret;
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int64_t id, now = now_us();
 	enum auth_result res = AUTH_DENIED;
 	int rc;
@@ -196,26 +195,26 @@ token_authenticate(sqlite3 *db, const char *token, struct principal *p)
 	    " JOIN users u ON u.id = t.user_id WHERE t.id=?");
 	if (st == NULL)
 		return AUTH_ERROR;
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		const void *want = sqlite3_column_blob(st, 0);
-		int wantlen = sqlite3_column_bytes(st, 0);
-		int64_t expires = sqlite3_column_int64(st, 2);
+	db_bind_int64(st, 1, id);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		const void *want = db_column_blob(st, 0);
+		int wantlen = db_column_bytes(st, 0);
+		int64_t expires = db_column_int64(st, 2);
 
 		if (wantlen == SHA256_LEN && ct_equal(want, hash, SHA256_LEN) &&
-		    sqlite3_column_type(st, 1) == SQLITE_NULL &&
+		    db_column_type(st, 1) == DB_NULL &&
 		    (expires == 0 || expires > now)) {
 			p->token_id = id;
 			p->token_expires_at = expires;
-			p->user_id = sqlite3_column_int64(st, 3);
-			p->login = xstrdup((const char *)sqlite3_column_text(st, 4));
-			p->name = xstrdup((const char *)sqlite3_column_text(st, 5));
-			p->is_admin = sqlite3_column_int(st, 6);
+			p->user_id = db_column_int64(st, 3);
+			p->login = xstrdup(db_column_text(st, 4));
+			p->name = xstrdup(db_column_text(st, 5));
+			p->is_admin = db_column_int(st, 6);
 			res = AUTH_OK;
 		}
-	} else if (rc != SQLITE_DONE) {
-		error("database: %s", sqlite3_errmsg(db));
+	} else if (rc != DB_DONE) {
+		error("database: %s", db_errmsg(db));
 		res = AUTH_ERROR;
 	}
 	db_stmt_done(st);
@@ -229,7 +228,7 @@ token_authenticate(sqlite3 *db, const char *token, struct principal *p)
  * evaluated. 1 noted, 0 over the limit, -1 error.
  */
 static int
-attempt_begin(sqlite3 *db, const char *login, int limit)
+attempt_begin(struct db *db, const char *login, int limit)
 {
 	char bucket[300];
 
@@ -246,28 +245,28 @@ attempt_begin(sqlite3 *db, const char *login, int limit)
 
 /* The password was right: this login's failures are forgotten. */
 static int
-attempt_succeeded(sqlite3 *db, const char *login)
+attempt_succeeded(struct db *db, const char *login)
 {
-	sqlite3_stmt *st = db_prepare(db, "DELETE FROM rate_hits WHERE bucket=?");
+	struct db_stmt *st = db_prepare(db, "DELETE FROM rate_hits WHERE bucket=?");
 	char bucket[300];
 	int ret;
 
 	if (st == NULL)
 		return -1;
 	snprintf(bucket, sizeof(bucket), "login-failure:%s", login);
-	sqlite3_bind_text(st, 1, bucket, -1, SQLITE_TRANSIENT);
+	db_bind_text(st, 1, bucket);
 	ret = db_step_done(st);
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return ret;
 }
 
 enum login_result
-login_check(sqlite3 *db, const char *login, const char *password, int limit,
+login_check(struct db *db, const char *login, const char *password, int limit,
     struct principal *p)
 {
 	/* A valid hash of a random password: unknown logins cost the same time. */
 	static char *decoy;
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	char *hash = NULL;
 	int rc, ok;
 
@@ -282,12 +281,12 @@ login_check(sqlite3 *db, const char *login, const char *password, int limit,
 	st = db_prepare(db, "SELECT password_hash FROM users WHERE login=?");
 	if (st == NULL)
 		return LOGIN_ERROR;
-	sqlite3_bind_text(st, 1, login, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-		hash = xstrdup((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	db_bind_text(st, 1, login);
+	rc = db_step(st);
+	if (rc == DB_ROW && db_column_type(st, 0) != DB_NULL)
+		hash = xstrdup(db_column_text(st, 0));
+	db_finalize(st);
+	if (rc != DB_ROW && rc != DB_DONE)
 		return LOGIN_ERROR;
 	if (hash == NULL) {
 		if (decoy == NULL)
@@ -307,10 +306,10 @@ login_check(sqlite3 *db, const char *login, const char *password, int limit,
 }
 
 int
-rate_hit(sqlite3 *db, const char *bucket, int limit, int64_t window_us)
+rate_hit(struct db *db, const char *bucket, int limit, int64_t window_us)
 {
 	int64_t now = now_us(), n = 0;
-	sqlite3_stmt *del = NULL, *cnt = NULL, *ins = NULL;
+	struct db_stmt *del = NULL, *cnt = NULL, *ins = NULL;
 	int ret = -1;
 
 	if (db_begin(db) == -1)
@@ -320,15 +319,15 @@ rate_hit(sqlite3 *db, const char *bucket, int limit, int64_t window_us)
 	ins = db_prepare(db, "INSERT INTO rate_hits(bucket, at) VALUES (?, ?)");
 	if (del == NULL || cnt == NULL || ins == NULL)
 		goto out;
-	sqlite3_bind_int64(del, 1, now - window_us);
+	db_bind_int64(del, 1, now - window_us);
 	if (db_step_done(del) == -1)
 		goto out;
-	sqlite3_bind_text(cnt, 1, bucket, -1, SQLITE_STATIC);
-	if (sqlite3_step(cnt) == SQLITE_ROW)
-		n = sqlite3_column_int64(cnt, 0);
+	db_bind_text(cnt, 1, bucket);
+	if (db_step(cnt) == DB_ROW)
+		n = db_column_int64(cnt, 0);
 	if (n < limit) {
-		sqlite3_bind_text(ins, 1, bucket, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(ins, 2, now);
+		db_bind_text(ins, 1, bucket);
+		db_bind_int64(ins, 2, now);
 		if (db_step_done(ins) == -1)
 			goto out;
 	}
@@ -337,9 +336,9 @@ rate_hit(sqlite3 *db, const char *bucket, int limit, int64_t window_us)
 out:
 	if (ret == -1)
 		db_rollback(db);
-	sqlite3_finalize(del);
-	sqlite3_finalize(cnt);
-	sqlite3_finalize(ins);
+	db_finalize(del);
+	db_finalize(cnt);
+	db_finalize(ins);
 	return ret;
 }
 
@@ -374,10 +373,10 @@ hash_slot_release(int fd)
 }
 
 int
-push_grant(sqlite3 *db, const char *socket_id, const char *channel,
+push_grant(struct db *db, const char *socket_id, const char *channel,
     int64_t token_id)
 {
-	sqlite3_stmt *del = NULL, *ins = NULL;
+	struct db_stmt *del = NULL, *ins = NULL;
 	int64_t now = now_us();
 	int ret = -1;
 
@@ -389,18 +388,18 @@ push_grant(sqlite3 *db, const char *socket_id, const char *channel,
 	    " token_id, created_at) VALUES (?, ?, ?, ?)");
 	if (del == NULL || ins == NULL)
 		goto out;
-	sqlite3_bind_int64(del, 1, now - 3600 * USEC_PER_SEC);
-	sqlite3_bind_text(ins, 1, socket_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(ins, 2, channel, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(ins, 3, token_id);
-	sqlite3_bind_int64(ins, 4, now);
+	db_bind_int64(del, 1, now - 3600 * USEC_PER_SEC);
+	db_bind_text(ins, 1, socket_id);
+	db_bind_text(ins, 2, channel);
+	db_bind_int64(ins, 3, token_id);
+	db_bind_int64(ins, 4, now);
 	if (db_step_done(del) == -1 || db_step_done(ins) == -1)
 		goto out;
 	ret = db_commit(db);
 out:
 	if (ret == -1)
 		db_rollback(db);
-	sqlite3_finalize(del);
-	sqlite3_finalize(ins);
+	db_finalize(del);
+	db_finalize(ins);
 	return ret;
 }

@@ -10,9 +10,9 @@
 #include "banned.h"
 
 int
-confslot_fill(struct conf *c, sqlite3 *db, const char *db_path)
+confslot_fill(struct conf *c, struct db *db, const char *db_path)
 {
-	sqlite3 *own = NULL;
+	struct db *own = NULL;
 	int ret;
 
 	if (db == NULL || db_path == NULL || strcmp(db_path, c->database) != 0) {
@@ -68,7 +68,7 @@ changed(struct confslot *s, const char *path)
 }
 
 int
-confslot_reload(struct confslot *s, const char *flag, sqlite3 *db, int force)
+confslot_reload(struct confslot *s, const char *flag, struct db *db, int force)
 {
 	struct conf *old = confslot_get(s), *fresh = NULL;
 	char err[512];

@@ -8,9 +8,10 @@
 #define ARCHIVED_CONFSLOT_H
 
 #include <pthread.h>
-#include <sqlite3.h>
 
 #include "conf.h"
+
+struct db;
 
 struct confslot {
 	pthread_mutex_t	 lock;
@@ -24,7 +25,7 @@ struct confslot {
 
 /* Fill c's secrets from db, or, where db is NULL or is not c's database,
  * from a connection of its own. 0, or -1 logged. */
-int	 confslot_fill(struct conf *c, sqlite3 *db, const char *db_path);
+int	 confslot_fill(struct conf *c, struct db *db, const char *db_path);
 
 /* Start with c, which must be filled already; the slot takes the
  * reference. */
@@ -39,7 +40,7 @@ struct conf *confslot_get(struct confslot *s);
  * level. 1 replaced, 0 nothing to do (force 0 and the file unchanged
  * since the last load), -1 error: logged, the old configuration stays.
  */
-int	 confslot_reload(struct confslot *s, const char *flag, sqlite3 *db,
+int	 confslot_reload(struct confslot *s, const char *flag, struct db *db,
 	    int force);
 
 #endif

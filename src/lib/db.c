@@ -1,267 +1,88 @@
 #include "config.h"
 
-#include <pthread.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 
 #include "conf.h"
 #include "db.h"
+#include "db_impl.h"
 #include "log.h"
 #include "util.h"
 #include "schema.sql.h"
+#include "schema_pg.sql.h"
 #include "banned.h"
-
-static void	files_remember(sqlite3 *db);
 
 _Static_assert(sizeof(schema_migrations) / sizeof(schema_migrations[0]) ==
     DB_SCHEMA_VERSION, "one migration per schema version");
 
-/*
- * Wait for another writer in short steps. SQLite's own busy handler backs
- * off to 100 ms sleeps, which under two FastCGI processes writing at once
- * costs far more than the transaction it waits for.
- */
-static int
-busy_wait(void *arg, int count)
-{
-	struct timespec ts = { 0, (100 + (count % 8) * 50) * 1000L };
-
-	(void)arg;
-	if (count >= 20000)	/* about 5 s, the old busy_timeout */
-		return 0;
-	nanosleep(&ts, NULL);
-	return 1;
-}
-
-sqlite3 *
-db_open(const char *path, int create)
-{
-	sqlite3 *db = NULL;
-	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
-
-	if (create)
-		flags |= SQLITE_OPEN_CREATE;
-	if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
-		error("cannot open database '%s': %s", path,
-		    db ? sqlite3_errmsg(db) : "out of memory");
-		sqlite3_close(db);
-		return NULL;
-	}
-	sqlite3_busy_handler(db, busy_wait, NULL);
-	sqlite3_extended_result_codes(db, 1);
-	if (db_exec(db, "PRAGMA journal_mode=WAL") == -1 ||
-	    db_exec(db, "PRAGMA synchronous=NORMAL") == -1 ||
-	    db_exec(db, "PRAGMA foreign_keys=ON") == -1) {
-		sqlite3_close(db);
-		return NULL;
-	}
-	files_remember(db);
-	return db;
-}
-
-/*
- * The files a connection was opened on. Deleting or replacing the -wal
- * file under a running connection loses every write it then makes (they
- * go to the unlinked file) and lets ids be used again: each connection
- * remembers the identity of the database file and of its WAL, and
- * db_files_ok() compares.
- */
-#define FILE_IDS 64
-
-/* Guards file_ids and the statement cache below. */
-static pthread_mutex_t stmt_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static struct {
-	sqlite3		*db;
-	dev_t		 dev;
-	ino_t		 ino, wal_ino;
-	int		 wal_seen, reported;
-} file_ids[FILE_IDS];
-
-static char *
-wal_path(sqlite3 *db)
-{
-	const char *path = sqlite3_db_filename(db, "main");
-	struct buf b;
-
-	if (path == NULL || path[0] == '\0')
-		return NULL;
-	buf_init(&b);
-	buf_printf(&b, "%s-wal", path);
-	return buf_detach(&b);
-}
-
-static void
-files_remember(sqlite3 *db)
-{
-	const char *path = sqlite3_db_filename(db, "main");
-	struct stat st;
-
-	if (path == NULL || stat(path, &st) == -1)
-		return;
-	pthread_mutex_lock(&stmt_lock);
-	for (int i = 0; i < FILE_IDS; i++)
-		if (file_ids[i].db == NULL) {
-			file_ids[i].db = db;
-			file_ids[i].dev = st.st_dev;
-			file_ids[i].ino = st.st_ino;
-			file_ids[i].wal_seen = 0;
-			file_ids[i].reported = 0;
-			break;
-		}
-	pthread_mutex_unlock(&stmt_lock);
-}
-
 int
-db_files_ok(sqlite3 *db)
+db_is_url(const char *database)
 {
-	const char *path = sqlite3_db_filename(db, "main");
-	char *wal = wal_path(db);
-	struct stat st, ws;
-	int ret = 1, have_wal;
-
-	if (path == NULL || wal == NULL) {
-		free(wal);
-		return 1;
-	}
-	have_wal = stat(wal, &ws) == 0;
-	pthread_mutex_lock(&stmt_lock);
-	for (int i = 0; i < FILE_IDS; i++) {
-		if (file_ids[i].db != db)
-			continue;
-		if (stat(path, &st) == -1 || st.st_dev != file_ids[i].dev ||
-		    st.st_ino != file_ids[i].ino)
-			ret = 0;
-		else if (file_ids[i].wal_seen && (!have_wal ||
-		    ws.st_ino != file_ids[i].wal_ino))
-			ret = 0;
-		else if (!file_ids[i].wal_seen && have_wal) {
-			file_ids[i].wal_seen = 1;
-			file_ids[i].wal_ino = ws.st_ino;
-		}
-		if (ret == 0 && !file_ids[i].reported) {
-			file_ids[i].reported = 1;
-			log_warnx("the database '%s' or its WAL '%s' was deleted or"
-			    " replaced while in use: whatever is written now would be"
-			    " lost; refusing to go on with this connection (restart"
-			    " once the files are restored)", path, wal);
-		}
-		break;
-	}
-	pthread_mutex_unlock(&stmt_lock);
-	free(wal);
-	return ret;
+	return strncmp(database, "postgresql://", 13) == 0 ||
+	    strncmp(database, "postgres://", 11) == 0;
 }
 
-/* The statement cache: a few entries per connection, shared by the
- * threads of one process (each with its own connection). */
-#define STMT_CACHE 96
-
-static struct {
-	sqlite3		*db;
-	char		*sql;
-	sqlite3_stmt	*st;
-} stmt_cache[STMT_CACHE];
-
-sqlite3_stmt *
-db_stmt(sqlite3 *db, const char *sql)
+struct db *
+db_open(const char *database, int create)
 {
-	sqlite3_stmt *st = NULL;
-	int free_slot = -1;
-
-	pthread_mutex_lock(&stmt_lock);
-	for (int i = 0; i < STMT_CACHE; i++) {
-		if (stmt_cache[i].db == NULL) {
-			if (free_slot == -1)
-				free_slot = i;
-		} else if (stmt_cache[i].db == db && strcmp(stmt_cache[i].sql, sql) == 0) {
-			st = stmt_cache[i].st;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&stmt_lock);
-	if (st != NULL)
-		return st;
-	if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
-		error("database: cannot prepare statement: %s", sqlite3_errmsg(db));
-		return NULL;
-	}
-	pthread_mutex_lock(&stmt_lock);
-	if (free_slot != -1 && stmt_cache[free_slot].db == NULL) {
-		stmt_cache[free_slot].db = db;
-		stmt_cache[free_slot].sql = xstrdup(sql);
-		stmt_cache[free_slot].st = st;
-	}
-	pthread_mutex_unlock(&stmt_lock);
-	return st;	/* uncached when full: db_stmt_done finalizes it */
+	if (db_is_url(database))
+		return db_pg_open(database);
+	return db_sqlite_open(database, create);
 }
 
 void
-db_stmt_done(sqlite3_stmt *st)
-{
-	int cached = 0;
-
-	if (st == NULL)
-		return;
-	pthread_mutex_lock(&stmt_lock);
-	for (int i = 0; i < STMT_CACHE && !cached; i++)
-		cached = stmt_cache[i].st == st;
-	pthread_mutex_unlock(&stmt_lock);
-	if (!cached) {
-		sqlite3_finalize(st);
-		return;
-	}
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-}
-
-void
-db_close(sqlite3 *db)
+db_close(struct db *db)
 {
 	if (db == NULL)
 		return;
-	pthread_mutex_lock(&stmt_lock);
-	for (int i = 0; i < FILE_IDS; i++)
-		if (file_ids[i].db == db)
-			file_ids[i].db = NULL;
-	for (int i = 0; i < STMT_CACHE; i++)
-		if (stmt_cache[i].db == db) {
-			sqlite3_finalize(stmt_cache[i].st);
-			free(stmt_cache[i].sql);
-			stmt_cache[i].db = NULL;
-			stmt_cache[i].sql = NULL;
-			stmt_cache[i].st = NULL;
+	for (int i = 0; i < DB_STMT_CACHE; i++)
+		if (db->cache[i].st != NULL) {
+			db->ops->finalize(db->cache[i].st);
+			free(db->cache[i].sql);
 		}
-	pthread_mutex_unlock(&stmt_lock);
-	sqlite3_close_v2(db);
+	db->ops->close(db);
+}
+
+enum db_engine
+db_engine(const struct db *db)
+{
+	return db->engine;
+}
+
+const char *
+db_errmsg(struct db *db)
+{
+	return db->ops->errmsg(db);
 }
 
 int
-db_exec(sqlite3 *db, const char *sql)
+db_disk_full(struct db *db)
 {
-	char *msg = NULL;
-
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		error("database: %s", msg ? msg : sqlite3_errmsg(db));
-		sqlite3_free(msg);
-		return -1;
-	}
-	return 0;
+	return db->ops->disk_full(db);
 }
 
 int
-db_begin(sqlite3 *db)
+db_files_ok(struct db *db)
 {
-	return db_exec(db, "BEGIN IMMEDIATE");
+	return db->ops->files_ok(db);
 }
 
 int
-db_commit(sqlite3 *db)
+db_exec(struct db *db, const char *sql)
 {
-	if (db_exec(db, "COMMIT") == -1) {
+	return db->ops->exec(db, sql);
+}
+
+int
+db_begin(struct db *db)
+{
+	return db->ops->begin(db);
+}
+
+int
+db_commit(struct db *db)
+{
+	if (db->ops->commit(db) == -1) {
 		db_rollback(db);
 		return -1;
 	}
@@ -269,70 +90,249 @@ db_commit(sqlite3 *db)
 }
 
 void
-db_rollback(sqlite3 *db)
+db_rollback(struct db *db)
 {
-	if (!sqlite3_get_autocommit(db))
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-}
-
-sqlite3_stmt *
-db_prepare(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *st = NULL;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		error("database: cannot prepare statement: %s", sqlite3_errmsg(db));
-		return NULL;
-	}
-	return st;
+	if (db->ops->in_transaction(db))
+		(void)db->ops->exec(db, "ROLLBACK");
 }
 
 int
-db_step_done(sqlite3_stmt *st)
+db_in_transaction(struct db *db)
+{
+	return db->ops->in_transaction(db);
+}
+
+int64_t
+db_changes(struct db *db)
+{
+	return db->ops->changes(db);
+}
+
+struct db_stmt *
+db_prepare(struct db *db, const char *sql)
+{
+	return db->ops->prepare(db, sql, 0);
+}
+
+/* The cache is the connection's own, as the connection is its thread's. */
+struct db_stmt *
+db_stmt(struct db *db, const char *sql)
+{
+	struct db_stmt *st;
+	int free_slot = -1;
+
+	for (int i = 0; i < DB_STMT_CACHE; i++) {
+		if (db->cache[i].st == NULL) {
+			if (free_slot == -1)
+				free_slot = i;
+		} else if (strcmp(db->cache[i].sql, sql) == 0)
+			return db->cache[i].st;
+	}
+	if ((st = db->ops->prepare(db, sql, 1)) == NULL)
+		return NULL;
+	if (free_slot != -1) {
+		db->cache[free_slot].sql = xstrdup(sql);
+		db->cache[free_slot].st = st;
+		st->cached = 1;
+	}
+	return st;	/* uncached when full: db_stmt_done finalizes it */
+}
+
+void
+db_stmt_done(struct db_stmt *st)
+{
+	if (st == NULL)
+		return;
+	if (!st->cached) {
+		st->db->ops->finalize(st);
+		return;
+	}
+	st->db->ops->reset(st);
+	st->db->ops->clear_bindings(st);
+}
+
+void
+db_finalize(struct db_stmt *st)
+{
+	if (st == NULL)
+		return;
+	if (st->cached) {	/* the cache's: give it back */
+		db_stmt_done(st);
+		return;
+	}
+	st->db->ops->finalize(st);
+}
+
+void
+db_reset(struct db_stmt *st)
+{
+	st->db->ops->reset(st);
+}
+
+struct db *
+db_handle(struct db_stmt *st)
+{
+	return st->db;
+}
+
+void
+db_bind_int64(struct db_stmt *st, int i, int64_t v)
+{
+	st->db->ops->bind_int64(st, i, v);
+}
+
+void
+db_bind_int(struct db_stmt *st, int i, int v)
+{
+	st->db->ops->bind_int64(st, i, v);
+}
+
+void
+db_bind_double(struct db_stmt *st, int i, double v)
+{
+	st->db->ops->bind_double(st, i, v);
+}
+
+void
+db_bind_text(struct db_stmt *st, int i, const char *s)
+{
+	if (s == NULL)
+		st->db->ops->bind_null(st, i);
+	else
+		st->db->ops->bind_text(st, i, s, strlen(s));
+}
+
+void
+db_bind_textn(struct db_stmt *st, int i, const char *s, size_t n)
+{
+	st->db->ops->bind_text(st, i, s, n);
+}
+
+void
+db_bind_blob(struct db_stmt *st, int i, const void *p, size_t n)
+{
+	st->db->ops->bind_blob(st, i, p, n);
+}
+
+void
+db_bind_null(struct db_stmt *st, int i)
+{
+	st->db->ops->bind_null(st, i);
+}
+
+int
+db_step(struct db_stmt *st)
+{
+	return st->db->ops->step(st);
+}
+
+int
+db_column_type(struct db_stmt *st, int i)
+{
+	return st->db->ops->column_type(st, i);
+}
+
+int64_t
+db_column_int64(struct db_stmt *st, int i)
+{
+	return st->db->ops->column_int64(st, i);
+}
+
+int
+db_column_int(struct db_stmt *st, int i)
+{
+	return (int)st->db->ops->column_int64(st, i);
+}
+
+double
+db_column_double(struct db_stmt *st, int i)
+{
+	return st->db->ops->column_double(st, i);
+}
+
+const char *
+db_column_text(struct db_stmt *st, int i)
+{
+	return st->db->ops->column_text(st, i);
+}
+
+const void *
+db_column_blob(struct db_stmt *st, int i)
+{
+	return st->db->ops->column_blob(st, i);
+}
+
+int
+db_column_bytes(struct db_stmt *st, int i)
+{
+	return st->db->ops->column_bytes(st, i);
+}
+
+int
+db_step_done(struct db_stmt *st)
 {
 	int rc;
 
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	while ((rc = db_step(st)) == DB_ROW)
 		;
-	if (rc != SQLITE_DONE)
-		return error("database: %s", sqlite3_errmsg(sqlite3_db_handle(st)));
+	if (rc != DB_DONE)
+		return error("database: %s", db_errmsg(st->db));
 	return 0;
 }
 
 int
-db_query_int(sqlite3 *db, const char *sql, int64_t *out)
+db_query_int(struct db *db, const char *sql, int64_t *out)
 {
-	sqlite3_stmt *st = db_stmt(db, sql);
+	struct db_stmt *st = db_stmt(db, sql);
 	int ret = -1;
 
 	if (st == NULL)
 		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		*out = sqlite3_column_int64(st, 0);
+	if (db_step(st) == DB_ROW) {
+		*out = db_column_int64(st, 0);
 		ret = 0;
 	} else
-		error("database: %s", sqlite3_errmsg(db));
+		error("database: %s", db_errmsg(db));
 	db_stmt_done(st);
 	return ret;
 }
 
 int
-db_schema_version(sqlite3 *db)
+db_schema_version(struct db *db)
 {
-	int64_t n, v;
+	int64_t v;
+	int have = db->ops->table_exists(db, "schema_version");
 
-	if (db_query_int(db, "SELECT count(*) FROM sqlite_master"
-	    " WHERE type='table' AND name='schema_version'", &n) == -1)
-		return -1;
-	if (n == 0)
-		return 0;
+	if (have <= 0)
+		return have;
 	if (db_query_int(db, "SELECT version FROM schema_version", &v) == -1)
 		return -1;
 	return (int)v;
 }
 
+static int
+set_version(struct db *db, int v)
+{
+	struct db_stmt *st = db_prepare(db, "UPDATE schema_version SET version=?");
+	int ret;
+
+	if (st == NULL)
+		return -1;
+	db_bind_int(st, 1, v);
+	ret = db_step_done(st);
+	db_finalize(st);
+	if (ret == 0)
+		log_info("database schema upgraded to version %d", v);
+	return ret;
+}
+
+/*
+ * SQLite takes every version in turn (installs of each release exist);
+ * PostgreSQL was first supported at version 8, and its list says which
+ * version each step reaches.
+ */
 int
-db_migrate(sqlite3 *db)
+db_migrate(struct db *db)
 {
 	int v;
 
@@ -345,20 +345,25 @@ db_migrate(sqlite3 *db)
 		    v, DB_SCHEMA_VERSION);
 		goto fail;
 	}
-	for (; v < DB_SCHEMA_VERSION; v++) {
-		sqlite3_stmt *st;
-
-		if (db_exec(db, schema_migrations[v]) == -1)
-			goto fail;
-		if ((st = db_prepare(db, "UPDATE schema_version SET version=?")) == NULL)
-			goto fail;
-		sqlite3_bind_int(st, 1, v + 1);
-		if (db_step_done(st) == -1) {
-			sqlite3_finalize(st);
+	if (db->engine == DB_SQLITE) {
+		for (; v < DB_SCHEMA_VERSION; v++)
+			if (db_exec(db, schema_migrations[v]) == -1 ||
+			    set_version(db, v + 1) == -1)
+				goto fail;
+	} else {
+		for (size_t i = 0; i < nitems(pg_migrations); i++) {
+			if (pg_migrations[i].to <= v)
+				continue;
+			if (db_exec(db, pg_migrations[i].sql) == -1 ||
+			    set_version(db, pg_migrations[i].to) == -1)
+				goto fail;
+			v = pg_migrations[i].to;
+		}
+		if (v != DB_SCHEMA_VERSION) {
+			error("no PostgreSQL migration reaches schema version %d",
+			    DB_SCHEMA_VERSION);
 			goto fail;
 		}
-		sqlite3_finalize(st);
-		log_info("database schema upgraded to version %d", v + 1);
 	}
 	return db_commit(db);
 fail:
@@ -367,7 +372,7 @@ fail:
 }
 
 int
-db_check_schema(sqlite3 *db)
+db_check_schema(struct db *db)
 {
 	int v = db_schema_version(db);
 
@@ -382,10 +387,10 @@ db_check_schema(sqlite3 *db)
 	return 0;
 }
 
-sqlite3 *
+struct db *
 db_open_checked(const struct conf *c)
 {
-	sqlite3 *db = db_open(c->database, 0);
+	struct db *db = db_open(c->database, 0);
 
 	if (db == NULL)
 		return NULL;
@@ -397,39 +402,39 @@ db_open_checked(const struct conf *c)
 }
 
 char *
-db_setting_get(sqlite3 *db, const char *name)
+db_setting_get(struct db *db, const char *name)
 {
-	sqlite3_stmt *st = db_prepare(db, "SELECT value FROM settings WHERE name=?");
+	struct db_stmt *st = db_prepare(db, "SELECT value FROM settings WHERE name=?");
 	char *v = NULL;
 
 	if (st == NULL)
 		return NULL;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = xstrdup((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
+	db_bind_text(st, 1, name);
+	if (db_step(st) == DB_ROW)
+		v = xstrdup(db_column_text(st, 0));
+	db_finalize(st);
 	return v;
 }
 
 int
-db_setting_set(sqlite3 *db, const char *name, const char *value)
+db_setting_set(struct db *db, const char *name, const char *value)
 {
-	sqlite3_stmt *st = db_prepare(db,
+	struct db_stmt *st = db_prepare(db,
 	    "INSERT INTO settings(name, value) VALUES (?, ?)"
 	    " ON CONFLICT(name) DO UPDATE SET value=excluded.value");
 	int ret;
 
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	db_bind_text(st, 1, name);
+	db_bind_text(st, 2, value);
 	ret = db_step_done(st);
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return ret;
 }
 
 int
-db_init_secrets(sqlite3 *db)
+db_init_secrets(struct db *db)
 {
 	static const struct { const char *name; size_t len; } secrets[] = {
 		{ "url_key", 48 }, { "pusher_key", 20 }, { "pusher_secret", 40 },
@@ -450,7 +455,7 @@ db_init_secrets(sqlite3 *db)
 }
 
 static int
-fill(sqlite3 *db, char **field, const char *name)
+fill(struct db *db, char **field, const char *name)
 {
 	if (*field != NULL)
 		return 0;
@@ -461,7 +466,7 @@ fill(sqlite3 *db, char **field, const char *name)
 }
 
 int
-db_load_secrets(sqlite3 *db, struct conf *c)
+db_load_secrets(struct db *db, struct conf *c)
 {
 	if (fill(db, &c->url_key, "url_key") == -1 ||
 	    fill(db, &c->pusher.key, "pusher_key") == -1 ||

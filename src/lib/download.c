@@ -48,20 +48,20 @@ download_make_name(const char *label, int64_t from, int64_t to)
 }
 
 static json_t *
-time_or_empty(sqlite3_stmt *st, int col)
+time_or_empty(struct db_stmt *st, int col)
 {
 	char t[TIME_UTC_LEN];
 
-	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+	if (db_column_type(st, col) == DB_NULL)
 		return json_string("");
-	time_format_utc(sqlite3_column_int64(st, col), t);
+	time_format_utc(db_column_int64(st, col), t);
 	return json_string(t);
 }
 
 static json_t *
-time_or_null(sqlite3_stmt *st, int col)
+time_or_null(struct db_stmt *st, int col)
 {
-	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+	if (db_column_type(st, col) == DB_NULL)
 		return json_null();
 	return time_or_empty(st, col);
 }
@@ -99,9 +99,9 @@ enum {
 };
 
 json_t *
-download_to_json(sqlite3 *db, const struct conf *c, int64_t id)
+download_to_json(struct db *db, const struct conf *c, int64_t id)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT id, stream_id, from_us, to_us,"
+	struct db_stmt *st = db_stmt(db, "SELECT id, stream_id, from_us, to_us,"
 	    " name, condition, is_file_exists, is_actual, progress, size,"
 	    " duration_us, coverage, error_code, error_message, created_at,"
 	    " updated_at, stopped_at, expires_at, link_key FROM downloads WHERE id=?");
@@ -111,47 +111,47 @@ download_to_json(sqlite3 *db, const struct conf *c, int64_t id)
 
 	if (st == NULL)
 		return NULL;
-	sqlite3_bind_int64(st, 1, id);
-	if (sqlite3_step(st) != SQLITE_ROW)
+	db_bind_int64(st, 1, id);
+	if (db_step(st) != DB_ROW)
 		goto out;
-	exists = sqlite3_column_int(st, C_EXISTS);
-	if (exists && strcmp((const char *)sqlite3_column_text(st, C_COND), "active") == 0 &&
-	    sqlite3_column_type(st, C_EXPIRES) != SQLITE_NULL) {
+	exists = db_column_int(st, C_EXISTS);
+	if (exists && strcmp(db_column_text(st, C_COND), "active") == 0 &&
+	    db_column_type(st, C_EXPIRES) != DB_NULL) {
 		char path[64];
 
 		download_file_path(id, path);
-		url = url_sign(c, path, (const char *)sqlite3_column_text(st, C_KEY),
-		    sqlite3_column_int64(st, C_EXPIRES) / USEC_PER_SEC);
+		url = url_sign(c, path, db_column_text(st, C_KEY),
+		    db_column_int64(st, C_EXPIRES) / USEC_PER_SEC);
 	}
-	stream = stream_to_json(db, sqlite3_column_int64(st, C_STREAM));
+	stream = stream_to_json(db, db_column_int64(st, C_STREAM));
 	o = json_object();
 	json_object_set_new(o, "id", json_integer(id));
-	json_object_set_new(o, "name", json_string((const char *)sqlite3_column_text(st, C_NAME)));
+	json_object_set_new(o, "name", json_string(db_column_text(st, C_NAME)));
 	json_object_set_new(o, "type", json_string("mp4"));
 	json_object_set_new(o, "url", json_string(url ? url : ""));
-	json_object_set_new(o, "from", local_time(sqlite3_column_int64(st, C_FROM)));
-	json_object_set_new(o, "to", local_time(sqlite3_column_int64(st, C_TO)));
+	json_object_set_new(o, "from", local_time(db_column_int64(st, C_FROM)));
+	json_object_set_new(o, "to", local_time(db_column_int64(st, C_TO)));
 	json_object_set_new(o, "created_at", time_or_empty(st, C_CREATED));
 	json_object_set_new(o, "updated_at", time_or_empty(st, C_UPDATED));
 	json_object_set_new(o, "is_file_exists", json_boolean(exists));
 	json_object_set_new(o, "stream", stream ? stream : json_null());
-	json_object_set_new(o, "is_actual", json_boolean(sqlite3_column_int(st, C_ACTUAL)));
-	json_object_set_new(o, "condition", json_string((const char *)sqlite3_column_text(st, C_COND)));
+	json_object_set_new(o, "is_actual", json_boolean(db_column_int(st, C_ACTUAL)));
+	json_object_set_new(o, "condition", json_string(db_column_text(st, C_COND)));
 	json_object_set_new(o, "stopped_at", time_or_empty(st, C_STOPPED));
-	json_object_set_new(o, "progress", json_integer(sqlite3_column_int(st, C_PROGRESS)));
-	json_object_set_new(o, "size", json_integer(sqlite3_column_int64(st, C_SIZE)));
+	json_object_set_new(o, "progress", json_integer(db_column_int(st, C_PROGRESS)));
+	json_object_set_new(o, "size", json_integer(db_column_int64(st, C_SIZE)));
 	json_object_set_new(o, "duration",
-	    json_real((double)(sqlite3_column_int64(st, C_DURATION) / 1000) / 1000.0));
+	    json_real((double)(db_column_int64(st, C_DURATION) / 1000) / 1000.0));
 	json_object_set_new(o, "coverage",
-	    coverage_json((const char *)sqlite3_column_text(st, C_COVERAGE)));
+	    coverage_json(db_column_text(st, C_COVERAGE)));
 	json_object_set_new(o, "expires_at", time_or_null(st, C_EXPIRES));
-	if (sqlite3_column_type(st, C_ECODE) == SQLITE_NULL)
+	if (db_column_type(st, C_ECODE) == DB_NULL)
 		json_object_set_new(o, "error", json_null());
 	else
 		json_object_set_new(o, "error", json_pack("{s:s, s:s}",
-		    "code", (const char *)sqlite3_column_text(st, C_ECODE),
-		    "message", sqlite3_column_type(st, C_EMSG) == SQLITE_NULL ? "" :
-		    (const char *)sqlite3_column_text(st, C_EMSG)));
+		    "code", db_column_text(st, C_ECODE),
+		    "message", db_column_type(st, C_EMSG) == DB_NULL ? "" :
+		    db_column_text(st, C_EMSG)));
 out:
 	free(url);
 	db_stmt_done(st);
@@ -159,68 +159,68 @@ out:
 }
 
 int
-download_visible(sqlite3 *db, const struct principal *p, int64_t id, int app)
+download_visible(struct db *db, const struct principal *p, int64_t id, int app)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT 1 FROM downloads WHERE id=?"
+	struct db_stmt *st = db_stmt(db, "SELECT 1 FROM downloads WHERE id=?"
 	    " AND (user_id=? OR ?) AND (hidden_at IS NULL OR NOT ?)");
 	int rc;
 
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, p->user_id);
-	sqlite3_bind_int(st, 3, p->is_admin);
-	sqlite3_bind_int(st, 4, app);
-	rc = sqlite3_step(st);
+	db_bind_int64(st, 1, id);
+	db_bind_int64(st, 2, p->user_id);
+	db_bind_int(st, 3, p->is_admin);
+	db_bind_int(st, 4, app);
+	rc = db_step(st);
 	db_stmt_done(st);
-	if (rc == SQLITE_ROW)
+	if (rc == DB_ROW)
 		return 1;
-	return rc == SQLITE_DONE ? 0 : -1;
+	return rc == DB_DONE ? 0 : -1;
 }
 
 char *
-download_link(sqlite3 *db, const struct conf *c, int64_t id, int64_t expires)
+download_link(struct db *db, const struct conf *c, int64_t id, int64_t expires)
 {
-	sqlite3_stmt *st = db_prepare(db, "SELECT link_key FROM downloads WHERE id=?");
+	struct db_stmt *st = db_prepare(db, "SELECT link_key FROM downloads WHERE id=?");
 	char path[64], *url = NULL;
 
 	if (st == NULL)
 		return NULL;
-	sqlite3_bind_int64(st, 1, id);
-	if (sqlite3_step(st) == SQLITE_ROW) {
+	db_bind_int64(st, 1, id);
+	if (db_step(st) == DB_ROW) {
 		download_file_path(id, path);
-		url = url_sign(c, path, (const char *)sqlite3_column_text(st, 0), expires);
+		url = url_sign(c, path, db_column_text(st, 0), expires);
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return url;
 }
 
 int
-download_key_matches(sqlite3 *db, int64_t id, const char *key)
+download_key_matches(struct db *db, int64_t id, const char *key)
 {
-	sqlite3_stmt *st = db_prepare(db, "SELECT coalesce(link_key, '')"
+	struct db_stmt *st = db_prepare(db, "SELECT coalesce(link_key, '')"
 	    " FROM downloads WHERE id=?");
 	int ret = -1, rc;
 
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *want = (const char *)sqlite3_column_text(st, 0);
+	db_bind_int64(st, 1, id);
+	if ((rc = db_step(st)) == DB_ROW) {
+		const char *want = db_column_text(st, 0);
 		size_t n = strlen(want);
 
 		ret = strlen(key) == n && ct_equal(want, key, n);
-	} else if (rc == SQLITE_DONE)
+	} else if (rc == DB_DONE)
 		ret = 0;
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return ret;
 }
 
 json_t *
-download_to_client_json(sqlite3 *db, const struct conf *c, int64_t id)
+download_to_client_json(struct db *db, const struct conf *c, int64_t id)
 {
 	json_t *d = download_to_json(db, c, id), *stream, *user;
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int64_t uid = 0;
 
 	if (d == NULL || (st = db_stmt(db, "SELECT d.user_id, u.login, u.name"
@@ -228,12 +228,12 @@ download_to_client_json(sqlite3 *db, const struct conf *c, int64_t id)
 		json_decref(d);
 		return NULL;
 	}
-	sqlite3_bind_int64(st, 1, id);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		uid = sqlite3_column_int64(st, 0);
+	db_bind_int64(st, 1, id);
+	if (db_step(st) == DB_ROW) {
+		uid = db_column_int64(st, 0);
 		user = json_pack("{s:I, s:s, s:s}", "id", (json_int_t)uid,
-		    "login", (const char *)sqlite3_column_text(st, 1),
-		    "name", (const char *)sqlite3_column_text(st, 2));
+		    "login", db_column_text(st, 1),
+		    "name", db_column_text(st, 2));
 	} else
 		user = json_null();
 	db_stmt_done(st);
@@ -260,31 +260,31 @@ download_to_client_json(sqlite3 *db, const struct conf *c, int64_t id)
 	" AND (hidden_at IS NULL OR NOT ?10)"
 
 static void
-bind_filter(sqlite3_stmt *st, const struct download_filter *f)
+bind_filter(struct db_stmt *st, const struct download_filter *f)
 {
 	if (!f->is_admin)
-		sqlite3_bind_int64(st, 1, f->user_id);
+		db_bind_int64(st, 1, f->user_id);
 	if (f->stream_id)
-		sqlite3_bind_int64(st, 3, f->stream_id);
+		db_bind_int64(st, 3, f->stream_id);
 	if (f->camera_id)
-		sqlite3_bind_int64(st, 4, f->camera_id);
+		db_bind_int64(st, 4, f->camera_id);
 	if (f->condition)
-		sqlite3_bind_text(st, 5, f->condition, -1, SQLITE_STATIC);
+		db_bind_text(st, 5, f->condition);
 	if (f->from)
-		sqlite3_bind_int64(st, 6, f->from);
+		db_bind_int64(st, 6, f->from);
 	if (f->to)
-		sqlite3_bind_int64(st, 7, f->to);
-	sqlite3_bind_int(st, 10, f->app);
+		db_bind_int64(st, 7, f->to);
+	db_bind_int(st, 10, f->app);
 }
 
 int
-download_list(sqlite3 *db, const struct download_filter *f, int64_t offset,
+download_list(struct db *db, const struct download_filter *f, int64_t offset,
     int64_t limit, int64_t **ids, size_t *n, int64_t *total)
 {
-	sqlite3_stmt *count = db_prepare(db, f->is_admin ?
+	struct db_stmt *count = db_prepare(db, f->is_admin ?
 	    "SELECT count(*)" LIST_FROM_ALL LIST_WHERE :
 	    "SELECT count(*)" LIST_FROM_USER LIST_WHERE);
-	sqlite3_stmt *st = db_prepare(db, f->is_admin ?
+	struct db_stmt *st = db_prepare(db, f->is_admin ?
 	    "SELECT id" LIST_FROM_ALL LIST_WHERE " ORDER BY id DESC LIMIT ?8 OFFSET ?9" :
 	    "SELECT id" LIST_FROM_USER LIST_WHERE " ORDER BY id DESC LIMIT ?8 OFFSET ?9");
 	size_t cap = 0;
@@ -295,49 +295,49 @@ download_list(sqlite3 *db, const struct download_filter *f, int64_t offset,
 	if (count == NULL || st == NULL)
 		goto out;
 	bind_filter(count, f);
-	if (sqlite3_step(count) != SQLITE_ROW)
+	if (db_step(count) != DB_ROW)
 		goto out;
-	*total = sqlite3_column_int64(count, 0);
+	*total = db_column_int64(count, 0);
 	bind_filter(st, f);
-	sqlite3_bind_int64(st, 8, limit);
-	sqlite3_bind_int64(st, 9, offset);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	db_bind_int64(st, 8, limit);
+	db_bind_int64(st, 9, offset);
+	while ((rc = db_step(st)) == DB_ROW) {
 		xgrow(ids, &cap, *n + 1, sizeof(**ids));
-		(*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+		(*ids)[(*n)++] = db_column_int64(st, 0);
 	}
-	if (rc == SQLITE_DONE)
+	if (rc == DB_DONE)
 		ret = 0;
 out:
 	if (ret == -1)
-		error("cannot list downloads: %s", sqlite3_errmsg(db));
-	sqlite3_finalize(count);
-	sqlite3_finalize(st);
+		error("cannot list downloads: %s", db_errmsg(db));
+	db_finalize(count);
+	db_finalize(st);
 	return ret;
 }
 
 static int
-count_unfinished(sqlite3 *db, int64_t user_id, int64_t *n)
+count_unfinished(struct db *db, int64_t user_id, int64_t *n)
 {
-	sqlite3_stmt *st = db_prepare(db, "SELECT count(*) FROM downloads"
+	struct db_stmt *st = db_prepare(db, "SELECT count(*) FROM downloads"
 	    " WHERE user_id=? AND condition IN ('pending', 'processing')");
 	int ret = -1;
 
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, user_id);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		*n = sqlite3_column_int64(st, 0);
+	db_bind_int64(st, 1, user_id);
+	if (db_step(st) == DB_ROW) {
+		*n = db_column_int64(st, 0);
 		ret = 0;
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return ret;
 }
 
 static int
-insert_one(sqlite3 *db, const struct principal *p, int64_t stream_id,
+insert_one(struct db *db, const struct principal *p, int64_t stream_id,
     int64_t from, int64_t to, int64_t now, int64_t *id)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	char *label, *name, key[URL_KEY_LEN + 1];
 	int ret = -1;
 
@@ -348,30 +348,30 @@ insert_one(sqlite3 *db, const struct principal *p, int64_t stream_id,
 	    " from_us, to_us, name, created_at, updated_at, link_key)"
 	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
 	if (st != NULL) {
-		sqlite3_bind_int64(st, 1, p->user_id);
+		db_bind_int64(st, 1, p->user_id);
 		if (p->token_id > 0)
-			sqlite3_bind_int64(st, 2, p->token_id);
-		sqlite3_bind_int64(st, 3, stream_id);
-		sqlite3_bind_int64(st, 4, from);
-		sqlite3_bind_int64(st, 5, to);
-		sqlite3_bind_text(st, 6, name, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 7, now);
-		sqlite3_bind_int64(st, 8, now);
-		sqlite3_bind_text(st, 9, key, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW) {
-			*id = sqlite3_column_int64(st, 0);
+			db_bind_int64(st, 2, p->token_id);
+		db_bind_int64(st, 3, stream_id);
+		db_bind_int64(st, 4, from);
+		db_bind_int64(st, 5, to);
+		db_bind_text(st, 6, name);
+		db_bind_int64(st, 7, now);
+		db_bind_int64(st, 8, now);
+		db_bind_text(st, 9, key);
+		if (db_step(st) == DB_ROW) {
+			*id = db_column_int64(st, 0);
 			ret = 0;
 		} else
-			error("cannot insert download: %s", sqlite3_errmsg(db));
+			error("cannot insert download: %s", db_errmsg(db));
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	free(label);
 	free(name);
 	return ret;
 }
 
 enum dl_create
-download_create(sqlite3 *db, const struct conf *c, const struct principal *p,
+download_create(struct db *db, const struct conf *c, const struct principal *p,
     const int64_t *streams, size_t n, int64_t from, int64_t to, int64_t *ids)
 {
 	int64_t now = now_us(), unfinished;
@@ -396,17 +396,17 @@ fail:
 
 /* The file name of a download's archive, or NULL. Caller frees. */
 static char *
-file_of(sqlite3 *db, int64_t id)
+file_of(struct db *db, int64_t id)
 {
-	sqlite3_stmt *st = db_prepare(db, "SELECT path FROM downloads WHERE id=?");
+	struct db_stmt *st = db_prepare(db, "SELECT path FROM downloads WHERE id=?");
 	char *path = NULL;
 
 	if (st == NULL)
 		return NULL;
-	sqlite3_bind_int64(st, 1, id);
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-		path = xstrdup((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
+	db_bind_int64(st, 1, id);
+	if (db_step(st) == DB_ROW && db_column_type(st, 0) != DB_NULL)
+		path = xstrdup(db_column_text(st, 0));
+	db_finalize(st);
 	return path;
 }
 
@@ -429,10 +429,10 @@ unlink_archive(const struct conf *c, const char *name)
 }
 
 enum dl_create
-download_repeat(sqlite3 *db, const struct conf *c, const struct principal *p,
+download_repeat(struct db *db, const struct conf *c, const struct principal *p,
     int64_t id)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	char *old = NULL, key[URL_KEY_LEN + 1];
 	enum dl_create ret = DL_ERROR;
 	int64_t unfinished;
@@ -450,13 +450,13 @@ download_repeat(sqlite3 *db, const struct conf *c, const struct principal *p,
 	if (st == NULL || url_new_key(key) == -1)
 		goto out;
 	if (p->token_id > 0)
-		sqlite3_bind_int64(st, 1, p->token_id);
-	sqlite3_bind_int64(st, 2, now_us());
-	sqlite3_bind_text(st, 3, key, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, id);
+		db_bind_int64(st, 1, p->token_id);
+	db_bind_int64(st, 2, now_us());
+	db_bind_text(st, 3, key);
+	db_bind_int64(st, 4, id);
 	if (db_step_done(st) == -1)
 		goto out;
-	if (sqlite3_changes(db) == 0) {
+	if (db_changes(db) == 0) {
 		/* Already queued: nothing to do, and its file (if any) stays. */
 		free(old);
 		old = NULL;
@@ -476,15 +476,15 @@ out:
 		db_rollback(db);
 	} else if (old != NULL)
 		(void)unlink_archive(c, old);
-	sqlite3_finalize(st);
+	db_finalize(st);
 	free(old);
 	return ret;
 }
 
 int
-download_remove_file(sqlite3 *db, const struct conf *c, int64_t id)
+download_remove_file(struct db *db, const struct conf *c, int64_t id)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	char *name = file_of(db, id);
 	int ret;
 
@@ -497,17 +497,17 @@ download_remove_file(sqlite3 *db, const struct conf *c, int64_t id)
 	    " updated_at=? WHERE id=? AND condition IN ('cancelled', 'expired')");
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, now_us());
-	sqlite3_bind_int64(st, 2, id);
+	db_bind_int64(st, 1, now_us());
+	db_bind_int64(st, 2, id);
 	ret = db_step_done(st);
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return ret;
 }
 
 static int
-cancel(sqlite3 *db, const struct conf *c, int64_t id, int hide)
+cancel(struct db *db, const struct conf *c, int64_t id, int hide)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int64_t now = now_us();
 	int ret;
 
@@ -525,39 +525,39 @@ cancel(sqlite3 *db, const struct conf *c, int64_t id, int hide)
 	    " AND (condition NOT IN ('cancelled', 'expired') OR ?3)");
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, now);
-	sqlite3_bind_int64(st, 2, id);
-	sqlite3_bind_int(st, 3, hide);
+	db_bind_int64(st, 1, now);
+	db_bind_int64(st, 2, id);
+	db_bind_int(st, 3, hide);
 	ret = db_step_done(st);
 	/* The disk is full and the row cannot be marked: deleting is what
 	 * frees space, so the file goes first, then the mark is tried again.
 	 * A crash in between leaves an active row without its file, which
 	 * /file answers 410 and "archivectl check --repair" settles. */
-	if (ret == -1 && sqlite3_errcode(db) == SQLITE_FULL) {
+	if (ret == -1 && db_disk_full(db)) {
 		char *name = file_of(db, id);
 
 		log_warnx("download=%lld: the disk is full; removing its archive"
 		    " before recording the deletion", (long long)id);
 		if (name != NULL && unlink_archive(c, name) == 0) {
-			sqlite3_reset(st);
+			db_reset(st);
 			ret = db_step_done(st);
 		}
 		free(name);
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	if (ret == -1)
 		return -1;
 	return download_remove_file(db, c, id);
 }
 
 int
-download_cancel(sqlite3 *db, const struct conf *c, int64_t id)
+download_cancel(struct db *db, const struct conf *c, int64_t id)
 {
 	return cancel(db, c, id, 0);
 }
 
 int
-download_cancel_hide(sqlite3 *db, const struct conf *c, int64_t id)
+download_cancel_hide(struct db *db, const struct conf *c, int64_t id)
 {
 	return cancel(db, c, id, 1);
 }

@@ -13,11 +13,11 @@
 #include "banned.h"
 
 int64_t
-event_insert(sqlite3 *db, const struct conf *c, int64_t download_id,
+event_insert(struct db *db, const struct conf *c, int64_t download_id,
     const char *type, int ok)
 {
 	json_t *dl = download_to_json(db, c, download_id), *payload, *url;
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	char *text = NULL;
 	int64_t id = -1;
 
@@ -38,16 +38,16 @@ event_insert(sqlite3 *db, const struct conf *c, int64_t download_id,
 	    " FROM downloads WHERE id=? RETURNING id");
 	if (st == NULL || text == NULL)
 		goto out;
-	sqlite3_bind_text(st, 1, type, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, now_us());
-	sqlite3_bind_int64(st, 4, download_id);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		id = sqlite3_column_int64(st, 0);
+	db_bind_text(st, 1, type);
+	db_bind_text(st, 2, text);
+	db_bind_int64(st, 3, now_us());
+	db_bind_int64(st, 4, download_id);
+	if (db_step(st) == DB_ROW)
+		id = db_column_int64(st, 0);
 	else
-		error("cannot insert event: %s", sqlite3_errmsg(db));
+		error("cannot insert event: %s", db_errmsg(db));
 out:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	free(text);
 	return id;
 }

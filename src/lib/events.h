@@ -4,8 +4,9 @@
 #define ARCHIVED_EVENTS_H
 
 #include <jansson.h>
-#include <sqlite3.h>
 #include <stdint.h>
+
+struct db;
 
 struct conf;
 
@@ -19,7 +20,7 @@ struct conf;
  * pushd adds "event_id" and the Pusher envelope. Must run inside the
  * caller's transaction. Returns the event id, or -1.
  */
-int64_t	 event_insert(sqlite3 *db, const struct conf *c, int64_t download_id,
+int64_t	 event_insert(struct db *db, const struct conf *c, int64_t download_id,
 	    const char *type, int ok);
 
 /*

@@ -22,29 +22,29 @@
 
 /* Up to ID_BATCH ids of a one-parameter query; returns how many, or -1. */
 static int
-select_ids(sqlite3 *db, const char *sql, int64_t param, int64_t *ids)
+select_ids(struct db *db, const char *sql, int64_t param, int64_t *ids)
 {
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	int n = 0, rc;
 
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, param);
-	sqlite3_bind_int(st, 2, ID_BATCH);
-	while (n < ID_BATCH && (rc = sqlite3_step(st)) == SQLITE_ROW)
-		ids[n++] = sqlite3_column_int64(st, 0);
-	if (n < ID_BATCH && rc != SQLITE_DONE)
-		n = error("cannot list downloads: %s", sqlite3_errmsg(db));
-	sqlite3_finalize(st);
+	db_bind_int64(st, 1, param);
+	db_bind_int(st, 2, ID_BATCH);
+	while (n < ID_BATCH && (rc = db_step(st)) == DB_ROW)
+		ids[n++] = db_column_int64(st, 0);
+	if (n < ID_BATCH && rc != DB_DONE)
+		n = error("cannot list downloads: %s", db_errmsg(db));
+	db_finalize(st);
 	return n;
 }
 
 /* Step 1: mark the row and write its event in one transaction. 1 if this
  * call expired it, 0 if it was not (or no longer) due, -1 on error. */
 static int
-mark_expired(sqlite3 *db, const struct conf *c, int64_t id, int64_t now)
+mark_expired(struct db *db, const struct conf *c, int64_t id, int64_t now)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int ret = -1;
 
 	if (db_begin(db) == -1)
@@ -53,11 +53,11 @@ mark_expired(sqlite3 *db, const struct conf *c, int64_t id, int64_t now)
 	    " updated_at=?1 WHERE id=?2 AND condition='active' AND expires_at<=?1");
 	if (st == NULL)
 		goto out;
-	sqlite3_bind_int64(st, 1, now);
-	sqlite3_bind_int64(st, 2, id);
+	db_bind_int64(st, 1, now);
+	db_bind_int64(st, 2, id);
 	if (db_step_done(st) == -1)
 		goto out;
-	if (sqlite3_changes(db) == 0) {
+	if (db_changes(db) == 0) {
 		/* Another sweep, a cancel or a repeat got there first. */
 		ret = 0;
 		goto out;
@@ -69,12 +69,12 @@ mark_expired(sqlite3 *db, const struct conf *c, int64_t id, int64_t now)
 out:
 	if (ret != 1)
 		db_rollback(db);
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return ret;
 }
 
 int
-expiry_run(sqlite3 *db, const struct conf *c, int64_t now, struct expiry_stats *st)
+expiry_run(struct db *db, const struct conf *c, int64_t now, struct expiry_stats *st)
 {
 	int64_t ids[ID_BATCH];
 	int n;
@@ -106,7 +106,7 @@ expiry_run(sqlite3 *db, const struct conf *c, int64_t now, struct expiry_stats *
 }
 
 int
-expiry_repair(sqlite3 *db, const struct conf *c, struct expiry_stats *st)
+expiry_repair(struct db *db, const struct conf *c, struct expiry_stats *st)
 {
 	int64_t ids[ID_BATCH], after = 0;
 	int n;
@@ -193,17 +193,17 @@ list_old_files(const char *dir, int64_t before_s, struct names *out)
 
 /* Every file name a row owns, as a name inside dir, sorted. */
 static int
-list_owned(sqlite3 *db, const char *dir, struct names *out)
+list_owned(struct db *db, const char *dir, struct names *out)
 {
-	sqlite3_stmt *st = db_prepare(db, "SELECT path FROM downloads"
+	struct db_stmt *st = db_prepare(db, "SELECT path FROM downloads"
 	    " WHERE path IS NOT NULL");
 	size_t dlen = strlen(dir);
 	int rc;
 
 	if (st == NULL)
 		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *p = (const char *)sqlite3_column_text(st, 0);
+	while ((rc = db_step(st)) == DB_ROW) {
+		const char *p = db_column_text(st, 0);
 
 		/* Stored relative to downloads_dir, or absolute inside it. */
 		if (p[0] == '/') {
@@ -213,9 +213,9 @@ list_owned(sqlite3 *db, const char *dir, struct names *out)
 		}
 		names_add(out, p);
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return error("cannot list archive files: %s", sqlite3_errmsg(db));
+	db_finalize(st);
+	if (rc != DB_DONE)
+		return error("cannot list archive files: %s", db_errmsg(db));
 	if (out->n > 1)
 		qsort(out->v, out->n, sizeof(*out->v), cmp_str);
 	return 0;
@@ -224,7 +224,7 @@ list_owned(sqlite3 *db, const char *dir, struct names *out)
 /* Does the download an archive's name ("<id>-<key>.mp4") gives have a
  * row? 1 yes, 0 no (or no id in the name), -1 error. */
 static int
-row_exists(sqlite3 *db, const char *name)
+row_exists(struct db *db, const char *name)
 {
 	char digits[24];
 	size_t n = strspn(name, "0123456789");
@@ -246,7 +246,7 @@ row_exists(sqlite3 *db, const char *name)
 }
 
 int
-expiry_orphans(sqlite3 *db, const struct conf *c, int64_t now,
+expiry_orphans(struct db *db, const struct conf *c, int64_t now,
     struct expiry_stats *st)
 {
 	int64_t grace = 2 * (int64_t)c->lease_seconds;
@@ -295,24 +295,24 @@ out:
 }
 
 int
-expiry_prune_events(sqlite3 *db, const struct conf *c, int64_t now,
+expiry_prune_events(struct db *db, const struct conf *c, int64_t now,
     struct expiry_stats *st)
 {
-	sqlite3_stmt *s = db_prepare(db, "DELETE FROM events WHERE created_at<?");
+	struct db_stmt *s = db_prepare(db, "DELETE FROM events WHERE created_at<?");
 	int ret;
 
 	if (s == NULL)
 		return -1;
-	sqlite3_bind_int64(s, 1, now - c->pusher.event_retention * USEC_PER_SEC);
+	db_bind_int64(s, 1, now - c->pusher.event_retention * USEC_PER_SEC);
 	ret = db_step_done(s);
 	if (ret == 0)
-		st->events += sqlite3_changes(db);
-	sqlite3_finalize(s);
+		st->events += db_changes(db);
+	db_finalize(s);
 	return ret;
 }
 
 int
-expiry_sweep(sqlite3 *db, const struct conf *c, int64_t now,
+expiry_sweep(struct db *db, const struct conf *c, int64_t now,
     struct expiry_stats *st)
 {
 	int ret = 0;
@@ -329,23 +329,23 @@ expiry_sweep(sqlite3 *db, const struct conf *c, int64_t now,
 }
 
 int
-expiry_next(sqlite3 *db, int64_t *at)
+expiry_next(struct db *db, int64_t *at)
 {
-	sqlite3_stmt *st = db_prepare(db, "SELECT min(expires_at) FROM downloads"
+	struct db_stmt *st = db_prepare(db, "SELECT min(expires_at) FROM downloads"
 	    " WHERE condition='active' AND expires_at IS NOT NULL");
 	int ret = -1;
 
 	if (st == NULL)
 		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		if (sqlite3_column_type(st, 0) == SQLITE_NULL)
+	if (db_step(st) == DB_ROW) {
+		if (db_column_type(st, 0) == DB_NULL)
 			ret = 0;
 		else {
-			*at = sqlite3_column_int64(st, 0);
+			*at = db_column_int64(st, 0);
 			ret = 1;
 		}
 	} else
-		error("database: %s", sqlite3_errmsg(db));
-	sqlite3_finalize(st);
+		error("database: %s", db_errmsg(db));
+	db_finalize(st);
 	return ret;
 }

@@ -15,8 +15,9 @@
 #ifndef ARCHIVED_EXPIRY_H
 #define ARCHIVED_EXPIRY_H
 
-#include <sqlite3.h>
 #include <stdint.h>
+
+struct db;
 
 struct conf;
 
@@ -35,24 +36,24 @@ struct expiry_stats {
 
 /* Expire every active download whose expires_at is at or before now (UTC
  * microseconds). Adds to st. 0, or -1 if the database failed. */
-int	 expiry_run(sqlite3 *db, const struct conf *c, int64_t now,
+int	 expiry_run(struct db *db, const struct conf *c, int64_t now,
 	    struct expiry_stats *st);
 /* Finish the rows a crash left between steps 1 and 3 (condition expired
  * or cancelled, the file still recorded). */
-int	 expiry_repair(sqlite3 *db, const struct conf *c, struct expiry_stats *st);
+int	 expiry_repair(struct db *db, const struct conf *c, struct expiry_stats *st);
 /* Delete regular files in downloads_dir that no row owns and that are
  * older than the grace: the worker's names "*.mp4" and ".tmp*" only. */
-int	 expiry_orphans(sqlite3 *db, const struct conf *c, int64_t now,
+int	 expiry_orphans(struct db *db, const struct conf *c, int64_t now,
 	    struct expiry_stats *st);
 /* Delete events older than pusher.event_retention. */
-int	 expiry_prune_events(sqlite3 *db, const struct conf *c, int64_t now,
+int	 expiry_prune_events(struct db *db, const struct conf *c, int64_t now,
 	    struct expiry_stats *st);
 /* All four, in that order; a failing step does not stop the others. */
-int	 expiry_sweep(sqlite3 *db, const struct conf *c, int64_t now,
+int	 expiry_sweep(struct db *db, const struct conf *c, int64_t now,
 	    struct expiry_stats *st);
 
 /* The earliest expires_at among active downloads: 1 and *at set, 0 when
  * there is none, -1 on error. */
-int	 expiry_next(sqlite3 *db, int64_t *at);
+int	 expiry_next(struct db *db, int64_t *at);
 
 #endif

@@ -9,10 +9,10 @@
 #include "banned.h"
 
 int
-heartbeat_beat(sqlite3 *db, const char *name, int64_t started_us,
+heartbeat_beat(struct db *db, const char *name, int64_t started_us,
     const char *stats)
 {
-	sqlite3_stmt *st = db_prepare(db, "INSERT INTO daemons(name, host, pid,"
+	struct db_stmt *st = db_prepare(db, "INSERT INTO daemons(name, host, pid,"
 	    " started_at, beat_at, stats) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
 	    " ON CONFLICT(name, host) DO UPDATE SET pid=excluded.pid,"
 	    " started_at=excluded.started_at, beat_at=excluded.beat_at,"
@@ -25,14 +25,14 @@ heartbeat_beat(sqlite3 *db, const char *name, int64_t started_us,
 	if (gethostname(host, sizeof(host)) == -1)
 		host[0] = '\0';
 	host[sizeof(host) - 1] = '\0';
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, host, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 3, (int64_t)getpid());
-	sqlite3_bind_int64(st, 4, started_us);
-	sqlite3_bind_int64(st, 5, now_us());
-	sqlite3_bind_text(st, 6, stats != NULL ? stats : "{}", -1, SQLITE_STATIC);
-	ret = sqlite3_step(st) == SQLITE_DONE ? 0 :
-	    error("cannot record the heartbeat of %s: %s", name, sqlite3_errmsg(db));
-	sqlite3_finalize(st);
+	db_bind_text(st, 1, name);
+	db_bind_text(st, 2, host);
+	db_bind_int64(st, 3, (int64_t)getpid());
+	db_bind_int64(st, 4, started_us);
+	db_bind_int64(st, 5, now_us());
+	db_bind_text(st, 6, stats != NULL ? stats : "{}");
+	ret = db_step(st) == DB_DONE ? 0 :
+	    error("cannot record the heartbeat of %s: %s", name, db_errmsg(db));
+	db_finalize(st);
 	return ret;
 }

@@ -5,15 +5,16 @@
 #ifndef ARCHIVED_HEARTBEAT_H
 #define ARCHIVED_HEARTBEAT_H
 
-#include <sqlite3.h>
 #include <stdint.h>
+
+struct db;
 
 /* How often the daemons beat. */
 #define HEARTBEAT_INTERVAL_US	(5 * 1000000LL)
 
 /* Record name's beat on this host now, with stats (a JSON object text, or
  * NULL for "{}"). started_us: when the daemon started. 0, or -1 logged. */
-int	 heartbeat_beat(sqlite3 *db, const char *name, int64_t started_us,
+int	 heartbeat_beat(struct db *db, const char *name, int64_t started_us,
 	    const char *stats);
 
 #endif

@@ -151,7 +151,7 @@ licence_get(const char *path, struct licence *l, char *why, size_t len)
 }
 
 int
-licence_allows(const char *path, sqlite3 *db, char *why, size_t len)
+licence_allows(const char *path, struct db *db, char *why, size_t len)
 {
 	struct licence l;
 	int64_t ncam;

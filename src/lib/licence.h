@@ -5,9 +5,10 @@
 #ifndef ARCHIVED_LICENCE_H
 #define ARCHIVED_LICENCE_H
 
-#include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
+
+struct db;
 
 #define LICENCE_FEATURE "archive_export"
 
@@ -27,6 +28,6 @@ int	 licence_evaluate(const struct licence *l, int64_t now, int64_t ncameras,
 /* Everything together: load, count cameras, evaluate. Returns 1 allowed
  * (always, when path is NULL), 0 refused (reason in why), -1 on a
  * database error. */
-int	 licence_allows(const char *path, sqlite3 *db, char *why, size_t len);
+int	 licence_allows(const char *path, struct db *db, char *why, size_t len);
 
 #endif

@@ -75,32 +75,32 @@ label(struct buf *b, const char *v)
 }
 
 static int
-by_condition(sqlite3 *db, struct buf *b)
+by_condition(struct db *db, struct buf *b)
 {
-	sqlite3_stmt *st = db_prepare(db, "SELECT count(*) FROM downloads WHERE condition=?");
+	struct db_stmt *st = db_prepare(db, "SELECT count(*) FROM downloads WHERE condition=?");
 
 	if (st == NULL)
 		return -1;
 	head(b, "archived_downloads", "gauge", "Downloads by condition (the queue is"
 	    " pending and processing).");
 	for (size_t i = 0; i < nitems(conditions); i++) {
-		sqlite3_reset(st);
-		sqlite3_bind_text(st, 1, conditions[i], -1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_ROW) {
-			sqlite3_finalize(st);
+		db_reset(st);
+		db_bind_text(st, 1, conditions[i]);
+		if (db_step(st) != DB_ROW) {
+			db_finalize(st);
 			return -1;
 		}
 		buf_printf(b, "archived_downloads{condition=\"%s\"} %lld\n", conditions[i],
-		    (long long)sqlite3_column_int64(st, 0));
+		    (long long)db_column_int64(st, 0));
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return 0;
 }
 
 static int
-finished(sqlite3 *db, struct buf *b)
+finished(struct db *db, struct buf *b)
 {
-	sqlite3_stmt *st = db_prepare(db, "SELECT CASE WHEN condition='failed'"
+	struct db_stmt *st = db_prepare(db, "SELECT CASE WHEN condition='failed'"
 	    " THEN 'failed' ELSE 'ok' END, coalesce(error_code, ''), count(*)"
 	    " FROM downloads WHERE finished_at IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2");
 	int seen_ok = 0, seen_failed = 0, rc;
@@ -109,17 +109,17 @@ finished(sqlite3 *db, struct buf *b)
 	if (st == NULL)
 		return -1;
 	buf_init(&rows);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *result = (const char *)sqlite3_column_text(st, 0);
-		const char *code = (const char *)sqlite3_column_text(st, 1);
+	while ((rc = db_step(st)) == DB_ROW) {
+		const char *result = db_column_text(st, 0);
+		const char *code = db_column_text(st, 1);
 
 		if (code[0] == '\0')
 			*(strcmp(result, "ok") == 0 ? &seen_ok : &seen_failed) = 1;
 		buf_printf(&rows, "archived_exports_total{result=\"%s\",code=\"", result);
 		label(&rows, code);
-		buf_printf(&rows, "\"} %lld\n", (long long)sqlite3_column_int64(st, 2));
+		buf_printf(&rows, "\"} %lld\n", (long long)db_column_int64(st, 2));
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	head(b, "archived_exports_total", "counter", "Exports finished, by result and"
 	    " error code (empty for none; an ok export may carry stream_changed or"
 	    " sound_left_out).");
@@ -131,17 +131,17 @@ finished(sqlite3 *db, struct buf *b)
 	if (rows.len > 0)
 		buf_add(b, rows.data, rows.len);
 	buf_release(&rows);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return rc == DB_DONE ? 0 : -1;
 }
 
 /* A histogram over the finished, successful exports' column expr, in
  * units of scale (export_us / 1e6 = seconds). */
 static int
-histogram(sqlite3 *db, struct buf *b, const char *name, const char *help,
+histogram(struct db *db, struct buf *b, const char *name, const char *help,
     const char *expr, double scale, const double *le, size_t n)
 {
 	struct buf sql;
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int ret = -1;
 
 	buf_init(&sql);
@@ -154,26 +154,26 @@ histogram(sqlite3 *db, struct buf *b, const char *name, const char *help,
 	buf_release(&sql);
 	if (st == NULL)
 		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW) {
+	if (db_step(st) == DB_ROW) {
 		head(b, name, "histogram", help);
 		for (size_t i = 0; i < n; i++)
 			buf_printf(b, "%s_bucket{le=\"%g\"} %lld\n", name, le[i],
-			    (long long)sqlite3_column_int64(st, (int)i + 2));
+			    (long long)db_column_int64(st, (int)i + 2));
 		buf_printf(b, "%s_bucket{le=\"+Inf\"} %lld\n", name,
-		    (long long)sqlite3_column_int64(st, 0));
-		buf_printf(b, "%s_sum %.6f\n", name, sqlite3_column_double(st, 1) / scale);
-		buf_printf(b, "%s_count %lld\n", name, (long long)sqlite3_column_int64(st, 0));
+		    (long long)db_column_int64(st, 0));
+		buf_printf(b, "%s_sum %.6f\n", name, db_column_double(st, 1) / scale);
+		buf_printf(b, "%s_count %lld\n", name, (long long)db_column_int64(st, 0));
 		ret = 0;
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return ret;
 }
 
 /* Bytes a second over the last 100 successful exports. */
 static int
-throughput(sqlite3 *db, struct buf *b)
+throughput(struct db *db, struct buf *b)
 {
-	sqlite3_stmt *st = db_prepare(db, "SELECT coalesce(sum(size), 0),"
+	struct db_stmt *st = db_prepare(db, "SELECT coalesce(sum(size), 0),"
 	    " coalesce(sum(export_us), 0) FROM (SELECT size, export_us FROM downloads"
 	    " WHERE finished_at IS NOT NULL AND condition<>'failed' AND export_us>0"
 	    " ORDER BY finished_at DESC LIMIT 100)");
@@ -181,8 +181,8 @@ throughput(sqlite3 *db, struct buf *b)
 
 	if (st == NULL)
 		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		int64_t bytes = sqlite3_column_int64(st, 0), us = sqlite3_column_int64(st, 1);
+	if (db_step(st) == DB_ROW) {
+		int64_t bytes = db_column_int64(st, 0), us = db_column_int64(st, 1);
 
 		head(b, "archived_export_throughput_bytes_per_second", "gauge",
 		    "Bytes written per second of export time, over the last 100 exports.");
@@ -190,13 +190,13 @@ throughput(sqlite3 *db, struct buf *b)
 		    us > 0 ? (double)bytes * USEC_PER_SEC / (double)us : 0.0);
 		ret = 0;
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return ret;
 }
 
 /* One gauge from a one-number query. */
 static int
-gauge(sqlite3 *db, struct buf *b, const char *name, const char *help,
+gauge(struct db *db, struct buf *b, const char *name, const char *help,
     const char *sql)
 {
 	int64_t v;
@@ -209,9 +209,9 @@ gauge(sqlite3 *db, struct buf *b, const char *name, const char *help,
 }
 
 static int
-daemons(sqlite3 *db, struct buf *b, int64_t now)
+daemons(struct db *db, struct buf *b, int64_t now)
 {
-	sqlite3_stmt *st = db_prepare(db, "SELECT name, host, beat_at FROM daemons"
+	struct db_stmt *st = db_prepare(db, "SELECT name, host, beat_at FROM daemons"
 	    " ORDER BY name, host");
 	int rc;
 
@@ -219,16 +219,16 @@ daemons(sqlite3 *db, struct buf *b, int64_t now)
 		return -1;
 	head(b, "archived_daemon_heartbeat_age_seconds", "gauge",
 	    "Seconds since each daemon last reported (see /api/health).");
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		buf_adds(b, "archived_daemon_heartbeat_age_seconds{daemon=\"");
-		label(b, (const char *)sqlite3_column_text(st, 0));
+		label(b, db_column_text(st, 0));
 		buf_adds(b, "\",host=\"");
-		label(b, (const char *)sqlite3_column_text(st, 1));
+		label(b, db_column_text(st, 1));
 		buf_printf(b, "\"} %.3f\n",
-		    (double)(now - sqlite3_column_int64(st, 2)) / USEC_PER_SEC);
+		    (double)(now - db_column_int64(st, 2)) / USEC_PER_SEC);
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
+	db_finalize(st);
+	if (rc != DB_DONE)
 		return -1;
 
 	st = db_prepare(db, "SELECT host, json_extract(stats, '$.' || ?2)"
@@ -238,25 +238,25 @@ daemons(sqlite3 *db, struct buf *b, int64_t now)
 	for (size_t i = 0; i < nitems(daemon_metrics); i++) {
 		int headed = 0;
 
-		sqlite3_reset(st);
-		sqlite3_bind_text(st, 1, daemon_metrics[i].daemon, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, daemon_metrics[i].key, -1, SQLITE_STATIC);
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			if (sqlite3_column_type(st, 1) != SQLITE_INTEGER &&
-			    sqlite3_column_type(st, 1) != SQLITE_FLOAT)
+		db_reset(st);
+		db_bind_text(st, 1, daemon_metrics[i].daemon);
+		db_bind_text(st, 2, daemon_metrics[i].key);
+		while ((rc = db_step(st)) == DB_ROW) {
+			if (db_column_type(st, 1) != DB_INTEGER &&
+			    db_column_type(st, 1) != DB_FLOAT)
 				continue;
 			if (!headed++)
 				head(b, daemon_metrics[i].metric, daemon_metrics[i].type,
 				    daemon_metrics[i].help);
 			buf_printf(b, "%s{host=\"", daemon_metrics[i].metric);
-			label(b, (const char *)sqlite3_column_text(st, 0));
-			buf_printf(b, "\"} %.15g\n", sqlite3_column_double(st, 1));
+			label(b, db_column_text(st, 0));
+			buf_printf(b, "\"} %.15g\n", db_column_double(st, 1));
 		}
-		if (rc != SQLITE_DONE)
+		if (rc != DB_DONE)
 			break;
 	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	db_finalize(st);
+	return rc == DB_DONE ? 0 : -1;
 }
 
 static void
@@ -275,7 +275,7 @@ licence_days(const struct conf *c, struct buf *b, int64_t now)
 }
 
 int
-metrics_render(sqlite3 *db, const struct conf *c, struct buf *out)
+metrics_render(struct db *db, const struct conf *c, struct buf *out)
 {
 	int64_t now = now_us();
 	char sql[160];
@@ -296,7 +296,7 @@ metrics_render(sqlite3 *db, const struct conf *c, struct buf *out)
 	    gauge(db, out, "archived_segments_bytes", "Bytes of the indexed segments.",
 	    "SELECT coalesce(sum(bytes), 0) FROM segments") == -1 ||
 	    daemons(db, out, now) == -1)
-		return error("cannot read the metrics: %s", sqlite3_errmsg(db));
+		return error("cannot read the metrics: %s", db_errmsg(db));
 	licence_days(c, out, now);
 	return 0;
 }
@@ -385,7 +385,7 @@ addr_in_list(const char *addr, const char *list)
 }
 
 struct health {
-	sqlite3		*db;
+	struct db		*db;
 	const struct conf *c;
 	json_t		*daemons;
 	char		 reason[200];
@@ -398,7 +398,7 @@ static int
 daemon_alive(const char *name, void *arg)
 {
 	struct health *h = arg;
-	sqlite3_stmt *st = db_prepare(h->db, "SELECT host, beat_at FROM daemons"
+	struct db_stmt *st = db_prepare(h->db, "SELECT host, beat_at FROM daemons"
 	    " WHERE name=? ORDER BY beat_at DESC");
 	int64_t now = now_us(), best = -1;
 	int rc;
@@ -407,18 +407,18 @@ daemon_alive(const char *name, void *arg)
 		h->error = 1;
 		return 1;
 	}
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t age = now - sqlite3_column_int64(st, 1);
+	db_bind_text(st, 1, name);
+	while ((rc = db_step(st)) == DB_ROW) {
+		int64_t age = now - db_column_int64(st, 1);
 
 		if (best == -1 || age < best)
 			best = age;
 		json_array_append_new(h->daemons, json_pack("{s:s, s:s, s:f}", "name",
-		    name, "host", (const char *)sqlite3_column_text(st, 0),
+		    name, "host", db_column_text(st, 0),
 		    "age", (double)age / USEC_PER_SEC));
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
+	db_finalize(st);
+	if (rc != DB_DONE) {
 		h->error = 1;
 		return 1;
 	}
@@ -434,7 +434,7 @@ daemon_alive(const char *name, void *arg)
 }
 
 int
-health_check(sqlite3 *db, const struct conf *c, json_t **body)
+health_check(struct db *db, const struct conf *c, json_t **body)
 {
 	struct health h = { .db = db, .c = c, .daemons = json_array() };
 	int ret;

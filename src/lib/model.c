@@ -54,24 +54,24 @@ static const struct field stream_fields[] = {
 };
 
 static json_t *
-column_json(sqlite3_stmt *st, int i, enum fkind kind)
+column_json(struct db_stmt *st, int i, enum fkind kind)
 {
 	char t[TIME_UTC_LEN];
 
-	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+	if (db_column_type(st, i) == DB_NULL)
 		return json_null();
 	switch (kind) {
 	case F_INT:
-		return json_integer(sqlite3_column_int64(st, i));
+		return json_integer(db_column_int64(st, i));
 	case F_BOOL:
-		return json_boolean(sqlite3_column_int64(st, i) != 0);
+		return json_boolean(db_column_int64(st, i) != 0);
 	case F_REAL:
-		return json_real(sqlite3_column_double(st, i));
+		return json_real(db_column_double(st, i));
 	case F_TIME:
-		time_format_utc(sqlite3_column_int64(st, i), t);
+		time_format_utc(db_column_int64(st, i), t);
 		return json_string(t);
 	case F_URL: {
-		char *u = url_strip_credentials((const char *)sqlite3_column_text(st, i));
+		char *u = url_strip_credentials(db_column_text(st, i));
 		json_t *j = json_string(u);
 
 		free(u);
@@ -80,16 +80,16 @@ column_json(sqlite3_stmt *st, int i, enum fkind kind)
 	case F_TEXT:
 		break;
 	}
-	return json_string((const char *)sqlite3_column_text(st, i));
+	return json_string(db_column_text(st, i));
 }
 
 /* Select the fields of one row of table by id into a JSON object. */
 static json_t *
-row_json(sqlite3 *db, const char *table, const struct field *fields,
+row_json(struct db *db, const char *table, const struct field *fields,
     size_t n, int64_t id)
 {
 	struct buf sql;
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	json_t *obj = NULL;
 	int rc;
 
@@ -100,15 +100,15 @@ row_json(sqlite3 *db, const char *table, const struct field *fields,
 	buf_printf(&sql, " FROM %s WHERE id=?", table);
 	if ((st = db_stmt(db, sql.data)) == NULL)
 		goto out;
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	db_bind_int64(st, 1, id);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
 		obj = json_object();
 		for (size_t i = 0; i < n; i++)
 			json_object_set_new(obj, fields[i].name,
 			    column_json(st, (int)i, fields[i].kind));
-	} else if (rc != SQLITE_DONE)
-		error("database: %s", sqlite3_errmsg(db));
+	} else if (rc != DB_DONE)
+		error("database: %s", db_errmsg(db));
 out:
 	db_stmt_done(st);
 	buf_release(&sql);
@@ -116,11 +116,11 @@ out:
 }
 
 json_t *
-camera_to_json(sqlite3 *db, int64_t camera_id, int with_streams)
+camera_to_json(struct db *db, int64_t camera_id, int with_streams)
 {
 	json_t *cam = row_json(db, "cameras", camera_fields,
 	    nitems(camera_fields), camera_id);
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	json_t *streams;
 
 	if (cam == NULL || !with_streams)
@@ -128,43 +128,43 @@ camera_to_json(sqlite3 *db, int64_t camera_id, int with_streams)
 	streams = json_array();
 	st = db_prepare(db, "SELECT id FROM streams WHERE camera_id=? ORDER BY id");
 	if (st != NULL) {
-		sqlite3_bind_int64(st, 1, camera_id);
-		while (sqlite3_step(st) == SQLITE_ROW) {
+		db_bind_int64(st, 1, camera_id);
+		while (db_step(st) == DB_ROW) {
 			json_t *s = row_json(db, "streams", stream_fields,
-			    nitems(stream_fields), sqlite3_column_int64(st, 0));
+			    nitems(stream_fields), db_column_int64(st, 0));
 
 			if (s != NULL)
 				json_array_append_new(streams, s);
 		}
-		sqlite3_finalize(st);
+		db_finalize(st);
 	}
 	json_object_set_new(cam, "streams", streams);
 	return cam;
 }
 
 json_t *
-client_user_to_json(sqlite3 *db, int64_t user_id, int64_t token_id)
+client_user_to_json(struct db *db, int64_t user_id, int64_t token_id)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT login, name, password_hash IS NOT NULL,"
+	struct db_stmt *st = db_stmt(db, "SELECT login, name, password_hash IS NOT NULL,"
 	    " created_at, updated_at FROM users WHERE id=?");
 	char created[TIME_UTC_LEN], updated[TIME_UTC_LEN], tid[24];
 	json_t *u = NULL;
 
 	if (st == NULL)
 		return NULL;
-	sqlite3_bind_int64(st, 1, user_id);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		time_format_utc(sqlite3_column_int64(st, 3), created);
-		time_format_utc(sqlite3_column_int64(st, 4), updated);
+	db_bind_int64(st, 1, user_id);
+	if (db_step(st) == DB_ROW) {
+		time_format_utc(db_column_int64(st, 3), created);
+		time_format_utc(db_column_int64(st, 4), updated);
 		snprintf(tid, sizeof(tid), "%lld", (long long)token_id);
 		u = json_pack("{s:I, s:s, s:s, s:n, s:[], s:s, s:s, s:s, s:b, s:[]}",
 		    "id", (json_int_t)user_id,
-		    "login", (const char *)sqlite3_column_text(st, 0),
-		    "name", (const char *)sqlite3_column_text(st, 1),
+		    "login", db_column_text(st, 0),
+		    "name", db_column_text(st, 1),
 		    "parent_id", "permissions",
 		    "created_at", created, "updated_at", updated,
 		    "access_token_id", tid,
-		    "can_update_password", sqlite3_column_int(st, 2),
+		    "can_update_password", db_column_int(st, 2),
 		    "analytic_license");
 	}
 	db_stmt_done(st);
@@ -172,11 +172,11 @@ client_user_to_json(sqlite3 *db, int64_t user_id, int64_t token_id)
 }
 
 json_t *
-stream_short_json(sqlite3 *db, int64_t stream_id)
+stream_short_json(struct db *db, int64_t stream_id)
 {
 	/* The picture size: the stream's "WxH" resolution, else what its
 	 * newest indexed segment says. */
-	sqlite3_stmt *st = db_stmt(db, "SELECT s.type, s.camera_id,"
+	struct db_stmt *st = db_stmt(db, "SELECT s.type, s.camera_id,"
 	    " s.is_preview_from_server, s.is_archive_from_server, s.status,"
 	    " CASE WHEN g.has_audio IS NOT NULL THEN g.has_audio"
 	    "  ELSE coalesce(s.is_sound_enabled, 0) END,"
@@ -188,22 +188,22 @@ stream_short_json(sqlite3 *db, int64_t stream_id)
 
 	if (st == NULL)
 		return NULL;
-	sqlite3_bind_int64(st, 1, stream_id);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		const char *res = (const char *)sqlite3_column_text(st, 6);
+	db_bind_int64(st, 1, stream_id);
+	if (db_step(st) == DB_ROW) {
+		const char *res = db_column_text(st, 6);
 
 		if (res == NULL || sscanf(res, "%dx%d", &w, &h) != 2 || w <= 0 || h <= 0) {
-			w = sqlite3_column_int(st, 7);
-			h = sqlite3_column_int(st, 8);
+			w = db_column_int(st, 7);
+			h = db_column_int(st, 8);
 		}
 		o = json_pack("{s:I, s:o, s:I, s:b, s:b, s:o, s:b, s:o, s:o}",
 		    "id", (json_int_t)stream_id,
 		    "type", column_json(st, 0, F_TEXT),
-		    "camera_id", (json_int_t)sqlite3_column_int64(st, 1),
-		    "is_preview_from_server", sqlite3_column_int(st, 2),
-		    "is_archive_from_server", sqlite3_column_int(st, 3),
+		    "camera_id", (json_int_t)db_column_int64(st, 1),
+		    "is_preview_from_server", db_column_int(st, 2),
+		    "is_archive_from_server", db_column_int(st, 3),
 		    "status", column_json(st, 4, F_TEXT),
-		    "has_sound", sqlite3_column_int(st, 5),
+		    "has_sound", db_column_int(st, 5),
 		    "width", w > 0 ? json_integer(w) : json_null(),
 		    "height", h > 0 ? json_integer(h) : json_null());
 	}
@@ -212,7 +212,7 @@ stream_short_json(sqlite3 *db, int64_t stream_id)
 }
 
 json_t *
-stream_to_json(sqlite3 *db, int64_t stream_id)
+stream_to_json(struct db *db, int64_t stream_id)
 {
 	json_t *s = row_json(db, "streams", stream_fields, nitems(stream_fields),
 	    stream_id);
@@ -226,30 +226,30 @@ stream_to_json(sqlite3 *db, int64_t stream_id)
 }
 
 static int
-lookup_id(sqlite3 *db, const char *sql, int64_t key, const char *text, int64_t *out)
+lookup_id(struct db *db, const char *sql, int64_t key, const char *text, int64_t *out)
 {
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	int rc, ret;
 
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, key);
+	db_bind_int64(st, 1, key);
 	if (text != NULL)
-		sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*out = sqlite3_column_int64(st, 0);
+		db_bind_text(st, 2, text);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		*out = db_column_int64(st, 0);
 		ret = 1;
 	} else
-		ret = rc == SQLITE_DONE ? 0 : error("database: %s", sqlite3_errmsg(db));
-	sqlite3_finalize(st);
+		ret = rc == DB_DONE ? 0 : error("database: %s", db_errmsg(db));
+	db_finalize(st);
 	return ret;
 }
 
 json_t *
-camera_list_json(sqlite3 *db, int64_t offset, int64_t limit, int64_t *total)
+camera_list_json(struct db *db, int64_t offset, int64_t limit, int64_t *total)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	json_t *data;
 	int rc;
 
@@ -258,26 +258,26 @@ camera_list_json(sqlite3 *db, int64_t offset, int64_t limit, int64_t *total)
 	    (st = db_prepare(db, "SELECT id FROM cameras WHERE deleted_at IS NULL"
 	    " ORDER BY id LIMIT ? OFFSET ?")) == NULL)
 		return NULL;
-	sqlite3_bind_int64(st, 1, limit);
-	sqlite3_bind_int64(st, 2, offset);
+	db_bind_int64(st, 1, limit);
+	db_bind_int64(st, 2, offset);
 	data = json_array();
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		json_t *c = camera_to_json(db, sqlite3_column_int64(st, 0), 1);
+	while ((rc = db_step(st)) == DB_ROW) {
+		json_t *c = camera_to_json(db, db_column_int64(st, 0), 1);
 
 		if (c != NULL)
 			json_array_append_new(data, c);
 	}
-	if (rc != SQLITE_DONE) {
-		error("cannot list cameras: %s", sqlite3_errmsg(db));
+	if (rc != DB_DONE) {
+		error("cannot list cameras: %s", db_errmsg(db));
 		json_decref(data);
 		data = NULL;
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return data;
 }
 
 int
-camera_stream_id(sqlite3 *db, int64_t camera_id, const char *type, int64_t *stream_id)
+camera_stream_id(struct db *db, int64_t camera_id, const char *type, int64_t *stream_id)
 {
 	return lookup_id(db, "SELECT s.id FROM streams s JOIN cameras c"
 	    " ON c.id = s.camera_id WHERE s.camera_id=? AND s.type=?"
@@ -285,7 +285,7 @@ camera_stream_id(sqlite3 *db, int64_t camera_id, const char *type, int64_t *stre
 }
 
 int
-stream_exists(sqlite3 *db, int64_t stream_id, int64_t *camera_id)
+stream_exists(struct db *db, int64_t stream_id, int64_t *camera_id)
 {
 	return lookup_id(db, "SELECT s.camera_id FROM streams s JOIN cameras c"
 	    " ON c.id = s.camera_id WHERE s.id=? AND c.deleted_at IS NULL",
@@ -293,49 +293,49 @@ stream_exists(sqlite3 *db, int64_t stream_id, int64_t *camera_id)
 }
 
 char *
-stream_label(sqlite3 *db, int64_t stream_id)
+stream_label(struct db *db, int64_t stream_id)
 {
-	sqlite3_stmt *st = db_prepare(db, "SELECT c.address, c.name FROM streams s"
+	struct db_stmt *st = db_prepare(db, "SELECT c.address, c.name FROM streams s"
 	    " JOIN cameras c ON c.id = s.camera_id WHERE s.id=?");
 	char *label = NULL;
 
 	if (st == NULL)
 		return NULL;
-	sqlite3_bind_int64(st, 1, stream_id);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		const char *addr = (const char *)sqlite3_column_text(st, 0);
-		const char *name = (const char *)sqlite3_column_text(st, 1);
+	db_bind_int64(st, 1, stream_id);
+	if (db_step(st) == DB_ROW) {
+		const char *addr = db_column_text(st, 0);
+		const char *name = db_column_text(st, 1);
 
 		label = xstrdup(addr != NULL && addr[0] != '\0' ? addr : name);
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return label;
 }
 
 int
-camera_group_id(sqlite3 *db, const char *group, int64_t *gid)
+camera_group_id(struct db *db, const char *group, int64_t *gid)
 {
-	sqlite3_stmt *st = db_prepare(db, "INSERT INTO camera_groups(name, created_at)"
+	struct db_stmt *st = db_prepare(db, "INSERT INTO camera_groups(name, created_at)"
 	    " VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET name=name RETURNING id");
 	int ret = -1;
 
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, now_us());
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		*gid = sqlite3_column_int64(st, 0);
+	db_bind_text(st, 1, group);
+	db_bind_int64(st, 2, now_us());
+	if (db_step(st) == DB_ROW) {
+		*gid = db_column_int64(st, 0);
 		ret = 0;
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return ret;
 }
 
 int
-camera_create(sqlite3 *db, const char *name, const char *group,
+camera_create(struct db *db, const char *name, const char *group,
     const char *address, int64_t *id)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int64_t now = now_us(), gid = 0;
 	int ret = -1;
 
@@ -348,33 +348,33 @@ camera_create(sqlite3 *db, const char *name, const char *group,
 	if (st == NULL)
 		goto out;
 	if (gid != 0)
-		sqlite3_bind_int64(st, 1, gid);
-	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, address ? address : "", -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, now);
-	sqlite3_bind_int64(st, 5, now);
-	if (sqlite3_step(st) != SQLITE_ROW)
+		db_bind_int64(st, 1, gid);
+	db_bind_text(st, 2, name);
+	db_bind_text(st, 3, address ? address : "");
+	db_bind_int64(st, 4, now);
+	db_bind_int64(st, 5, now);
+	if (db_step(st) != DB_ROW)
 		goto out;
-	*id = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	*id = db_column_int64(st, 0);
+	db_finalize(st);
 	st = NULL;
 	ret = db_commit(db);
 out:
 	if (ret == -1) {
-		error("cannot create camera: %s", sqlite3_errmsg(db));
+		error("cannot create camera: %s", db_errmsg(db));
 		db_rollback(db);
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return ret;
 }
 
 int
-stream_create(sqlite3 *db, int64_t camera_id, const char *type, const char *url,
+stream_create(struct db *db, int64_t camera_id, const char *type, const char *url,
     int64_t *id)
 {
 	unsigned char r[16];
 	char hex[33], uuid[37];
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int64_t now = now_us();
 	int ret = -1;
 
@@ -389,18 +389,18 @@ stream_create(sqlite3 *db, int64_t camera_id, const char *type, const char *url,
 	    " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id");
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, camera_id);
-	sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, url, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, uuid, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, now);
-	sqlite3_bind_int64(st, 6, now);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		*id = sqlite3_column_int64(st, 0);
+	db_bind_int64(st, 1, camera_id);
+	db_bind_text(st, 2, type);
+	db_bind_text(st, 3, url);
+	db_bind_text(st, 4, uuid);
+	db_bind_int64(st, 5, now);
+	db_bind_int64(st, 6, now);
+	if (db_step(st) == DB_ROW) {
+		*id = db_column_int64(st, 0);
 		ret = 0;
 	} else
-		error("cannot create stream: %s", sqlite3_errmsg(db));
-	sqlite3_finalize(st);
+		error("cannot create stream: %s", db_errmsg(db));
+	db_finalize(st);
 	return ret;
 }
 
@@ -415,10 +415,10 @@ interval_add(json_t *arr, int64_t from, int64_t to)
 }
 
 json_t *
-stream_intervals_json(sqlite3 *db, int64_t stream_id, int64_t from, int64_t to,
+stream_intervals_json(struct db *db, int64_t stream_id, int64_t from, int64_t to,
     int64_t join_us)
 {
-	sqlite3_stmt *st = db_prepare(db, "SELECT start_us, end_us FROM segments"
+	struct db_stmt *st = db_prepare(db, "SELECT start_us, end_us FROM segments"
 	    " WHERE stream_id=? AND end_us>? AND start_us<? ORDER BY start_us");
 	json_t *arr;
 	int64_t cur_from = -1, cur_to = -1;
@@ -426,11 +426,11 @@ stream_intervals_json(sqlite3 *db, int64_t stream_id, int64_t from, int64_t to,
 	if (st == NULL)
 		return NULL;
 	arr = json_array();
-	sqlite3_bind_int64(st, 1, stream_id);
-	sqlite3_bind_int64(st, 2, from);
-	sqlite3_bind_int64(st, 3, to);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		int64_t s = sqlite3_column_int64(st, 0), e = sqlite3_column_int64(st, 1);
+	db_bind_int64(st, 1, stream_id);
+	db_bind_int64(st, 2, from);
+	db_bind_int64(st, 3, to);
+	while (db_step(st) == DB_ROW) {
+		int64_t s = db_column_int64(st, 0), e = db_column_int64(st, 1);
 
 		s = s < from ? from : s;
 		e = e > to ? to : e;
@@ -446,6 +446,6 @@ stream_intervals_json(sqlite3 *db, int64_t stream_id, int64_t from, int64_t to,
 	}
 	if (cur_from >= 0)
 		interval_add(arr, cur_from, cur_to);
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return arr;
 }

@@ -1,6 +1,5 @@
 #include "config.h"
 
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,9 +20,9 @@
  * which died). Inside the caller's transaction. How many, or -1.
  */
 static int
-fail_lost(sqlite3 *db, const struct conf *c, int64_t now, const char *prefix)
+fail_lost(struct db *db, const struct conf *c, int64_t now, const char *prefix)
 {
-	sqlite3_stmt *st = db_prepare(db, prefix == NULL ?
+	struct db_stmt *st = db_prepare(db, prefix == NULL ?
 	    "UPDATE downloads SET condition='failed',"
 	    " error_code='worker_lost', error_message='the export was interrupted"
 	    " ' || attempts || ' times (worker stopped or crashed); see the worker log',"
@@ -44,20 +43,20 @@ fail_lost(sqlite3 *db, const struct conf *c, int64_t now, const char *prefix)
 
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, now);
-	sqlite3_bind_int(st, 2, c->max_attempts);
+	db_bind_int64(st, 1, now);
+	db_bind_int(st, 2, c->max_attempts);
 	if (prefix != NULL) {
-		sqlite3_bind_int(st, 3, (int)strlen(prefix));
-		sqlite3_bind_text(st, 4, prefix, -1, SQLITE_STATIC);
+		db_bind_int(st, 3, (int)strlen(prefix));
+		db_bind_text(st, 4, prefix);
 	}
 	/* Every one gets its event: the ids are kept, however many. */
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		xgrow(&ids, &cap, n + 1, sizeof(*ids));
-		ids[n++] = sqlite3_column_int64(st, 0);
+		ids[n++] = db_column_int64(st, 0);
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		error("database: %s", sqlite3_errmsg(db));
+	db_finalize(st);
+	if (rc != DB_DONE) {
+		error("database: %s", db_errmsg(db));
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -73,9 +72,9 @@ out:
 }
 
 int
-queue_claim(sqlite3 *db, const struct conf *c, const char *owner, struct job *job)
+queue_claim(struct db *db, const struct conf *c, const char *owner, struct job *job)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int64_t now = now_us();
 	int ret = -1, rc;
 
@@ -93,43 +92,43 @@ queue_claim(sqlite3 *db, const struct conf *c, const char *owner, struct job *jo
 	    " RETURNING id, user_id, stream_id, from_us, to_us, attempts");
 	if (st == NULL)
 		goto out;
-	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, now + c->lease_seconds * USEC_PER_SEC);
-	sqlite3_bind_int64(st, 3, now);
-	sqlite3_bind_int64(st, 4, c->footage_wait * USEC_PER_SEC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		job->id = sqlite3_column_int64(st, 0);
-		job->user_id = sqlite3_column_int64(st, 1);
-		job->stream_id = sqlite3_column_int64(st, 2);
-		job->from_us = sqlite3_column_int64(st, 3);
-		job->to_us = sqlite3_column_int64(st, 4);
-		job->attempts = sqlite3_column_int(st, 5);
+	db_bind_text(st, 1, owner);
+	db_bind_int64(st, 2, now + c->lease_seconds * USEC_PER_SEC);
+	db_bind_int64(st, 3, now);
+	db_bind_int64(st, 4, c->footage_wait * USEC_PER_SEC);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		job->id = db_column_int64(st, 0);
+		job->user_id = db_column_int64(st, 1);
+		job->stream_id = db_column_int64(st, 2);
+		job->from_us = db_column_int64(st, 3);
+		job->to_us = db_column_int64(st, 4);
+		job->attempts = db_column_int(st, 5);
 		ret = 1;
-		rc = sqlite3_step(st);
+		rc = db_step(st);
 	} else
 		ret = 0;
-	if (rc != SQLITE_DONE) {
-		error("database: %s", sqlite3_errmsg(db));
+	if (rc != DB_DONE) {
+		error("database: %s", db_errmsg(db));
 		ret = -1;
 		goto out;
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	st = NULL;
 	if (db_commit(db) == -1)
 		ret = -1;
 out:
 	if (ret == -1)
 		db_rollback(db);
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return ret;
 }
 
 int
-queue_renew(sqlite3 *db, const struct conf *c, const struct job *job,
+queue_renew(struct db *db, const struct conf *c, const struct job *job,
     const char *owner, int progress, int with_event)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int64_t now = now_us();
 	int ret = -1, changed;
 
@@ -141,17 +140,17 @@ queue_renew(sqlite3 *db, const struct conf *c, const struct job *job,
 	    " RETURNING progress");
 	if (st == NULL)
 		goto out;
-	sqlite3_bind_int64(st, 1, now + c->lease_seconds * USEC_PER_SEC);
-	sqlite3_bind_int(st, 2, progress);
-	sqlite3_bind_int64(st, 3, now);
-	sqlite3_bind_int64(st, 4, job->id);
-	sqlite3_bind_text(st, 5, owner, -1, SQLITE_STATIC);
-	changed = sqlite3_step(st) == SQLITE_ROW;
+	db_bind_int64(st, 1, now + c->lease_seconds * USEC_PER_SEC);
+	db_bind_int(st, 2, progress);
+	db_bind_int64(st, 3, now);
+	db_bind_int64(st, 4, job->id);
+	db_bind_text(st, 5, owner);
+	changed = db_step(st) == DB_ROW;
 	if (db_step_done(st) == -1) {
-		sqlite3_finalize(st);
+		db_finalize(st);
 		goto out;
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	if (changed && with_event && event_insert(db, c, job->id, EV_PROGRESS, 1) == -1)
 		goto out;
 	if (db_commit(db) == 0)
@@ -163,26 +162,26 @@ out:
 }
 
 int
-queue_still_ours(sqlite3 *db, int64_t id, const char *owner)
+queue_still_ours(struct db *db, int64_t id, const char *owner)
 {
-	sqlite3_stmt *st = db_prepare(db, "SELECT 1 FROM downloads WHERE id=?"
+	struct db_stmt *st = db_prepare(db, "SELECT 1 FROM downloads WHERE id=?"
 	    " AND lease_owner=? AND condition='processing'");
 	int rc;
 
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_text(st, 2, owner, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc == SQLITE_ROW)
+	db_bind_int64(st, 1, id);
+	db_bind_text(st, 2, owner);
+	rc = db_step(st);
+	db_finalize(st);
+	if (rc == DB_ROW)
 		return 1;
-	return rc == SQLITE_DONE ? 0 : -1;
+	return rc == DB_DONE ? 0 : -1;
 }
 
 /* Run a fenced UPDATE, then the event, in one transaction. */
 static int
-finish(sqlite3 *db, const struct conf *c, sqlite3_stmt *st, int64_t id, int ok)
+finish(struct db *db, const struct conf *c, struct db_stmt *st, int64_t id, int ok)
 {
 	int ret = -1, changed;
 
@@ -192,7 +191,7 @@ finish(sqlite3 *db, const struct conf *c, sqlite3_stmt *st, int64_t id, int ok)
 	}
 	if (db_step_done(st) == -1)
 		goto out;
-	changed = sqlite3_changes(db) > 0;
+	changed = db_changes(db) > 0;
 	if (changed && event_insert(db, c, id, EV_GENERATED, ok) == -1)
 		goto out;
 	if (db_commit(db) == 0)
@@ -200,15 +199,15 @@ finish(sqlite3 *db, const struct conf *c, sqlite3_stmt *st, int64_t id, int ok)
 out:
 	if (ret == -1)
 		db_rollback(db);
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return ret;
 }
 
 int
-queue_finish_active(sqlite3 *db, const struct conf *c, const struct job *job,
+queue_finish_active(struct db *db, const struct conf *c, const struct job *job,
     const char *owner, const struct job_output *out)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int64_t now = now_us();
 
 	if (db_begin(db) == -1)
@@ -220,27 +219,27 @@ queue_finish_active(sqlite3 *db, const struct conf *c, const struct job *job,
 	    " finished_at=?8, export_us=?8 - coalesce(claimed_at, ?8)"
 	    " WHERE id=?9 AND lease_owner=?10 AND condition='processing'");
 	if (st != NULL) {
-		sqlite3_bind_text(st, 1, out->file, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, out->size);
-		sqlite3_bind_int64(st, 3, out->duration_us);
-		sqlite3_bind_text(st, 4, out->coverage, -1, SQLITE_STATIC);
+		db_bind_text(st, 1, out->file);
+		db_bind_int64(st, 2, out->size);
+		db_bind_int64(st, 3, out->duration_us);
+		db_bind_text(st, 4, out->coverage);
 		if (out->warn_code != NULL) {
-			sqlite3_bind_text(st, 5, out->warn_code, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 6, out->warn_message, -1, SQLITE_STATIC);
+			db_bind_text(st, 5, out->warn_code);
+			db_bind_text(st, 6, out->warn_message);
 		}
-		sqlite3_bind_int64(st, 7, now + c->download_ttl * USEC_PER_SEC);
-		sqlite3_bind_int64(st, 8, now);
-		sqlite3_bind_int64(st, 9, job->id);
-		sqlite3_bind_text(st, 10, owner, -1, SQLITE_STATIC);
+		db_bind_int64(st, 7, now + c->download_ttl * USEC_PER_SEC);
+		db_bind_int64(st, 8, now);
+		db_bind_int64(st, 9, job->id);
+		db_bind_text(st, 10, owner);
 	}
 	return finish(db, c, st, job->id, 1);
 }
 
 int
-queue_finish_failed(sqlite3 *db, const struct conf *c, const struct job *job,
+queue_finish_failed(struct db *db, const struct conf *c, const struct job *job,
     const char *owner, const char *code, const char *message, int retry)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int64_t now = now_us();
 	int changed;
 
@@ -256,18 +255,18 @@ queue_finish_failed(sqlite3 *db, const struct conf *c, const struct job *job,
 			db_rollback(db);
 			return -1;
 		}
-		sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, message, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 3, now);
-		sqlite3_bind_int64(st, 4, job->id);
-		sqlite3_bind_text(st, 5, owner, -1, SQLITE_STATIC);
+		db_bind_text(st, 1, code);
+		db_bind_text(st, 2, message);
+		db_bind_int64(st, 3, now);
+		db_bind_int64(st, 4, job->id);
+		db_bind_text(st, 5, owner);
 		if (db_step_done(st) == -1) {
-			sqlite3_finalize(st);
+			db_finalize(st);
 			db_rollback(db);
 			return -1;
 		}
-		sqlite3_finalize(st);
-		changed = sqlite3_changes(db) > 0;
+		db_finalize(st);
+		changed = db_changes(db) > 0;
 		return db_commit(db) == 0 ? changed : -1;
 	}
 	st = db_prepare(db, "UPDATE downloads SET condition='failed', is_actual=1,"
@@ -276,19 +275,19 @@ queue_finish_failed(sqlite3 *db, const struct conf *c, const struct job *job,
 	    " export_us=?3 - coalesce(claimed_at, ?3) WHERE id=?4 AND lease_owner=?5"
 	    " AND condition='processing'");
 	if (st != NULL) {
-		sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, message, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 3, now);
-		sqlite3_bind_int64(st, 4, job->id);
-		sqlite3_bind_text(st, 5, owner, -1, SQLITE_STATIC);
+		db_bind_text(st, 1, code);
+		db_bind_text(st, 2, message);
+		db_bind_int64(st, 3, now);
+		db_bind_int64(st, 4, job->id);
+		db_bind_text(st, 5, owner);
 	}
 	return finish(db, c, st, job->id, 0);
 }
 
 int
-queue_hand_back(sqlite3 *db, const struct job *job, const char *owner)
+queue_hand_back(struct db *db, const struct job *job, const char *owner)
 {
-	sqlite3_stmt *st = db_prepare(db, "UPDATE downloads SET condition='pending',"
+	struct db_stmt *st = db_prepare(db, "UPDATE downloads SET condition='pending',"
 	    " lease_owner=NULL, lease_until=NULL, progress=0,"
 	    " attempts=max(attempts-1, 0), updated_at=?"
 	    " WHERE id=? AND lease_owner=? AND condition='processing'");
@@ -296,18 +295,18 @@ queue_hand_back(sqlite3 *db, const struct job *job, const char *owner)
 
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, now_us());
-	sqlite3_bind_int64(st, 2, job->id);
-	sqlite3_bind_text(st, 3, owner, -1, SQLITE_STATIC);
+	db_bind_int64(st, 1, now_us());
+	db_bind_int64(st, 2, job->id);
+	db_bind_text(st, 3, owner);
 	ret = db_step_done(st);
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return ret;
 }
 
 int
-queue_held_prefix(sqlite3 *db, const char *prefix, int64_t **ids, size_t *n)
+queue_held_prefix(struct db *db, const char *prefix, int64_t **ids, size_t *n)
 {
-	sqlite3_stmt *st = db_prepare(db, "SELECT id FROM downloads"
+	struct db_stmt *st = db_prepare(db, "SELECT id FROM downloads"
 	    " WHERE condition='processing' AND substr(lease_owner, 1, ?)=?");
 	size_t cap = 0;
 	int rc;
@@ -316,27 +315,27 @@ queue_held_prefix(sqlite3 *db, const char *prefix, int64_t **ids, size_t *n)
 	*n = 0;
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_int(st, 1, (int)strlen(prefix));
-	sqlite3_bind_text(st, 2, prefix, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	db_bind_int(st, 1, (int)strlen(prefix));
+	db_bind_text(st, 2, prefix);
+	while ((rc = db_step(st)) == DB_ROW) {
 		xgrow(ids, &cap, *n + 1, sizeof(**ids));
-		(*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+		(*ids)[(*n)++] = db_column_int64(st, 0);
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
+	db_finalize(st);
+	if (rc != DB_DONE) {
 		free(*ids);
 		*ids = NULL;
 		*n = 0;
-		return error("database: %s", sqlite3_errmsg(db));
+		return error("database: %s", db_errmsg(db));
 	}
 	return 0;
 }
 
 int
-queue_release_prefix(sqlite3 *db, const struct conf *c, const char *prefix,
+queue_release_prefix(struct db *db, const struct conf *c, const char *prefix,
     int *failed)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	int ret = -1, nfailed;
 
 	*failed = 0;
@@ -351,12 +350,12 @@ queue_release_prefix(sqlite3 *db, const struct conf *c, const char *prefix,
 	    " WHERE condition='processing' AND substr(lease_owner, 1, ?)=?");
 	if (st == NULL)
 		goto out;
-	sqlite3_bind_int64(st, 1, now_us());
-	sqlite3_bind_int(st, 2, (int)strlen(prefix));
-	sqlite3_bind_text(st, 3, prefix, -1, SQLITE_STATIC);
+	db_bind_int64(st, 1, now_us());
+	db_bind_int(st, 2, (int)strlen(prefix));
+	db_bind_text(st, 3, prefix);
 	if (db_step_done(st) == -1)
 		goto out;
-	ret = sqlite3_changes(db);
+	ret = db_changes(db);
 	if (db_commit(db) == -1) {
 		ret = -1;
 		goto out;
@@ -365,6 +364,6 @@ queue_release_prefix(sqlite3 *db, const struct conf *c, const char *prefix,
 out:
 	if (ret == -1)
 		db_rollback(db);
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return ret;
 }

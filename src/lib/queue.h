@@ -7,9 +7,10 @@
 #ifndef ARCHIVED_QUEUE_H
 #define ARCHIVED_QUEUE_H
 
-#include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
+
+struct db;
 
 struct conf;
 
@@ -26,17 +27,17 @@ struct job {
  * is counted now, so that a crash in it counts. Jobs whose lease expired
  * after max_attempts tries are failed on the way (their worker died each
  * time). 1 claimed, 0 nothing to do, -1 error. */
-int	 queue_claim(sqlite3 *db, const struct conf *c, const char *owner,
+int	 queue_claim(struct db *db, const struct conf *c, const char *owner,
 	    struct job *job);
 
 /* Extend the lease and record progress (0-100), with an archive_progress
  * event when the percentage changed. 1 still ours, 0 lost (cancelled or
  * taken over: stop), -1 error. */
-int	 queue_renew(sqlite3 *db, const struct conf *c, const struct job *job,
+int	 queue_renew(struct db *db, const struct conf *c, const struct job *job,
 	    const char *owner, int progress, int with_event);
 
 /* Is the job still ours and processing? 1 yes, 0 no, -1 error. */
-int	 queue_still_ours(sqlite3 *db, int64_t id, const char *owner);
+int	 queue_still_ours(struct db *db, int64_t id, const char *owner);
 
 struct job_output {
 	const char	*file;		/* name in downloads_dir */
@@ -50,23 +51,23 @@ struct job_output {
 /* The file is in place: the row becomes active with its expiry, and the
  * archive_generated event is written, in one transaction. 1 done, 0 the
  * lease was lost (the caller removes the file), -1 error. */
-int	 queue_finish_active(sqlite3 *db, const struct conf *c, const struct job *job,
+int	 queue_finish_active(struct db *db, const struct conf *c, const struct job *job,
 	    const char *owner, const struct job_output *out);
 
 /* The attempt failed. retry and attempts left: back to pending; otherwise
  * failed, with the error and an archive_generated "error" event. 1 done,
  * 0 lease lost, -1 error. */
-int	 queue_finish_failed(sqlite3 *db, const struct conf *c, const struct job *job,
+int	 queue_finish_failed(struct db *db, const struct conf *c, const struct job *job,
 	    const char *owner, const char *code, const char *message, int retry);
 
 /* Give the job back untouched (shutdown): pending, the attempt not counted. */
-int	 queue_hand_back(sqlite3 *db, const struct job *job, const char *owner);
+int	 queue_hand_back(struct db *db, const struct job *job, const char *owner);
 
 /* At start: the processing jobs whose lease names an owner starting with
  * prefix (a previous run of this worker on this host, which died), so
  * that their files can be removed before they are released. *ids is
  * malloc'd (the caller frees), *n of them. 0, or -1 on error. */
-int	 queue_held_prefix(sqlite3 *db, const char *prefix, int64_t **ids,
+int	 queue_held_prefix(struct db *db, const char *prefix, int64_t **ids,
 	    size_t *n);
 
 /* At start: take back every job whose lease names an owner starting with
@@ -75,7 +76,7 @@ int	 queue_held_prefix(sqlite3 *db, const char *prefix, int64_t **ids,
  * its archive_generated error event; the others go back to pending. One
  * transaction. Returns how many went back to pending, *failed how many
  * failed; -1 on error (nothing changed). */
-int	 queue_release_prefix(sqlite3 *db, const struct conf *c, const char *prefix,
+int	 queue_release_prefix(struct db *db, const struct conf *c, const char *prefix,
 	    int *failed);
 
 #endif

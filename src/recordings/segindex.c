@@ -369,67 +369,67 @@ segindex_row_release(struct seg_row *row)
 }
 
 static void
-row_read(sqlite3_stmt *st, struct seg_row *row)
+row_read(struct db_stmt *st, struct seg_row *row)
 {
-	row->id = sqlite3_column_int64(st, 0);
-	row->stream_id = sqlite3_column_int64(st, 1);
-	row->path = xstrdup((const char *)sqlite3_column_text(st, 2));
-	row->start_us = sqlite3_column_int64(st, 3);
-	row->end_us = sqlite3_column_int64(st, 4);
-	row->bytes = sqlite3_column_int64(st, 5);
+	row->id = db_column_int64(st, 0);
+	row->stream_id = db_column_int64(st, 1);
+	row->path = xstrdup(db_column_text(st, 2));
+	row->start_us = db_column_int64(st, 3);
+	row->end_us = db_column_int64(st, 4);
+	row->bytes = db_column_int64(st, 5);
 	snprintf(row->codec, sizeof(row->codec), "%s",
-	    (const char *)sqlite3_column_text(st, 6));
-	row->width = sqlite3_column_int(st, 7);
-	row->height = sqlite3_column_int(st, 8);
-	row->has_audio = sqlite3_column_int(st, 9);
+	    db_column_text(st, 6));
+	row->width = db_column_int(st, 7);
+	row->height = db_column_int(st, 8);
+	row->has_audio = db_column_int(st, 9);
 }
 
 /* Step a one-row query into row: 1, 0 none, -1 error. */
 static int
-one_row(sqlite3 *db, sqlite3_stmt *st, struct seg_row *row)
+one_row(struct db *db, struct db_stmt *st, struct seg_row *row)
 {
-	int rc = sqlite3_step(st), ret;
+	int rc = db_step(st), ret;
 
-	if (rc == SQLITE_ROW) {
+	if (rc == DB_ROW) {
 		row_read(st, row);
 		ret = 1;
-	} else if (rc == SQLITE_DONE)
+	} else if (rc == DB_DONE)
 		ret = 0;
 	else
-		ret = error("database: cannot read segments: %s", sqlite3_errmsg(db));
-	sqlite3_finalize(st);
+		ret = error("database: cannot read segments: %s", db_errmsg(db));
+	db_finalize(st);
 	return ret;
 }
 
 int
-segindex_lookup(sqlite3 *db, const char *path, struct seg_row *row)
+segindex_lookup(struct db *db, const char *path, struct seg_row *row)
 {
-	sqlite3_stmt *st = db_prepare(db, "SELECT " ROW_COLUMNS
+	struct db_stmt *st = db_prepare(db, "SELECT " ROW_COLUMNS
 	    " FROM segments WHERE path=?");
 
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+	db_bind_text(st, 1, path);
 	return one_row(db, st, row);
 }
 
 int
-segindex_before(sqlite3 *db, int64_t stream_id, int64_t t, struct seg_row *row)
+segindex_before(struct db *db, int64_t stream_id, int64_t t, struct seg_row *row)
 {
-	sqlite3_stmt *st = db_prepare(db, "SELECT " ROW_COLUMNS " FROM segments"
+	struct db_stmt *st = db_prepare(db, "SELECT " ROW_COLUMNS " FROM segments"
 	    " WHERE stream_id=? AND start_us<=? ORDER BY start_us DESC, id DESC LIMIT 1");
 
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, stream_id);
-	sqlite3_bind_int64(st, 2, t);
+	db_bind_int64(st, 1, stream_id);
+	db_bind_int64(st, 2, t);
 	return one_row(db, st, row);
 }
 
 int
-segindex_store(sqlite3 *db, struct seg_row *row)
+segindex_store(struct db *db, struct seg_row *row)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int ret;
 
 	if (row->id == 0)
@@ -442,58 +442,58 @@ segindex_store(sqlite3 *db, struct seg_row *row)
 		    " has_audio=?9 WHERE id=?11 RETURNING id");
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, row->stream_id);
-	sqlite3_bind_text(st, 2, row->path, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, row->start_us);
-	sqlite3_bind_int64(st, 4, row->end_us);
-	sqlite3_bind_int64(st, 5, row->bytes);
-	sqlite3_bind_text(st, 6, row->codec, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 7, row->width);
-	sqlite3_bind_int(st, 8, row->height);
-	sqlite3_bind_int(st, 9, row->has_audio);
+	db_bind_int64(st, 1, row->stream_id);
+	db_bind_text(st, 2, row->path);
+	db_bind_int64(st, 3, row->start_us);
+	db_bind_int64(st, 4, row->end_us);
+	db_bind_int64(st, 5, row->bytes);
+	db_bind_text(st, 6, row->codec);
+	db_bind_int(st, 7, row->width);
+	db_bind_int(st, 8, row->height);
+	db_bind_int(st, 9, row->has_audio);
 	if (row->id == 0)
-		sqlite3_bind_int64(st, 10, now_us());
+		db_bind_int64(st, 10, now_us());
 	else
-		sqlite3_bind_int64(st, 11, row->id);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		row->id = sqlite3_column_int64(st, 0);
+		db_bind_int64(st, 11, row->id);
+	if (db_step(st) == DB_ROW) {
+		row->id = db_column_int64(st, 0);
 		ret = 0;
 	} else
 		ret = error("database: cannot store segment '%s': %s", row->path,
-		    sqlite3_errmsg(db));
-	sqlite3_finalize(st);
+		    db_errmsg(db));
+	db_finalize(st);
 	return ret;
 }
 
 int
-segindex_delete(sqlite3 *db, int64_t id)
+segindex_delete(struct db *db, int64_t id)
 {
-	sqlite3_stmt *st = db_prepare(db, "DELETE FROM segments WHERE id=?");
+	struct db_stmt *st = db_prepare(db, "DELETE FROM segments WHERE id=?");
 	int ret;
 
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(st, 1, id);
 	ret = db_step_done(st);
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return ret;
 }
 
 int
-segindex_foreach(sqlite3 *db, int64_t stream_id, int64_t from, int64_t to,
+segindex_foreach(struct db *db, int64_t stream_id, int64_t from, int64_t to,
     int (*cb)(void *arg, const struct seg_row *row), void *arg)
 {
-	sqlite3_stmt *st = db_prepare(db, "SELECT " ROW_COLUMNS " FROM segments"
+	struct db_stmt *st = db_prepare(db, "SELECT " ROW_COLUMNS " FROM segments"
 	    " WHERE (?1 = 0 OR stream_id=?1) AND end_us>?2 AND start_us<?3"
 	    " ORDER BY stream_id, start_us, id");
 	int rc, ret = 0;
 
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, stream_id);
-	sqlite3_bind_int64(st, 2, from);
-	sqlite3_bind_int64(st, 3, to);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	db_bind_int64(st, 1, stream_id);
+	db_bind_int64(st, 2, from);
+	db_bind_int64(st, 3, to);
+	while ((rc = db_step(st)) == DB_ROW) {
 		struct seg_row row;
 
 		row_read(st, &row);
@@ -502,19 +502,19 @@ segindex_foreach(sqlite3 *db, int64_t stream_id, int64_t from, int64_t to,
 		if (ret != 0)
 			break;
 	}
-	if (ret == 0 && rc != SQLITE_DONE)
-		ret = error("database: cannot list segments: %s", sqlite3_errmsg(db));
-	sqlite3_finalize(st);
+	if (ret == 0 && rc != DB_DONE)
+		ret = error("database: cannot list segments: %s", db_errmsg(db));
+	db_finalize(st);
 	return ret;
 }
 
 struct remux_segment *
-segindex_load_range(sqlite3 *db, int64_t stream_id, int64_t from, int64_t to,
+segindex_load_range(struct db *db, int64_t stream_id, int64_t from, int64_t to,
     size_t *n)
 {
 	/* The worker's query (daemon/archived.c, load_segments), so that an
 	 * export and a download of one range are the same file. */
-	sqlite3_stmt *st = db_prepare(db, "SELECT path, start_us, end_us, bytes"
+	struct db_stmt *st = db_prepare(db, "SELECT path, start_us, end_us, bytes"
 	    " FROM segments WHERE stream_id=? AND end_us>? AND start_us<?"
 	    " ORDER BY start_us, id");
 	struct remux_segment *segs = NULL;
@@ -524,20 +524,20 @@ segindex_load_range(sqlite3 *db, int64_t stream_id, int64_t from, int64_t to,
 	*n = 0;
 	if (st == NULL)
 		return NULL;
-	sqlite3_bind_int64(st, 1, stream_id);
-	sqlite3_bind_int64(st, 2, from);
-	sqlite3_bind_int64(st, 3, to);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	db_bind_int64(st, 1, stream_id);
+	db_bind_int64(st, 2, from);
+	db_bind_int64(st, 3, to);
+	while ((rc = db_step(st)) == DB_ROW) {
 		xgrow(&segs, &cap, *n + 1, sizeof(*segs));
-		segs[*n].path = xstrdup((const char *)sqlite3_column_text(st, 0));
-		segs[*n].start_us = sqlite3_column_int64(st, 1);
-		segs[*n].end_us = sqlite3_column_int64(st, 2);
-		segs[*n].bytes = sqlite3_column_int64(st, 3);
+		segs[*n].path = xstrdup(db_column_text(st, 0));
+		segs[*n].start_us = db_column_int64(st, 1);
+		segs[*n].end_us = db_column_int64(st, 2);
+		segs[*n].bytes = db_column_int64(st, 3);
 		(*n)++;
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		error("database: cannot load segments: %s", sqlite3_errmsg(db));
+	db_finalize(st);
+	if (rc != DB_DONE) {
+		error("database: cannot load segments: %s", db_errmsg(db));
 		segindex_free_range(segs, *n);
 		*n = 0;
 		return NULL;
@@ -564,10 +564,10 @@ segindex_free_range(struct remux_segment *segs, size_t n)
 	" AND d.from_us<s.end_us AND d.to_us>s.start_us)"
 
 int
-segindex_prune(sqlite3 *db, int64_t stream_id, int64_t before, int dry_run,
+segindex_prune(struct db *db, int64_t stream_id, int64_t before, int dry_run,
     struct segindex_prune_stats *stats)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	char **paths = NULL;
 	size_t n = 0, cap = 0;
 	int64_t pinned = 0;
@@ -578,29 +578,29 @@ segindex_prune(sqlite3 *db, int64_t stream_id, int64_t before, int dry_run,
 		return -1;
 	if ((st = db_prepare(db, "SELECT count(*)" PRUNE_WHERE " AND" PINNED)) == NULL)
 		goto out;
-	sqlite3_bind_int64(st, 1, stream_id);
-	sqlite3_bind_int64(st, 2, before);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		pinned = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	db_bind_int64(st, 1, stream_id);
+	db_bind_int64(st, 2, before);
+	if (db_step(st) == DB_ROW)
+		pinned = db_column_int64(st, 0);
+	db_finalize(st);
 	st = db_prepare(db, dry_run ?
 	    "SELECT s.path, s.bytes" PRUNE_WHERE " AND NOT" PINNED :
 	    "DELETE FROM segments WHERE id IN (SELECT s.id" PRUNE_WHERE
 	    " AND NOT" PINNED ") RETURNING path, bytes");
 	if (st == NULL)
 		goto out;
-	sqlite3_bind_int64(st, 1, stream_id);
-	sqlite3_bind_int64(st, 2, before);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	db_bind_int64(st, 1, stream_id);
+	db_bind_int64(st, 2, before);
+	while ((rc = db_step(st)) == DB_ROW) {
 		xgrow(&paths, &cap, n + 1, sizeof(*paths));
-		paths[n++] = xstrdup((const char *)sqlite3_column_text(st, 0));
-		stats->bytes += sqlite3_column_int64(st, 1);
+		paths[n++] = xstrdup(db_column_text(st, 0));
+		stats->bytes += db_column_int64(st, 1);
 	}
-	if (rc != SQLITE_DONE) {
-		error("database: cannot prune segments: %s", sqlite3_errmsg(db));
+	if (rc != DB_DONE) {
+		error("database: cannot prune segments: %s", db_errmsg(db));
 		goto out;
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	st = NULL;
 	if (dry_run) {
 		db_rollback(db);
@@ -610,7 +610,7 @@ segindex_prune(sqlite3 *db, int64_t stream_id, int64_t before, int dry_run,
 out:
 	if (ret == -1)
 		db_rollback(db);
-	sqlite3_finalize(st);
+	db_finalize(st);
 	if (ret == 0) {
 		stats->deleted = (int)n;
 		stats->pinned = (int)pinned;

@@ -14,10 +14,11 @@
 #ifndef ARCHIVED_SEGINDEX_H
 #define ARCHIVED_SEGINDEX_H
 
-#include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+struct db;
 
 struct remux_segment;
 
@@ -62,26 +63,26 @@ struct seg_row {
 void	 segindex_row_release(struct seg_row *row);
 
 /* The row indexing path: 1 found, 0 none, -1 error. */
-int	 segindex_lookup(sqlite3 *db, const char *path, struct seg_row *row);
+int	 segindex_lookup(struct db *db, const char *path, struct seg_row *row);
 /* The stream's segment that starts last at or before t (t = INT64_MAX:
  * the latest): 1 found, 0 none, -1 error. */
-int	 segindex_before(sqlite3 *db, int64_t stream_id, int64_t t,
+int	 segindex_before(struct db *db, int64_t stream_id, int64_t t,
 	    struct seg_row *row);
 /* Insert (row->id = 0) or update (by id) a row; inside the caller's
  * transaction. */
-int	 segindex_store(sqlite3 *db, struct seg_row *row);
-int	 segindex_delete(sqlite3 *db, int64_t id);
+int	 segindex_store(struct db *db, struct seg_row *row);
+int	 segindex_delete(struct db *db, int64_t id);
 
 /* Call cb for each segment of the stream overlapping [from, to), in time
  * order (stream_id 0: every stream); a nonzero cb return stops with it. */
-int	 segindex_foreach(sqlite3 *db, int64_t stream_id, int64_t from, int64_t to,
+int	 segindex_foreach(struct db *db, int64_t stream_id, int64_t from, int64_t to,
 	    int (*cb)(void *arg, const struct seg_row *row), void *arg);
 
 /* The segments a job of [from, to) remuxes, in time order: the worker and
  * archivectl export both load them here. Caller frees with
  * segindex_free_range (NULL is fine). NULL on error; none is an empty,
  * non-NULL array. */
-struct remux_segment *segindex_load_range(sqlite3 *db, int64_t stream_id,
+struct remux_segment *segindex_load_range(struct db *db, int64_t stream_id,
 	    int64_t from, int64_t to, size_t *n);
 void	 segindex_free_range(struct remux_segment *segs, size_t n);
 
@@ -99,7 +100,7 @@ struct segindex_prune_stats {
  * first, the files after: a job claimed later never sees a deleted file.
  * dry_run: count only. 0, or -1 on a database error.
  */
-int	 segindex_prune(sqlite3 *db, int64_t stream_id, int64_t before,
+int	 segindex_prune(struct db *db, int64_t stream_id, int64_t before,
 	    int dry_run, struct segindex_prune_stats *st);
 
 #endif

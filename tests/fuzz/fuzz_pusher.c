@@ -32,7 +32,6 @@
 #include "config.h"
 
 #include <jansson.h>
-#include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +41,7 @@
 #include "lib/conf.h"
 #include "lib/crypto.h"
 #include "lib/db.h"
+#include "lib/db_sqlite.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "fuzz.h"
@@ -49,7 +49,7 @@
 #define NCONN	4
 
 static struct conf *conf;
-static sqlite3 *template_db, *db;
+static struct db *template_db, *db;
 static int wakes;
 static int print_messages;	/* FUZZ_PRINT=1: show what each connection is sent */
 
@@ -61,7 +61,7 @@ fake_wake(void *handle)
 }
 
 static void
-sql(sqlite3 *h, const char *text)
+sql(struct db *h, const char *text)
 {
 	if (db_exec(h, text) == -1) {
 		fprintf(stderr, "fuzz_pusher: setup failed: %s\n", text);
@@ -75,7 +75,8 @@ sql(sqlite3 *h, const char *text)
 static void
 copy_template(void)
 {
-	sqlite3_backup *b = sqlite3_backup_init(db, "main", template_db, "main");
+	sqlite3_backup *b = sqlite3_backup_init(db_sqlite_handle(db), "main",
+	    db_sqlite_handle(template_db), "main");
 
 	FUZZ_CHECK(b != NULL);
 	FUZZ_CHECK(sqlite3_backup_step(b, -1) == SQLITE_DONE);
@@ -150,16 +151,16 @@ drain(struct hub_conn *c)
 static void
 grant(const struct hub_conn *c, const char *chan)
 {
-	sqlite3_stmt *st = db_prepare(db, "INSERT OR REPLACE INTO push_grants(socket_id,"
+	struct db_stmt *st = db_prepare(db, "INSERT OR REPLACE INTO push_grants(socket_id,"
 	    " channel, token_id, created_at) VALUES (?1, ?2, CASE ?2"
 	    " WHEN 'private-user.1' THEN 10 WHEN 'private-user.2' THEN 11 ELSE 12 END, ?3)");
 
 	FUZZ_CHECK(st != NULL);
-	sqlite3_bind_text(st, 1, c->socket_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, chan, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, now_us());
+	db_bind_text(st, 1, c->socket_id);
+	db_bind_text(st, 2, chan);
+	db_bind_int64(st, 3, now_us());
 	(void)db_step_done(st);		/* not UTF-8: refused, as by the API */
-	sqlite3_finalize(st);
+	db_finalize(st);
 }
 
 /* The message with every "@SIG:<channel>@" signed for c, as POST
@@ -217,14 +218,14 @@ conn_open(struct hub *h, const char *arg, size_t n)
 static void
 add_event(struct hub *h, const char *type, size_t n)
 {
-	sqlite3_stmt *st = db_prepare(db, "INSERT INTO events(user_id, token_id,"
+	struct db_stmt *st = db_prepare(db, "INSERT INTO events(user_id, token_id,"
 	    " download_id, type, payload, created_at) VALUES (1, 10, 1, ?1,"
 	    " json_object('type', ?1, 'status', 'ok'), 0)");
 
 	FUZZ_CHECK(st != NULL);
-	sqlite3_bind_text(st, 1, type, (int)n, SQLITE_TRANSIENT);
+	db_bind_textn(st, 1, type, n);
 	(void)db_step_done(st);		/* not UTF-8: refused, as a bad row */
-	sqlite3_finalize(st);
+	db_finalize(st);
 	FUZZ_CHECK(hub_deliver(h) >= 0);
 }
 

@@ -34,7 +34,6 @@
 #include <ctype.h>
 #include <jansson.h>
 #include <openssl/evp.h>
-#include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +45,7 @@
 #include "lib/conf.h"
 #include "lib/crypto.h"
 #include "lib/db.h"
+#include "lib/db_sqlite.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "fuzz.h"
@@ -86,11 +86,11 @@ EVP_PBE_scrypt(const char *pass, size_t passlen, const unsigned char *salt,
 }
 
 static struct conf *conf;
-static sqlite3 *template_db, *db;
+static struct db *template_db, *db;
 static int print_responses;	/* FUZZ_PRINT=1: show each response */
 
 static void
-sql(sqlite3 *h, const char *text)
+sql(struct db *h, const char *text)
 {
 	if (db_exec(h, text) == -1) {
 		fprintf(stderr, "fuzz_router: setup failed: %s\n", text);
@@ -103,7 +103,7 @@ add_token(int64_t id, int64_t user, const char *secret, const char *extra)
 {
 	unsigned char hash[SHA256_LEN];
 	char text[512];
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 
 	sha256(secret, TOKEN_SECRET_LEN, hash);
 	snprintf(text, sizeof(text), "INSERT INTO tokens(id, user_id, secret_hash, name,"
@@ -112,10 +112,10 @@ add_token(int64_t id, int64_t user, const char *secret, const char *extra)
 	st = db_prepare(template_db, text);
 	if (st == NULL)
 		abort();
-	sqlite3_bind_blob(st, 1, hash, sizeof(hash), SQLITE_TRANSIENT);
+	db_bind_blob(st, 1, hash, sizeof(hash));
 	if (db_step_done(st) == -1)
 		abort();
-	sqlite3_finalize(st);
+	db_finalize(st);
 }
 
 /* The world every request starts from. */
@@ -123,7 +123,7 @@ static void
 make_template(void)
 {
 	char text[2048], *hash;
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int64_t now = now_us();
 
 	if ((template_db = db_open(":memory:", 1)) == NULL || db_migrate(template_db) == -1 ||
@@ -146,10 +146,10 @@ make_template(void)
 	st = db_prepare(template_db, "UPDATE users SET password_hash=? WHERE id IN (1, 2)");
 	if (hash == NULL || st == NULL)
 		abort();
-	sqlite3_bind_text(st, 1, hash, -1, SQLITE_TRANSIENT);
+	db_bind_text(st, 1, hash);
 	if (db_step_done(st) == -1)
 		abort();
-	sqlite3_finalize(st);
+	db_finalize(st);
 	free(hash);
 	add_token(1, 1, FUZZ_ADMIN_SECRET, "NULL, NULL");
 	add_token(2, 2, FUZZ_USER_SECRET, "NULL, NULL");
@@ -187,8 +187,8 @@ make_template(void)
 	    BASE_US, BASE_US + 4000000);
 	sql(template_db, text);
 	/* The per-archive link key, where the schema has it (being added). */
-	(void)sqlite3_exec(template_db, "UPDATE downloads SET link_key ="
-	    " 'abcdef0123456789abcdef01' WHERE id = 1", NULL, NULL, NULL);
+	(void)db_exec(template_db, "UPDATE downloads SET link_key ="
+	    " 'abcdef0123456789abcdef01' WHERE id = 1");
 	sql(template_db,
 	    "INSERT INTO events(user_id, token_id, download_id, type, payload, created_at)"
 	    " VALUES (2, 2, 1, 'archive_generated', '{\"type\":\"archive_generated\"}', 0);"
@@ -245,13 +245,14 @@ reset_db(void)
 	static int64_t changes = -1;
 	sqlite3_backup *b;
 
-	if (sqlite3_total_changes64(db) == changes)
+	if (sqlite3_total_changes64(db_sqlite_handle(db)) == changes)
 		return;
-	b = sqlite3_backup_init(db, "main", template_db, "main");
+	b = sqlite3_backup_init(db_sqlite_handle(db), "main",
+	    db_sqlite_handle(template_db), "main");
 	FUZZ_CHECK(b != NULL);
 	FUZZ_CHECK(sqlite3_backup_step(b, -1) == SQLITE_DONE);
 	FUZZ_CHECK(sqlite3_backup_finish(b) == SQLITE_OK);
-	changes = sqlite3_total_changes64(db);
+	changes = sqlite3_total_changes64(db_sqlite_handle(db));
 }
 
 struct io {
@@ -397,8 +398,8 @@ check_after(const struct io *u, const struct request *r)
 	sqlite3_stmt *st = NULL;
 	size_t nstmt = 0;
 
-	FUZZ_CHECK(sqlite3_get_autocommit(db) != 0);	/* no transaction left open */
-	while ((st = sqlite3_next_stmt(db, st)) != NULL) {
+	FUZZ_CHECK(!db_in_transaction(db));	/* no transaction left open */
+	while ((st = sqlite3_next_stmt(db_sqlite_handle(db), st)) != NULL) {
 		FUZZ_CHECK(!sqlite3_stmt_busy(st));	/* none left stepping */
 		nstmt++;
 	}

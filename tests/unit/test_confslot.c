@@ -19,7 +19,7 @@
 
 static char dir[PATH_MAX], cfpath[PATH_MAX + 16], dbpath[PATH_MAX + 16];
 static struct confslot slot;
-static sqlite3 *db;
+static struct db *db;
 static atomic_int done, seen, bad;
 
 /* The file with max_range = range (and a typo when broken). */
@@ -134,7 +134,7 @@ START_TEST(test_unfillable_keeps_old)
 {
 	char text[PATH_MAX + 64], other[PATH_MAX + 16];
 	struct conf *c;
-	sqlite3 *empty;
+	struct db *empty;
 
 	snprintf(other, sizeof(other), "%s/b.db", dir);
 	ck_assert_ptr_nonnull(empty = db_open(other, 1));

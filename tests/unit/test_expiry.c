@@ -24,7 +24,7 @@
 
 static char dir[PATH_MAX], dl[PATH_MAX + 16];
 static struct conf *conf;
-static sqlite3 *db;
+static struct db *db;
 static int64_t now;
 
 static void
@@ -134,7 +134,7 @@ START_TEST(test_expire_due)
 	struct expiry_stats st = { 0 };
 	json_t *payload, *d;
 	char *text;
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 
 	add_download(1, "active", "a1.mp4", 1, now - SEC);
 	add_download(2, "active", "a2.mp4", 1, now + 3600 * SEC);
@@ -154,9 +154,9 @@ START_TEST(test_expire_due)
 	ck_assert_int_eq(query("SELECT count(*) FROM events WHERE type='archive_expired'"
 	    " AND user_id=1 AND token_id=7 AND download_id=1"), 1);
 	s = db_prepare(db, "SELECT payload FROM events");
-	ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
-	text = xstrdup((const char *)sqlite3_column_text(s, 0));
-	sqlite3_finalize(s);
+	ck_assert_int_eq(db_step(s), DB_ROW);
+	text = xstrdup(db_column_text(s, 0));
+	db_finalize(s);
 	payload = json_loads(text, 0, NULL);
 	free(text);
 	ck_assert_str_eq(json_string_value(json_object_get(payload, "type")), "archive_expired");
@@ -231,7 +231,7 @@ START_TEST(test_two_sweepers)
 {
 	struct expiry_stats a = { 0 }, b = { 0 };
 	char path[PATH_MAX + 32];
-	sqlite3 *db2;
+	struct db *db2;
 
 	snprintf(path, sizeof(path), "%s/t.db", dir);
 	db2 = db_open(path, 0);

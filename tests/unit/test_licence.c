@@ -248,7 +248,7 @@ END_TEST
 START_TEST(test_check_with_database)
 {
 	char path[PATH_MAX + 32], lic[PATH_MAX + 32], why[160];
-	sqlite3 *db;
+	struct db *db;
 	int64_t id = 0;
 
 	snprintf(path, sizeof(path), "%s/archived.db", dir);

@@ -15,6 +15,7 @@
 #include "lib/confslot.h"
 #include "lib/crypto.h"
 #include "lib/db.h"
+#include "lib/db_sqlite.h"
 #include "lib/download.h"
 #include "lib/model.h"
 #include "lib/queue.h"
@@ -30,7 +31,7 @@
 #define TO_US (1568989347LL * US)
 
 static char dir[PATH_MAX], dbpath[PATH_MAX + 32];
-static sqlite3 *db;
+static struct db *db;
 static struct conf *conf;
 static int64_t alice, bob, admin, cam1, cam2, st1, st2;
 
@@ -388,7 +389,7 @@ START_TEST(test_list_uses_index)
 		create(bob, st1, FROM_US, TO_US);
 	create(alice, st1, FROM_US, TO_US);
 	create(alice, st2, FROM_US, TO_US);
-	sqlite3_trace_v2(db, SQLITE_TRACE_PROFILE, count_scans, NULL);
+	sqlite3_trace_v2(db_sqlite_handle(db), SQLITE_TRACE_PROFILE, count_scans, NULL);
 	scan_steps = 0;
 	ck_assert_int_eq(download_list(db, &f, 0, 10, &ids, &n, &total), 0);
 	ck_assert_int_eq(total, 2);
@@ -402,7 +403,7 @@ START_TEST(test_list_uses_index)
 	ck_assert_int_eq(download_list(db, &f, 0, 100, &ids, &n, &total), 0);
 	ck_assert_int_eq(total, 52);
 	free(ids);
-	sqlite3_trace_v2(db, 0, NULL, NULL);
+	sqlite3_trace_v2(db_sqlite_handle(db), 0, NULL, NULL);
 }
 END_TEST
 
@@ -477,7 +478,7 @@ START_TEST(test_max_pending)
 	ck_assert_int_eq(download_create(db, conf, &a, streams, 2, FROM_US, TO_US, ids),
 	    DL_CREATED);
 	/* Nothing was left inside a transaction. */
-	ck_assert(sqlite3_get_autocommit(db));
+	ck_assert(!db_in_transaction(db));
 }
 END_TEST
 
@@ -488,7 +489,7 @@ START_TEST(test_tokens)
 	const char *secret;
 	struct principal p;
 	unsigned char hash[SHA256_LEN];
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 
 	ck_assert_int_eq(token_create(db, alice, 0, "script", tok, &tid), 0);
 	ck_assert_int_eq(token_parse(tok, &parsed, &secret), 0);
@@ -510,11 +511,11 @@ START_TEST(test_tokens)
 	/* Only SHA-256 of the secret is stored. */
 	sha256(secret, strlen(secret), hash);
 	st = db_prepare(db, "SELECT secret_hash FROM tokens WHERE id=?");
-	sqlite3_bind_int64(st, 1, tid);
-	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-	ck_assert_int_eq(sqlite3_column_bytes(st, 0), SHA256_LEN);
-	ck_assert(memcmp(sqlite3_column_blob(st, 0), hash, SHA256_LEN) == 0);
-	sqlite3_finalize(st);
+	db_bind_int64(st, 1, tid);
+	ck_assert_int_eq(db_step(st), DB_ROW);
+	ck_assert_int_eq(db_column_bytes(st, 0), SHA256_LEN);
+	ck_assert(memcmp(db_column_blob(st, 0), hash, SHA256_LEN) == 0);
+	db_finalize(st);
 
 	/* Wrong secret: last character changed. */
 	snprintf(bad, sizeof(bad), "%s", tok);
@@ -628,7 +629,7 @@ END_TEST
 START_TEST(test_schema)
 {
 	char path[PATH_MAX + 32];
-	sqlite3 *fresh;
+	struct db *fresh;
 
 	ck_assert_int_eq(db_schema_version(db), DB_SCHEMA_VERSION);
 	ck_assert_int_eq(db_check_schema(db), 0);
@@ -641,7 +642,7 @@ START_TEST(test_schema)
 	ck_assert_int_eq(db_check_schema(db), -1);
 	ck_assert_int_eq(db_migrate(db), -1);
 	ck_assert_int_eq(db_schema_version(db), DB_SCHEMA_VERSION + 1);
-	ck_assert(sqlite3_get_autocommit(db));
+	ck_assert(!db_in_transaction(db));
 	/* An older one is refused by the check (archivectl init upgrades it). */
 	sqlf("UPDATE schema_version SET version=%d", DB_SCHEMA_VERSION - 1);
 	ck_assert_int_eq(db_check_schema(db), -1);
@@ -661,7 +662,7 @@ START_TEST(test_open_checked)
 {
 	struct conf *c;
 	char err[512], *key = db_setting_get(db, "url_key"), *again;
-	sqlite3 *h;
+	struct db *h;
 
 	ck_assert_ptr_nonnull(key);
 	ck_assert_uint_eq(strlen(key), 48);

@@ -20,7 +20,7 @@
 
 static char dir[PATH_MAX];
 static struct conf *conf;
-static sqlite3 *db;
+static struct db *db;
 static struct hub *hub;
 static int wakes;
 

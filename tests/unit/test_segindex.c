@@ -222,7 +222,7 @@ END_TEST
 /* ---- the table, on a real SQLite file ---- */
 
 static char dir[256];
-static sqlite3 *db;
+static struct db *db;
 
 static void
 db_setup(void)

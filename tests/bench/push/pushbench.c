@@ -48,7 +48,7 @@ main(int argc, char *argv[])
 	const char *config = NULL;
 	int64_t id = 0, count = 1, interval = 20;
 	struct conf *c;
-	sqlite3 *db;
+	struct db *db;
 	char err[512];
 	const char *type = EV_PROGRESS;
 	int ch, kick = 1;

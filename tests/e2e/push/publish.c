@@ -27,21 +27,21 @@
 #include "lib/banned.h"
 
 static int
-bind_run(sqlite3 *db, const char *sql, const int64_t *v, size_t n, const char *text)
+bind_run(struct db *db, const char *sql, const int64_t *v, size_t n, const char *text)
 {
-	sqlite3_stmt *st = db_prepare(db, sql);
+	struct db_stmt *st = db_prepare(db, sql);
 	int ret;
 
 	if (st == NULL)
 		return -1;
 	for (size_t i = 0; i < n; i++)
-		sqlite3_bind_int64(st, (int)i + 1, v[i]);
+		db_bind_int64(st, (int)i + 1, v[i]);
 	if (text != NULL)
-		sqlite3_bind_text(st, (int)n + 1, text, -1, SQLITE_STATIC);
+		db_bind_text(st, (int)n + 1, text);
 	ret = db_step_done(st);
-	if (ret == 0 && sqlite3_changes(db) != 1)
+	if (ret == 0 && db_changes(db) != 1)
 		ret = error("no download with that id");
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return ret;
 }
 
@@ -56,7 +56,7 @@ main(int argc, char *argv[])
 	};
 	const char *config = NULL, *what;
 	struct conf *c;
-	sqlite3 *db;
+	struct db *db;
 	int64_t id, now = now_us(), ttl = -1, ev = -1, arg = 0;
 	char err[512];
 	int ch, kick = 1, ok = 1, ret = 1;
