@@ -130,7 +130,7 @@ h_client_link(struct request *r)
 		respond_create_result(r, res, NULL, 0, 0);
 		return;
 	}
-	kick_send(r->conf->run_dir, KICK_WORKER);
+	kick_wake(r->db, r->conf->run_dir, KICK_WORKER);
 	/* The link outlives the wait for the file; the row decides 404/410. */
 	link = download_link(r->db, r->conf, id, now_us() / USEC_PER_SEC +
 	    r->conf->download_ttl + r->conf->max_range + 86400);

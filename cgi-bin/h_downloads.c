@@ -63,7 +63,7 @@ respond_created(struct request *r, const int64_t *ids, size_t n, enum created_as
 		json_array_append_new(arr, d);
 	}
 	/* The answer shows the download as created; only then wake the worker. */
-	kick_send(r->conf->run_dir, KICK_WORKER);
+	kick_wake(r->db, r->conf->run_dir, KICK_WORKER);
 	if (as == AS_APP_ARRAY)
 		respond_json(r, 200, arr);
 	else {
@@ -261,7 +261,7 @@ h_download_delete(struct request *r)
 		return;
 	}
 	/* The worker may be remuxing it: a kick makes it notice at once. */
-	kick_send(r->conf->run_dir, KICK_WORKER);
+	kick_wake(r->db, r->conf->run_dir, KICK_WORKER);
 	respond_empty(r, 204);
 }
 

@@ -41,9 +41,13 @@ init_run(struct ctl *ctl, struct db *unused, struct ctl_args *args)
 		else
 			db_rollback(db);
 	}
-	if (ret == 0)
+	if (ret == 0) {
+		char *shown = db_shown(c->database);
+
 		fprintf(stderr, "archivectl: database '%s' at schema version %d\n",
-		    c->database, DB_SCHEMA_VERSION);
+		    shown, DB_SCHEMA_VERSION);
+		free(shown);
+	}
 	db_close(db);
 	return ret;
 }
@@ -234,7 +238,7 @@ token_list_run(struct ctl *ctl, struct db *db, struct ctl_args *args)
 
 	st = db_prepare(db, "SELECT t.id, u.login, t.name, t.created_at, t.expires_at,"
 	    " t.revoked_at FROM tokens t JOIN users u ON u.id = t.user_id"
-	    " WHERE ?1 IS NULL OR u.login=?1 ORDER BY t.id");
+	    " WHERE CAST(?1 AS TEXT) IS NULL OR u.login=?1 ORDER BY t.id");
 	if (st == NULL)
 		return 1;
 	if (login != NULL)

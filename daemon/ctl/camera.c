@@ -81,7 +81,7 @@ camera_update_run(struct ctl *ctl, struct db *db, struct ctl_args *args)
 	if (group != NULL && group[0] != '\0' && camera_group_id(db, group, &gid) == -1)
 		goto out;
 	st = db_prepare(db, "UPDATE cameras SET name=coalesce(?1, name),"
-	    " group_id=CASE WHEN ?2 THEN nullif(?3, 0) ELSE group_id END,"
+	    " group_id=CASE WHEN ?2<>0 THEN nullif(?3, 0) ELSE group_id END,"
 	    " address=coalesce(?4, address), updated_at=?5"
 	    " WHERE id=?6 AND deleted_at IS NULL");
 	if (st == NULL)
@@ -166,8 +166,10 @@ static int
 stream_add_run(struct ctl *ctl, struct db *db, struct ctl_args *args)
 {
 	const char *type = ctl_str(args, "type"), *url = ctl_str(args, "url");
+	const char *node = ctl_str(args, "node");
 	long long camera = ctl_num(args, "camera");
 	int64_t id, cam;
+	int known;
 
 	if (type == NULL || (strcmp(type, "high") != 0 && strcmp(type, "low") != 0))
 		return ctl_usage_error("stream add: --type must be high or low");
@@ -184,7 +186,11 @@ stream_add_run(struct ctl *ctl, struct db *db, struct ctl_args *args)
 			return ctl_fail("stream add: --camera: no camera %lld", camera);
 		json_decref(cj);
 	}
-	if (stream_create(db, camera, type, url, &id) == -1)
+	if (node != NULL && (known = ctl_node_known(db, node)) != 1)
+		return known == 0 ? ctl_fail("stream add: --node: no node '%s'; add it"
+		    " with archivectl node add %s --url URL", node, node) :
+		    ctl_fail("stream add: cannot add the stream");
+	if (stream_create(db, camera, type, url, node != NULL ? node : "", &id) == -1)
 		return ctl_fail("stream add: cannot add the stream");
 	printf("%lld\n", (long long)id);
 	(void)ctl;
@@ -193,12 +199,13 @@ stream_add_run(struct ctl *ctl, struct db *db, struct ctl_args *args)
 
 const struct ctl_cmd ctl_cmd_stream_add = {
 	.name = "stream add",
-	.usage = "--camera ID --type high|low --url URL",
+	.usage = "--camera ID --type high|low --url URL [--node NAME]",
 	.help = "add a stream to a camera; prints its id",
 	.opts = (const struct ctl_opt[]){
 		{ .name = "camera", .type = CTL_ID, .required = 1 },
 		{ .name = "type", .type = CTL_STRING },
 		{ .name = "url", .type = CTL_STRING },
+		{ .name = "node", .type = CTL_STRING },
 		{ .name = NULL },
 	},
 	.needs_db = 1,

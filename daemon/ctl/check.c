@@ -264,7 +264,7 @@ repair_archives(struct check *c)
 	if (expiry_run(c->db, c->ctl->conf, now, &st) == -1)
 		return -1;
 	if (st.expired > 0)
-		(void)kick_send(c->ctl->conf->run_dir, KICK_PUSHD);
+		kick_wake(c->db, c->ctl->conf->run_dir, KICK_PUSHD);
 	c->expired += st.expired;
 	c->unrepaired += due - st.expired > 0 ? due - st.expired : 0;
 	return st.errors > 0 ? -1 : 0;

@@ -26,7 +26,7 @@ cleanup_run(struct ctl *ctl, struct db *db, struct ctl_args *args)
 	/* A running pushd delivers the archive_expired events now rather
 	 * than at its next poll. */
 	if (st.expired > 0)
-		(void)kick_send(ctl->conf->run_dir, KICK_PUSHD);
+		kick_wake(db, ctl->conf->run_dir, KICK_PUSHD);
 	if (ctl->json)
 		ctl_json_print(json_pack("{s:i, s:i, s:i, s:i, s:i}", "expired",
 		    st.expired, "repaired", st.repaired, "orphans", st.orphans,

@@ -499,7 +499,8 @@ import_batch(struct import *im)
 	im->busy_us += mono_us() - t0;
 	snprintf(stats, sizeof(stats), "{\"indexed\":%d,\"seconds\":%.6f}",
 	    im->added + im->updated, (double)im->busy_us / USEC_PER_SEC);
-	(void)heartbeat_beat(im->db, "importer", im->started_us, stats);
+	(void)heartbeat_beat(im->db, "importer", im->ctl->conf->node,
+	    im->started_us, stats);
 	for (size_t i = 0; i < im->n; i++) {
 		struct import_file *f = &im->files[i];
 		char at[TIME_LOCAL_LEN];

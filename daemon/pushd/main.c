@@ -118,7 +118,7 @@ main(int argc, char *argv[])
 
 	/* The database, and the hub that delivers from it. */
 	if ((g.db = db_open_checked(g.conf)) == NULL || db_load_secrets(g.db, g.conf) == -1)
-		fatalx("cannot open the database '%s'", g.conf->database);
+		fatalx("cannot open the database '%s'", db_shown(g.conf->database));
 	confslot_init(&g.slot, conf_ref(g.conf));
 	g.slot.accept = accept_reload;
 	g.tokens_checked = now_us();
@@ -175,10 +175,12 @@ main(int argc, char *argv[])
 	if ((vh = lws_get_vhost_by_name(g.ctx, "default")) == NULL)
 		fatalx("libwebsockets made no default vhost");
 
-	/* The kick socket: writers wake us early; polling covers lost kicks. */
+	/* The kick socket: writers wake us early; polling covers lost kicks.
+	 * Writers on other hosts (PostgreSQL's NOTIFY) arrive through it too. */
 	if ((g.kick_fd = kick_listen(g.conf->run_dir, KICK_PUSHD)) == -1)
 		log_warnx("no kick socket: events wait for the next poll");
 	else {
+		(void)kick_relay_start(g.conf, KICK_PUSHD);
 		lws_sock_file_fd_type fd;
 
 		fd.filefd = g.kick_fd;
@@ -552,7 +554,8 @@ beat(void)
 	    (unsigned long long)g.hub->events_replayed,
 	    (unsigned long long)g.expiry_runs, (unsigned long long)g.expired,
 	    (unsigned long long)g.files_removed);
-	(void)heartbeat_beat(g.db, "archive-pushd", g.started_us, stats);
+	(void)heartbeat_beat(g.db, "archive-pushd", g.conf->node, g.started_us,
+	    stats);
 }
 
 static void

@@ -116,10 +116,10 @@ hub_replay(struct hub_conn *conn, const struct chan *ch, int64_t after_id)
 	    " SELECT id, type, payload, row_number() OVER"
 	    "  (PARTITION BY download_id ORDER BY id DESC) AS rn"
 	    " FROM events WHERE id>?1 AND id<=?2"
-	    "  AND (CASE ?3 WHEN 0 THEN token_id ELSE user_id END)=?4)"
+	    "  AND (CASE ?3 WHEN 0 THEN token_id ELSE user_id END)=?4) AS recent"
 	    " WHERE (type<>'" EV_PROGRESS "' OR rn=1)"
 	    "  AND (CASE ?3 WHEN 0 THEN type='" EV_GENERATED "'"
-	    "   ELSE type<>'" EV_GENERATED "' OR ?6 END)"
+	    "   ELSE type<>'" EV_GENERATED "' OR ?6<>0 END)"
 	    " ORDER BY id DESC LIMIT ?5");
 	char name[PROTO_CHANNEL_MAX + 1], **texts = NULL;
 	int n = 0, rc = DB_DONE;

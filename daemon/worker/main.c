@@ -100,7 +100,7 @@ static struct {
 	int		 nworkers;
 	atomic_int	 leases_lost;	/* since start, for the heartbeat */
 	int64_t		 started_us;
-	char		 host[64];
+	char		 host[64 + 64];	/* host, or host@node */
 } g = { .lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER };
 
 /* A reload cannot change the number of threads; say so. */
@@ -122,6 +122,7 @@ main(int argc, char *argv[])
 	struct pollfd pfd[2];
 	sigset_t sigs;
 	struct db *db;
+	int64_t last_wake;
 
 	progopt_parse(&o, argc, argv);
 	g.conf = progopt_start(&o);
@@ -149,11 +150,19 @@ main(int argc, char *argv[])
 	if ((pfd[1].fd = kick_listen(g.conf->run_dir, KICK_WORKER)) == -1)
 		fatalx("cannot listen for kicks in '%s'", g.conf->run_dir);
 	pfd[1].events = POLLIN;
+	/* Other hosts' wake-ups (PostgreSQL's NOTIFY) arrive as kicks. */
+	(void)kick_relay_start(g.conf, KICK_WORKER);
 
-	/* A previous run on this host died: its temp files and leases are ours. */
+	/* A previous run on this host died: its temp files and leases are
+	 * ours. "host@node" where several nodes share a machine. */
 	if (gethostname(g.host, sizeof(g.host)) == -1)
 		snprintf(g.host, sizeof(g.host), "localhost");
 	g.host[sizeof(g.host) - 1] = '\0';
+	if (g.conf->node[0] != '\0') {
+		size_t n = strlen(g.host);
+
+		snprintf(g.host + n, sizeof(g.host) - n, "@%s", g.conf->node);
+	}
 	remove_stale_temps(g.conf->downloads_dir);
 	take_back_jobs(db);
 
@@ -172,8 +181,12 @@ main(int argc, char *argv[])
 
 	g.started_us = now_us();
 	beat(db);
+	last_wake = mono_us();
 	while (!g.stopping) {
-		int n = poll(pfd, 2, g.conf->poll_interval_ms);
+		/* The heartbeat keeps its pace whatever the polling interval. */
+		int timeout = g.conf->poll_interval_ms < HEARTBEAT_INTERVAL_US / 1000 ?
+		    g.conf->poll_interval_ms : (int)(HEARTBEAT_INTERVAL_US / 1000);
+		int n = poll(pfd, 2, timeout), kicked = 0;
 
 		if (n == -1 && errno != EINTR)
 			fatal("poll");
@@ -195,9 +208,12 @@ main(int argc, char *argv[])
 			}
 		}
 		if (n > 0 && (pfd[1].revents & POLLIN))
-			kick_drain(pfd[1].fd);
+			kicked = kick_drain(pfd[1].fd) > 0;
 		watch_cancellations(db);
 		beat(db);
+		if (!kicked && mono_us() - last_wake < g.conf->poll_interval_ms * 1000LL)
+			continue;
+		last_wake = mono_us();
 		pthread_mutex_lock(&g.lock);
 		g.wake_gen++;
 		pthread_cond_broadcast(&g.wake);
@@ -357,7 +373,7 @@ take_back_jobs(struct db *db)
 	if (failed > 0) {
 		log_warnx("failed %d job(s) held by a previous run: their worker"
 		    " was lost %d times", failed, g.conf->max_attempts);
-		kick_send(g.conf->run_dir, KICK_PUSHD);
+		kick_wake(db, g.conf->run_dir, KICK_PUSHD);
 	}
 }
 
@@ -401,7 +417,10 @@ beat(struct db *db)
 		busy += atomic_load(&g.workers[i].job_id) != 0;
 	snprintf(stats, sizeof(stats), "{\"threads\":%d,\"busy\":%d,\"leases_lost\":%d}",
 	    g.nworkers, busy, atomic_load(&g.leases_lost));
-	(void)heartbeat_beat(db, "archived", g.started_us, stats);
+	(void)heartbeat_beat(db, "archived", g.conf->node, g.started_us, stats);
+	/* Another node's jobs, when that node has been silent too long. */
+	if (queue_fail_unavailable(db, g.conf) > 0)
+		kick_wake(db, g.conf->run_dir, KICK_PUSHD);
 }
 
 static void *
@@ -503,7 +522,7 @@ job_progress(void *arg, int64_t done, int64_t total)
 			claim_lost(ctx->w, ctx->seq);
 		else if (rc == 1 && pct != ctx->last_pct) {
 			ctx->last_pct = pct;
-			kick_send(ctx->conf->run_dir, KICK_PUSHD);
+			kick_wake(ctx->db, ctx->conf->run_dir, KICK_PUSHD);
 		}
 	}
 	return job_cancelled(arg);
@@ -688,7 +707,7 @@ run_job(struct worker *w, struct db *db, const struct conf *c, const struct job 
 	}
 	remux_result_release(&res);
 out:
-	kick_send(c->run_dir, KICK_PUSHD);
+	kick_wake(db, c->run_dir, KICK_PUSHD);
 	free(cov);
 	free(final);
 	free(tmp);

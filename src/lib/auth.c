@@ -384,8 +384,10 @@ push_grant(struct db *db, const char *socket_id, const char *channel,
 		return -1;
 	/* A client subscribes right after it is authorised. */
 	del = db_prepare(db, "DELETE FROM push_grants WHERE created_at<?");
-	ins = db_prepare(db, "INSERT OR REPLACE INTO push_grants(socket_id, channel,"
-	    " token_id, created_at) VALUES (?, ?, ?, ?)");
+	ins = db_prepare(db, "INSERT INTO push_grants(socket_id, channel,"
+	    " token_id, created_at) VALUES (?, ?, ?, ?)"
+	    " ON CONFLICT(socket_id, channel) DO UPDATE SET"
+	    " token_id=excluded.token_id, created_at=excluded.created_at");
 	if (del == NULL || ins == NULL)
 		goto out;
 	db_bind_int64(del, 1, now - 3600 * USEC_PER_SEC);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "db.h"
 #include "log.h"
 #include "util.h"
 #include "banned.h"
@@ -46,6 +47,9 @@ static const struct conf_key conf_keys[] = {
 	{ "database",		CT_PATH,  OFF(database), "archived.db", 0, 0, NULL },
 	{ "downloads_dir",	CT_PATH,  OFF(downloads_dir), "downloads", 0, 0, NULL },
 	{ "run_dir",		CT_PATH,  OFF(run_dir), "run", 0, 0, NULL },
+	{ "node",		CT_STR,   OFF(node), "", 0, 0, NULL },
+	{ "shared_storage",	CT_BOOL,  OFF(shared_storage), "false", 0, 0, NULL },
+	{ "node_timeout",	CT_INT64, OFF(node_timeout), "600", 10, 7 * DAY, NULL },
 	{ "timezone",		CT_STR,   OFF(timezone), "UTC", 0, 0, NULL },
 	{ "public_url",		CT_STR,   OFF(public_url), "http://localhost", 0, 0, NULL },
 	{ "license_file",	CT_PATH,  OFF(licence_file), NULL, 0, 0, NULL },
@@ -85,6 +89,21 @@ static const struct conf_key conf_keys[] = {
 	{ "pusher.max_frame",	CT_INT,   OFF(pusher.max_frame), "65536", 1024, 16 * 1024 * 1024, NULL },
 	{ "pusher.generated_on_user_channel", CT_BOOL, OFF(pusher.generated_on_user_channel), "false", 0, 0, NULL },
 };
+
+int
+conf_holds(const struct conf *c, const char *node)
+{
+	return c->shared_storage || strcmp(node != NULL ? node : "", c->node) == 0;
+}
+
+int
+conf_node_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n >= 1 && n <= 63 && strspn(name, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") == n;
+}
 
 const char *
 conf_default_path(const char *flag)
@@ -313,12 +332,16 @@ conf_finish(struct conf *c, config_t *cfg, const char *file, char *err, size_t e
 		char **p = str_field(c, &conf_keys[i]);
 		char *abs;
 
-		if (conf_keys[i].type != CT_PATH || *p == NULL)
+		if (conf_keys[i].type != CT_PATH || *p == NULL ||
+		    (p == &c->database && db_is_url(*p)))
 			continue;
 		abs = path_join(c->data_dir, *p);
 		free(*p);
 		*p = abs;
 	}
+	if (c->node[0] != '\0' && !conf_node_name_ok(c->node))
+		return bad(err, errlen, f, SRC("node"), "node",
+		    "must be 1 to 63 letters, digits, '.', '-' or '_'");
 	if (!zone_exists(c->timezone))
 		return bad(err, errlen, f, SRC("timezone"), "timezone",
 		    "unknown time zone (expected a name such as Europe/Berlin)");

@@ -21,6 +21,9 @@ struct conf {
 	char	*database;
 	char	*downloads_dir;
 	char	*run_dir;		/* kick sockets */
+	char	*node;			/* this recording server; "" when alone */
+	int	 shared_storage;	/* every node sees every recording */
+	int64_t	 node_timeout;		/* seconds a node may be down before its jobs fail */
 	char	*timezone;
 	char	*public_url;		/* no trailing slash */
 	char	*licence_file;		/* NULL: no licence check */
@@ -97,5 +100,10 @@ void	 conf_dump(const struct conf *c);
 
 /* Is origin allowed by pusher.allowed_origins? */
 int	 conf_origin_allowed(const struct conf *c, const char *origin);
+/* A node's name: 1 to 63 of [A-Za-z0-9._-]. */
+int	 conf_node_name_ok(const char *name);
+/* Does this node hold the recordings and archives of node (its own, or
+ * every node's on shared storage)? */
+int	 conf_holds(const struct conf *c, const char *node);
 
 #endif

@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -85,8 +86,11 @@ confslot_reload(struct confslot *s, const char *flag, struct db *db, int force)
 		goto out;
 	}
 	if (confslot_fill(fresh, db, old->database) == -1) {
+		char *shown = db_shown(fresh->database);
+
 		log_warnx("configuration not reloaded, the old one stays:"
-		    " cannot read the settings of '%s'", fresh->database);
+		    " cannot read the settings of '%s'", shown);
+		free(shown);
 		goto out;
 	}
 	if (s->accept != NULL && s->accept(old, fresh, err, sizeof(err)) == -1) {

@@ -22,6 +22,24 @@ db_is_url(const char *database)
 	    strncmp(database, "postgres://", 11) == 0;
 }
 
+char *
+db_shown(const char *database)
+{
+	const char *host, *at, *slash;
+	struct buf b;
+
+	if (!db_is_url(database))
+		return xstrdup(database);
+	host = strstr(database, "://") + 3;
+	slash = strchr(host, '/');
+	if ((at = strchr(host, '@')) != NULL && (slash == NULL || at < slash))
+		host = at + 1;
+	buf_init(&b);
+	buf_add(&b, database, (size_t)(strstr(database, "://") + 3 - database));
+	buf_add(&b, host, strcspn(host, "?"));	/* the query may hold a password */
+	return buf_detach(&b);
+}
+
 struct db *
 db_open(const char *database, int create)
 {
@@ -106,6 +124,37 @@ int64_t
 db_changes(struct db *db)
 {
 	return db->ops->changes(db);
+}
+
+static int
+channel_ok(const char *channel)
+{
+	size_t n = strlen(channel);
+
+	return n > 0 && n < 64 &&
+	    strspn(channel, "abcdefghijklmnopqrstuvwxyz_") == n;
+}
+
+int
+db_notify(struct db *db, const char *channel)
+{
+	if (!channel_ok(channel))
+		return error("database: bad notification channel '%s'", channel);
+	return db->ops->notify(db, channel);
+}
+
+int
+db_listen(struct db *db, const char *channel)
+{
+	if (!channel_ok(channel))
+		return error("database: bad notification channel '%s'", channel);
+	return db->ops->listen(db, channel);
+}
+
+int
+db_notifications(struct db *db)
+{
+	return db->ops->notifications(db);
 }
 
 struct db_stmt *

@@ -6,7 +6,9 @@
  *
  * Statements are written once for both engines: `?` and `?NNN` parameters,
  * SQL both understand (RETURNING, ON CONFLICT, CASE rather than
- * two-argument max()), integers for flags. A write transaction
+ * two-argument max()), integers for flags compared as such (`?<>0`, never
+ * a bare `?` as a condition), and a CAST where a parameter's only use
+ * says nothing of its type (`CAST(?3 AS BIGINT) IS NULL`). A write transaction
  * (db_begin) excludes every other writer on both engines, so what held on
  * SQLite holds on PostgreSQL.
  */
@@ -20,7 +22,7 @@ struct conf;
 struct db;
 struct db_stmt;
 
-#define DB_SCHEMA_VERSION 8
+#define DB_SCHEMA_VERSION 9
 
 enum db_engine { DB_SQLITE, DB_POSTGRESQL };
 
@@ -36,6 +38,9 @@ enum db_type { DB_INTEGER = 1, DB_FLOAT, DB_TEXT, DB_BLOB, DB_NULL };
  * (postgresql:// or postgres://)? Otherwise it names a SQLite file. */
 int	 db_is_url(const char *database);
 
+/* The setting as a log line may show it: a URL without its user and
+ * password. The caller frees. */
+char	*db_shown(const char *database);
 /* Open (create: make a SQLite file if missing). NULL on failure, logged
  * (never with the URL's password). */
 struct db *db_open(const char *database, int create);
@@ -70,6 +75,19 @@ int	 db_begin(struct db *db);
 int	 db_commit(struct db *db);
 void	 db_rollback(struct db *db);
 int	 db_in_transaction(struct db *db);
+
+/*
+ * Wake-ups between hosts: PostgreSQL's NOTIFY and LISTEN. On SQLite, whose
+ * programs share one host, there is nothing to send or listen to (the
+ * kick sockets do it). channel: lower-case letters and '_'.
+ */
+int	 db_notify(struct db *db, const char *channel);
+/* Listen on channel: a descriptor that polls readable when notifications
+ * arrive, or -1 (SQLite, or an error, logged). */
+int	 db_listen(struct db *db, const char *channel);
+/* After that descriptor polled readable: how many notifications arrived
+ * (read and discarded), or -1 if the connection is lost. */
+int	 db_notifications(struct db *db);
 
 /* Prepare, logging the engine's text on failure. */
 struct db_stmt *db_prepare(struct db *db, const char *sql);

@@ -19,6 +19,9 @@ struct db_ops {
 	/* 1 if the table exists, 0 if not, -1 on error. */
 	int		 (*table_exists)(struct db *, const char *);
 	int64_t		 (*changes)(struct db *);
+	int		 (*notify)(struct db *, const char *);
+	int		 (*listen)(struct db *, const char *);
+	int		 (*notifications)(struct db *);
 
 	/* persistent: kept for the connection's life (db_stmt). */
 	struct db_stmt	*(*prepare)(struct db *, const char *, int persistent);

@@ -26,6 +26,7 @@
 #define OID_INT8	20
 #define OID_INT2	21
 #define OID_INT4	23
+#define OID_TEXT	25
 #define OID_OID		26
 #define OID_FLOAT4	700
 #define OID_FLOAT8	701
@@ -38,6 +39,9 @@
  * claim) stay true until it commits.
  */
 #define WRITE_LOCK	"7306920311316542825"	/* "archived" */
+
+/* SQLite's limit on a parameter's number, kept here. */
+#define DB_MAX_PARAMS	1000
 
 /* PostgreSQL's SQLSTATE for a full disk. */
 #define SQLSTATE_DISK_FULL	"53100"
@@ -54,6 +58,7 @@ struct pg_stmt {
 	struct db_stmt	 base;
 	char		*sql;
 	int		 nparams;
+	unsigned char	*used;		/* [i]: $i appears in sql */
 	char		**values;
 	int		*lengths;
 	int		*formats;
@@ -92,25 +97,6 @@ ignore_notice(void *arg, const char *msg)
 	(void)msg;	/* "already exists, skipping" and the like */
 }
 
-/* The URL without its user and password, for a log line. */
-static char *
-url_shown(const char *url)
-{
-	const char *scheme_end = strstr(url, "://"), *at, *host;
-	struct buf b;
-
-	if (scheme_end == NULL)
-		return xstrdup("postgresql://");
-	host = scheme_end + 3;
-	at = strchr(host, '@');
-	if (at != NULL && (strchr(host, '/') == NULL || at < strchr(host, '/')))
-		host = at + 1;
-	buf_init(&b);
-	buf_add(&b, url, (size_t)(scheme_end + 3 - url));
-	buf_add(&b, host, strcspn(host, "?"));
-	return buf_detach(&b);
-}
-
 struct db *
 db_pg_open(const char *url)
 {
@@ -120,11 +106,11 @@ db_pg_open(const char *url)
 	db->base.engine = DB_POSTGRESQL;
 	db->conn = PQconnectdb(url);
 	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
-		char *shown = url_shown(url);
+		char *shown = db_shown(url);
 
 		set_error(db, db->conn ? PQerrorMessage(db->conn) :
 		    "out of memory", NULL);
-		error("cannot connect to the database %s: %s", shown, db->err);
+		error("cannot open database '%s': %s", shown, db->err);
 		free(shown);
 		PQfinish(db->conn);
 		free(db->err);
@@ -267,9 +253,48 @@ pg_changes(struct db *db)
 	return PG(db)->changes;
 }
 
-/* `?NNN` and `?` to `$N`, outside quotes and comments. */
+/* channel is checked by db.c: letters and '_' only. */
+static int
+pg_notify(struct db *db, const char *channel)
+{
+	char sql[96];
+
+	snprintf(sql, sizeof(sql), "NOTIFY %s", channel);
+	return pg_exec(db, sql);
+}
+
+static int
+pg_listen(struct db *db, const char *channel)
+{
+	char sql[96];
+
+	snprintf(sql, sizeof(sql), "LISTEN %s", channel);
+	if (pg_exec(db, sql) == -1)
+		return -1;
+	return PQsocket(PG(db)->conn);
+}
+
+static int
+pg_notifications(struct db *db)
+{
+	PGnotify *n;
+	int count = 0;
+
+	if (PQconsumeInput(PG(db)->conn) == 0) {
+		set_error(PG(db), PQerrorMessage(PG(db)->conn), NULL);
+		return -1;
+	}
+	while ((n = PQnotifies(PG(db)->conn)) != NULL) {
+		PQfreemem(n);
+		count++;
+	}
+	return count;
+}
+
+/* `?NNN` and `?` to `$N`, outside quotes and comments. Which numbers
+ * were used goes to used[] (of DB_MAX_PARAMS). */
 static char *
-number_params(const char *sql, int *nparams)
+number_params(const char *sql, int *nparams, unsigned char *used)
 {
 	struct buf b;
 	int max = 0;
@@ -291,12 +316,15 @@ number_params(const char *sql, int *nparams)
 		} else if (*p == '?') {
 			int n = 0;
 
-			while (p[1] >= '0' && p[1] <= '9' && n < 100000)
+			while (p[1] >= '0' && p[1] <= '9' && n < DB_MAX_PARAMS)
 				n = n * 10 + (*++p - '0');
 			if (n == 0)
 				n = max + 1;
+			if (n >= DB_MAX_PARAMS)
+				n = DB_MAX_PARAMS - 1;	/* the server refuses it */
 			if (n > max)
 				max = n;
+			used[n] = 1;
 			buf_printf(&b, "$%d", n);
 		} else
 			buf_add(&b, p, 1);
@@ -305,19 +333,26 @@ number_params(const char *sql, int *nparams)
 	return buf_detach(&b);
 }
 
+static void	pg_clear_bindings(struct db_stmt *);
+
 static struct db_stmt *
 pg_prepare(struct db *db, const char *sql, int persistent)
 {
 	struct pg_stmt *st = xcalloc(1, sizeof(*st));
 
+	unsigned char used[DB_MAX_PARAMS] = { 0 };
+
 	(void)persistent;
 	st->base.db = db;
-	st->sql = number_params(sql, &st->nparams);
+	st->sql = number_params(sql, &st->nparams, used);
+	st->used = xmalloc((size_t)st->nparams + 1);
+	memcpy(st->used, used, (size_t)st->nparams + 1);
 	if (st->nparams > 0) {
 		st->values = xcalloc((size_t)st->nparams, sizeof(*st->values));
 		st->lengths = xcalloc((size_t)st->nparams, sizeof(*st->lengths));
 		st->formats = xcalloc((size_t)st->nparams, sizeof(*st->formats));
 		st->types = xcalloc((size_t)st->nparams, sizeof(*st->types));
+		pg_clear_bindings(&st->base);
 	}
 	return &st->base;
 }
@@ -344,7 +379,8 @@ pg_clear_bindings(struct db_stmt *base)
 		st->values[i] = NULL;
 		st->lengths[i] = 0;
 		st->formats[i] = 0;
-		st->types[i] = 0;
+		/* A number the statement skips must still have a type. */
+		st->types[i] = st->used[i + 1] ? 0 : OID_TEXT;
 	}
 }
 
@@ -359,6 +395,7 @@ pg_finalize(struct db_stmt *base)
 	free(st->lengths);
 	free(st->formats);
 	free(st->types);
+	free(st->used);
 	free(st->sql);
 	free(st);
 }
@@ -376,6 +413,8 @@ bind(struct pg_stmt *st, int i, char *value, size_t len, int format, Oid type)
 		free(value);
 		return;
 	}
+	if (type == 0 && !st->used[i])
+		type = OID_TEXT;
 	free(st->values[i - 1]);
 	st->values[i - 1] = value;
 	st->lengths[i - 1] = (int)len;
@@ -560,6 +599,9 @@ static const struct db_ops pg_ops = {
 	.in_transaction = pg_in_transaction,
 	.table_exists = pg_table_exists,
 	.changes = pg_changes,
+	.notify = pg_notify,
+	.listen = pg_listen,
+	.notifications = pg_notifications,
 	.prepare = pg_prepare,
 	.finalize = pg_finalize,
 	.reset = pg_reset,

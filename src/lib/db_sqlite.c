@@ -202,6 +202,30 @@ sq_changes(struct db *db)
 	return sqlite3_changes(SQ(db)->h);
 }
 
+/* One host: the kick sockets wake its programs. */
+static int
+sq_notify(struct db *db, const char *channel)
+{
+	(void)db;
+	(void)channel;
+	return 0;
+}
+
+static int
+sq_listen(struct db *db, const char *channel)
+{
+	(void)db;
+	(void)channel;
+	return -1;
+}
+
+static int
+sq_notifications(struct db *db)
+{
+	(void)db;
+	return 0;
+}
+
 static struct db_stmt *
 sq_prepare(struct db *db, const char *sql, int persistent)
 {
@@ -334,6 +358,9 @@ static const struct db_ops sq_ops = {
 	.in_transaction = sq_in_transaction,
 	.table_exists = sq_table_exists,
 	.changes = sq_changes,
+	.notify = sq_notify,
+	.listen = sq_listen,
+	.notifications = sq_notifications,
 	.prepare = sq_prepare,
 	.finalize = sq_finalize,
 	.reset = sq_reset,

@@ -95,7 +95,7 @@ coverage_json(const char *stored)
 enum {
 	C_ID, C_STREAM, C_FROM, C_TO, C_NAME, C_COND, C_EXISTS, C_ACTUAL,
 	C_PROGRESS, C_SIZE, C_DURATION, C_COVERAGE, C_ECODE, C_EMSG,
-	C_CREATED, C_UPDATED, C_STOPPED, C_EXPIRES, C_KEY,
+	C_CREATED, C_UPDATED, C_STOPPED, C_EXPIRES, C_KEY, C_BASE,
 };
 
 json_t *
@@ -104,7 +104,9 @@ download_to_json(struct db *db, const struct conf *c, int64_t id)
 	struct db_stmt *st = db_stmt(db, "SELECT id, stream_id, from_us, to_us,"
 	    " name, condition, is_file_exists, is_actual, progress, size,"
 	    " duration_us, coverage, error_code, error_message, created_at,"
-	    " updated_at, stopped_at, expires_at, link_key FROM downloads WHERE id=?");
+	    " updated_at, stopped_at, expires_at, link_key,"
+	    " (SELECT url FROM nodes WHERE name=downloads.node)"
+	    " FROM downloads WHERE id=?");
 	json_t *o = NULL, *stream;
 	char *url = NULL;
 	int exists;
@@ -120,7 +122,8 @@ download_to_json(struct db *db, const struct conf *c, int64_t id)
 		char path[64];
 
 		download_file_path(id, path);
-		url = url_sign(c, path, db_column_text(st, C_KEY),
+		url = url_sign(c, db_column_text(st, C_BASE), path,
+		    db_column_text(st, C_KEY),
 		    db_column_int64(st, C_EXPIRES) / USEC_PER_SEC);
 	}
 	stream = stream_to_json(db, db_column_int64(st, C_STREAM));
@@ -162,7 +165,7 @@ int
 download_visible(struct db *db, const struct principal *p, int64_t id, int app)
 {
 	struct db_stmt *st = db_stmt(db, "SELECT 1 FROM downloads WHERE id=?"
-	    " AND (user_id=? OR ?) AND (hidden_at IS NULL OR NOT ?)");
+	    " AND (user_id=? OR ?<>0) AND (hidden_at IS NULL OR ?=0)");
 	int rc;
 
 	if (st == NULL)
@@ -181,7 +184,9 @@ download_visible(struct db *db, const struct principal *p, int64_t id, int app)
 char *
 download_link(struct db *db, const struct conf *c, int64_t id, int64_t expires)
 {
-	struct db_stmt *st = db_prepare(db, "SELECT link_key FROM downloads WHERE id=?");
+	struct db_stmt *st = db_prepare(db, "SELECT link_key,"
+	    " (SELECT url FROM nodes WHERE name=downloads.node)"
+	    " FROM downloads WHERE id=?");
 	char path[64], *url = NULL;
 
 	if (st == NULL)
@@ -189,7 +194,8 @@ download_link(struct db *db, const struct conf *c, int64_t id, int64_t expires)
 	db_bind_int64(st, 1, id);
 	if (db_step(st) == DB_ROW) {
 		download_file_path(id, path);
-		url = url_sign(c, path, db_column_text(st, 0), expires);
+		url = url_sign(c, db_column_text(st, 1), path,
+		    db_column_text(st, 0), expires);
 	}
 	db_finalize(st);
 	return url;
@@ -251,13 +257,15 @@ download_to_client_json(struct db *db, const struct conf *c, int64_t id)
  * downloads_user index rather than every user's rows ("user_id=?1 OR ?2"
  * made it scan the table: 17 ms a page at 60,000 rows). */
 #define LIST_FROM_USER " FROM downloads WHERE user_id=?1"
-#define LIST_FROM_ALL " FROM downloads WHERE 1"
+#define LIST_FROM_ALL " FROM downloads WHERE 1=1"
 #define LIST_WHERE \
-	" AND (?3 IS NULL OR stream_id=?3)" \
-	" AND (?4 IS NULL OR stream_id IN (SELECT id FROM streams WHERE camera_id=?4))" \
-	" AND (?5 IS NULL OR condition=?5)" \
-	" AND (?6 IS NULL OR created_at>=?6) AND (?7 IS NULL OR created_at<=?7)" \
-	" AND (hidden_at IS NULL OR NOT ?10)"
+	" AND (CAST(?3 AS BIGINT) IS NULL OR stream_id=?3)" \
+	" AND (CAST(?4 AS BIGINT) IS NULL" \
+	"   OR stream_id IN (SELECT id FROM streams WHERE camera_id=?4))" \
+	" AND (CAST(?5 AS TEXT) IS NULL OR condition=?5)" \
+	" AND (CAST(?6 AS BIGINT) IS NULL OR created_at>=?6)" \
+	" AND (CAST(?7 AS BIGINT) IS NULL OR created_at<=?7)" \
+	" AND (hidden_at IS NULL OR ?10=0)"
 
 static void
 bind_filter(struct db_stmt *st, const struct download_filter *f)
@@ -394,18 +402,24 @@ fail:
 	return DL_ERROR;
 }
 
-/* The file name of a download's archive, or NULL. Caller frees. */
+/* The file name of a download's archive, or NULL; *held: whether this
+ * node holds it. Caller frees. */
 static char *
-file_of(struct db *db, int64_t id)
+file_of(struct db *db, const struct conf *c, int64_t id, int *held)
 {
-	struct db_stmt *st = db_prepare(db, "SELECT path FROM downloads WHERE id=?");
+	struct db_stmt *st = db_prepare(db, "SELECT path, node FROM downloads"
+	    " WHERE id=?");
 	char *path = NULL;
 
+	*held = 1;
 	if (st == NULL)
 		return NULL;
 	db_bind_int64(st, 1, id);
-	if (db_step(st) == DB_ROW && db_column_type(st, 0) != DB_NULL)
-		path = xstrdup(db_column_text(st, 0));
+	if (db_step(st) == DB_ROW) {
+		if (db_column_type(st, 0) != DB_NULL)
+			path = xstrdup(db_column_text(st, 0));
+		*held = conf_holds(c, db_column_text(st, 1));
+	}
 	db_finalize(st);
 	return path;
 }
@@ -436,10 +450,17 @@ download_repeat(struct db *db, const struct conf *c, const struct principal *p,
 	char *old = NULL, key[URL_KEY_LEN + 1];
 	enum dl_create ret = DL_ERROR;
 	int64_t unfinished;
+	int held;
 
 	if (db_begin(db) == -1)
 		return DL_ERROR;
-	old = file_of(db, id);
+	/* The old archive goes; another node's sweep removes one of its own
+	 * (no row owns it any more). */
+	old = file_of(db, c, id, &held);
+	if (!held) {
+		free(old);
+		old = NULL;
+	}
 	st = db_prepare(db, "UPDATE downloads SET condition='pending', path=NULL,"
 	    " is_file_exists=0, is_actual=1, progress=0, size=0, duration_us=0,"
 	    " coverage='[]', error_code=NULL, error_message=NULL, attempts=0,"
@@ -485,9 +506,13 @@ int
 download_remove_file(struct db *db, const struct conf *c, int64_t id)
 {
 	struct db_stmt *st;
-	char *name = file_of(db, id);
-	int ret;
+	int held, ret;
+	char *name = file_of(db, c, id, &held);
 
+	if (!held) {	/* another node's disk: its own sweep removes it */
+		free(name);
+		return 1;
+	}
 	if (unlink_archive(c, name) == -1) {
 		free(name);
 		return -1;
@@ -520,9 +545,9 @@ cancel(struct db *db, const struct conf *c, int64_t id, int hide)
 	    " condition=CASE WHEN condition IN ('cancelled', 'expired')"
 	    "   THEN condition ELSE 'cancelled' END,"
 	    " is_actual=0, lease_owner=NULL, lease_until=NULL,"
-	    " hidden_at=CASE WHEN ?3 THEN coalesce(hidden_at, ?1) ELSE hidden_at END,"
+	    " hidden_at=CASE WHEN ?3<>0 THEN coalesce(hidden_at, ?1) ELSE hidden_at END,"
 	    " updated_at=?1 WHERE id=?2"
-	    " AND (condition NOT IN ('cancelled', 'expired') OR ?3)");
+	    " AND (condition NOT IN ('cancelled', 'expired') OR ?3<>0)");
 	if (st == NULL)
 		return -1;
 	db_bind_int64(st, 1, now);
@@ -534,11 +559,12 @@ cancel(struct db *db, const struct conf *c, int64_t id, int hide)
 	 * A crash in between leaves an active row without its file, which
 	 * /file answers 410 and "archivectl check --repair" settles. */
 	if (ret == -1 && db_disk_full(db)) {
-		char *name = file_of(db, id);
+		int held;
+		char *name = file_of(db, c, id, &held);
 
 		log_warnx("download=%lld: the disk is full; removing its archive"
 		    " before recording the deletion", (long long)id);
-		if (name != NULL && unlink_archive(c, name) == 0) {
+		if (name != NULL && held && unlink_archive(c, name) == 0) {
 			db_reset(st);
 			ret = db_step_done(st);
 		}

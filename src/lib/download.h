@@ -76,7 +76,8 @@ int	 download_cancel(struct db *db, const struct conf *c, int64_t id);
 int	 download_cancel_hide(struct db *db, const struct conf *c, int64_t id);
 
 /* Unlink the file of a row already marked cancelled/expired, then record
- * it gone. Used by cancel and by the expiry sweep. */
+ * it gone. Used by cancel and by the expiry sweep. 0 done, 1 left for the
+ * node that holds the file (its sweep does it), -1 error. */
 int	 download_remove_file(struct db *db, const struct conf *c, int64_t id);
 
 #endif

@@ -120,8 +120,11 @@ expiry_repair(struct db *db, const struct conf *c, struct expiry_stats *st)
 			return -1;
 		for (int i = 0; i < n; i++) {
 			after = ids[i];
-			if (download_remove_file(db, c, ids[i]) == -1) {
+			switch (download_remove_file(db, c, ids[i])) {
+			case -1:
 				st->errors++;
+				continue;
+			case 1:		/* another node's */
 				continue;
 			}
 			st->repaired++;

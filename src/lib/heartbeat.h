@@ -12,9 +12,10 @@ struct db;
 /* How often the daemons beat. */
 #define HEARTBEAT_INTERVAL_US	(5 * 1000000LL)
 
-/* Record name's beat on this host now, with stats (a JSON object text, or
- * NULL for "{}"). started_us: when the daemon started. 0, or -1 logged. */
-int	 heartbeat_beat(struct db *db, const char *name, int64_t started_us,
-	    const char *stats);
+/* Record name's beat on this host and node ("" when alone) now, with
+ * stats (a JSON object text, or NULL for "{}"). started_us: when the
+ * daemon started. 0, or -1 logged. */
+int	 heartbeat_beat(struct db *db, const char *name, const char *node,
+	    int64_t started_us, const char *stats);
 
 #endif

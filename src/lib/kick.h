@@ -15,4 +15,18 @@ int	 kick_listen(const char *run_dir, const char *name);
 /* Read and discard every pending datagram; returns how many. */
 int	 kick_drain(int fd);
 
+struct conf;
+struct db;
+
+/*
+ * Wake name's daemons on every host: the kick on this one, and on
+ * PostgreSQL a NOTIFY that the daemons elsewhere hear through their relay.
+ * Best-effort, as kicks are.
+ */
+void	 kick_wake(struct db *db, const char *run_dir, const char *name);
+/* On PostgreSQL: a thread with its own connection that LISTENs for name's
+ * wake-ups and turns each into a kick on this host (reconnecting when the
+ * server goes away). Nothing on SQLite. 0, or -1 logged. */
+int	 kick_relay_start(const struct conf *c, const char *name);
+
 #endif

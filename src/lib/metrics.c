@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,7 +148,8 @@ histogram(struct db *db, struct buf *b, const char *name, const char *help,
 	buf_init(&sql);
 	buf_printf(&sql, "SELECT count(*), coalesce(sum(%s), 0)", expr);
 	for (size_t i = 0; i < n; i++)
-		buf_printf(&sql, ", coalesce(sum(%s <= %.0f), 0)", expr, le[i] * scale);
+		buf_printf(&sql, ", coalesce(sum(CASE WHEN %s <= %.0f THEN 1 ELSE 0 END), 0)",
+		    expr, le[i] * scale);
 	buf_printf(&sql, " FROM downloads WHERE finished_at IS NOT NULL"
 	    " AND condition<>'failed' AND %s IS NOT NULL", expr);
 	st = db_prepare(db, sql.data);
@@ -176,7 +178,7 @@ throughput(struct db *db, struct buf *b)
 	struct db_stmt *st = db_prepare(db, "SELECT coalesce(sum(size), 0),"
 	    " coalesce(sum(export_us), 0) FROM (SELECT size, export_us FROM downloads"
 	    " WHERE finished_at IS NOT NULL AND condition<>'failed' AND export_us>0"
-	    " ORDER BY finished_at DESC LIMIT 100)");
+	    " ORDER BY finished_at DESC LIMIT 100) AS recent");
 	int ret = -1;
 
 	if (st == NULL)
@@ -211,8 +213,8 @@ gauge(struct db *db, struct buf *b, const char *name, const char *help,
 static int
 daemons(struct db *db, struct buf *b, int64_t now)
 {
-	struct db_stmt *st = db_prepare(db, "SELECT name, host, beat_at FROM daemons"
-	    " ORDER BY name, host");
+	struct db_stmt *st = db_prepare(db, "SELECT name, host, beat_at, node"
+	    " FROM daemons ORDER BY name, host, node");
 	int rc;
 
 	if (st == NULL)
@@ -224,6 +226,8 @@ daemons(struct db *db, struct buf *b, int64_t now)
 		label(b, db_column_text(st, 0));
 		buf_adds(b, "\",host=\"");
 		label(b, db_column_text(st, 1));
+		buf_adds(b, "\",node=\"");
+		label(b, db_column_text(st, 3));
 		buf_printf(b, "\"} %.3f\n",
 		    (double)(now - db_column_int64(st, 2)) / USEC_PER_SEC);
 	}
@@ -231,8 +235,8 @@ daemons(struct db *db, struct buf *b, int64_t now)
 	if (rc != DB_DONE)
 		return -1;
 
-	st = db_prepare(db, "SELECT host, json_extract(stats, '$.' || ?2)"
-	    " FROM daemons WHERE name=?1 AND json_valid(stats) ORDER BY host");
+	st = db_prepare(db, "SELECT host, stats, node FROM daemons WHERE name=?1"
+	    " ORDER BY host, node");
 	if (st == NULL)
 		return -1;
 	for (size_t i = 0; i < nitems(daemon_metrics); i++) {
@@ -240,17 +244,22 @@ daemons(struct db *db, struct buf *b, int64_t now)
 
 		db_reset(st);
 		db_bind_text(st, 1, daemon_metrics[i].daemon);
-		db_bind_text(st, 2, daemon_metrics[i].key);
 		while ((rc = db_step(st)) == DB_ROW) {
-			if (db_column_type(st, 1) != DB_INTEGER &&
-			    db_column_type(st, 1) != DB_FLOAT)
-				continue;
-			if (!headed++)
-				head(b, daemon_metrics[i].metric, daemon_metrics[i].type,
-				    daemon_metrics[i].help);
-			buf_printf(b, "%s{host=\"", daemon_metrics[i].metric);
-			label(b, db_column_text(st, 0));
-			buf_printf(b, "\"} %.15g\n", db_column_double(st, 1));
+			const char *stats = db_column_text(st, 1);
+			json_t *o = stats ? json_loads(stats, 0, NULL) : NULL;
+			json_t *v = json_object_get(o, daemon_metrics[i].key);
+
+			if (json_is_number(v)) {
+				if (!headed++)
+					head(b, daemon_metrics[i].metric,
+					    daemon_metrics[i].type, daemon_metrics[i].help);
+				buf_printf(b, "%s{host=\"", daemon_metrics[i].metric);
+				label(b, db_column_text(st, 0));
+				buf_adds(b, "\",node=\"");
+				label(b, db_column_text(st, 2));
+				buf_printf(b, "\"} %.15g\n", json_number_value(v));
+			}
+			json_decref(o);
 		}
 		if (rc != DB_DONE)
 			break;
@@ -398,8 +407,8 @@ static int
 daemon_alive(const char *name, void *arg)
 {
 	struct health *h = arg;
-	struct db_stmt *st = db_prepare(h->db, "SELECT host, beat_at FROM daemons"
-	    " WHERE name=? ORDER BY beat_at DESC");
+	struct db_stmt *st = db_prepare(h->db, "SELECT host, beat_at, node"
+	    " FROM daemons WHERE name=? ORDER BY beat_at DESC");
 	int64_t now = now_us(), best = -1;
 	int rc;
 
@@ -413,9 +422,9 @@ daemon_alive(const char *name, void *arg)
 
 		if (best == -1 || age < best)
 			best = age;
-		json_array_append_new(h->daemons, json_pack("{s:s, s:s, s:f}", "name",
-		    name, "host", db_column_text(st, 0),
-		    "age", (double)age / USEC_PER_SEC));
+		json_array_append_new(h->daemons, json_pack("{s:s, s:s, s:s, s:f}",
+		    "name", name, "host", db_column_text(st, 0),
+		    "node", db_column_text(st, 2), "age", (double)age / USEC_PER_SEC));
 	}
 	db_finalize(st);
 	if (rc != DB_DONE) {

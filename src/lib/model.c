@@ -182,7 +182,7 @@ stream_short_json(struct db *db, int64_t stream_id)
 	    "  ELSE coalesce(s.is_sound_enabled, 0) END,"
 	    " s.resolution, g.width, g.height FROM streams s LEFT JOIN"
 	    " (SELECT has_audio, width, height FROM segments WHERE stream_id=?1"
-	    "  ORDER BY start_us DESC LIMIT 1) g WHERE s.id=?1");
+	    "  ORDER BY start_us DESC LIMIT 1) g ON 1=1 WHERE s.id=?1");
 	json_t *o = NULL;
 	int w = 0, h = 0;
 
@@ -316,7 +316,8 @@ int
 camera_group_id(struct db *db, const char *group, int64_t *gid)
 {
 	struct db_stmt *st = db_prepare(db, "INSERT INTO camera_groups(name, created_at)"
-	    " VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET name=name RETURNING id");
+	    " VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET name=excluded.name"
+	    " RETURNING id");
 	int ret = -1;
 
 	if (st == NULL)
@@ -326,7 +327,8 @@ camera_group_id(struct db *db, const char *group, int64_t *gid)
 	if (db_step(st) == DB_ROW) {
 		*gid = db_column_int64(st, 0);
 		ret = 0;
-	}
+	} else
+		error("cannot store camera group: %s", db_errmsg(db));
 	db_finalize(st);
 	return ret;
 }
@@ -370,7 +372,7 @@ out:
 
 int
 stream_create(struct db *db, int64_t camera_id, const char *type, const char *url,
-    int64_t *id)
+    const char *node, int64_t *id)
 {
 	unsigned char r[16];
 	char hex[33], uuid[37];
@@ -386,7 +388,7 @@ stream_create(struct db *db, int64_t camera_id, const char *type, const char *ur
 	snprintf(uuid, sizeof(uuid), "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8,
 	    hex + 12, hex + 16, hex + 20);
 	st = db_prepare(db, "INSERT INTO streams(camera_id, type, url, uuid,"
-	    " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id");
+	    " created_at, updated_at, node) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id");
 	if (st == NULL)
 		return -1;
 	db_bind_int64(st, 1, camera_id);
@@ -395,6 +397,7 @@ stream_create(struct db *db, int64_t camera_id, const char *type, const char *ur
 	db_bind_text(st, 4, uuid);
 	db_bind_int64(st, 5, now);
 	db_bind_int64(st, 6, now);
+	db_bind_text(st, 7, node);
 	if (db_step(st) == DB_ROW) {
 		*id = db_column_int64(st, 0);
 		ret = 0;

@@ -42,8 +42,9 @@ char	*stream_label(struct db *db, int64_t stream_id);
 int	 camera_group_id(struct db *db, const char *group, int64_t *gid);
 int	 camera_create(struct db *db, const char *name, const char *group,
 	    const char *address, int64_t *id);
+/* node: the recording server that holds its footage ("" when alone). */
 int	 stream_create(struct db *db, int64_t camera_id, const char *type,
-	    const char *url, int64_t *id);
+	    const char *url, const char *node, int64_t *id);
 
 /* Segments closer than this are one recorded interval. */
 #define MODEL_JOIN_US USEC_PER_SEC

@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,40 @@
 #include "util.h"
 #include "banned.h"
 
+
+/*
+ * Step st, an UPDATE that failed jobs RETURNING their ids (finalized
+ * here), then log each ("download=N: failed: " why) and give it its
+ * archive_generated error event. Inside the caller's transaction. How
+ * many, or -1.
+ */
+static int
+fail_each(struct db *db, const struct conf *c, struct db_stmt *st, const char *why)
+{
+	int64_t *ids = NULL;
+	size_t n = 0, cap = 0;
+	int rc, ret = -1;
+
+	/* Every one gets its event: the ids are kept, however many. */
+	while ((rc = db_step(st)) == DB_ROW) {
+		xgrow(&ids, &cap, n + 1, sizeof(*ids));
+		ids[n++] = db_column_int64(st, 0);
+	}
+	db_finalize(st);
+	if (rc != DB_DONE) {
+		error("database: %s", db_errmsg(db));
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		log_warnx("download=%lld: failed: %s", (long long)ids[i], why);
+		if (event_insert(db, c, ids[i], EV_GENERATED, 0) == -1)
+			goto out;
+	}
+	ret = (int)n;
+out:
+	free(ids);
+	return ret;
+}
 
 /*
  * Fail, with worker_lost and each its archive_generated error event, the
@@ -35,11 +70,9 @@ fail_lost(struct db *db, const struct conf *c, int64_t now, const char *prefix)
 	    " ' || attempts || ' times (worker stopped or crashed); see the worker log',"
 	    " lease_owner=NULL, lease_until=NULL, stopped_at=?1, updated_at=?1,"
 	    " finished_at=?1 WHERE condition='processing'"
-	    " AND substr(lease_owner, 1, ?3)=?4 AND attempts>=?2"
+	    " AND substr(lease_owner, 1, CAST(?3 AS INTEGER))=?4 AND attempts>=?2"
 	    " RETURNING id");
-	int64_t *ids = NULL;
-	size_t n = 0, cap = 0;
-	int rc, ret = -1;
+	char why[64];
 
 	if (st == NULL)
 		return -1;
@@ -49,26 +82,59 @@ fail_lost(struct db *db, const struct conf *c, int64_t now, const char *prefix)
 		db_bind_int(st, 3, (int)strlen(prefix));
 		db_bind_text(st, 4, prefix);
 	}
-	/* Every one gets its event: the ids are kept, however many. */
-	while ((rc = db_step(st)) == DB_ROW) {
-		xgrow(&ids, &cap, n + 1, sizeof(*ids));
-		ids[n++] = db_column_int64(st, 0);
+	snprintf(why, sizeof(why), "its worker was lost %d times", c->max_attempts);
+	return fail_each(db, c, st, why);
+}
+
+/*
+ * Fail, with node_unavailable and each its error event, the jobs of other
+ * nodes whose node has had no live worker for node_timeout and that have
+ * waited that long (pending since created, or their lease run out since).
+ * Inside the caller's transaction. How many, or -1.
+ */
+static int
+fail_unavailable(struct db *db, const struct conf *c, int64_t now)
+{
+	struct db_stmt *st = db_prepare(db, "UPDATE downloads SET condition='failed',"
+	    " error_code='node_unavailable', error_message='the recording server"
+	    " holding this camera''s footage (' || (SELECT node FROM streams s"
+	    "  WHERE s.id=downloads.stream_id) || ') has not been reachable for "
+	    "' || ?3 || ' s; try again when it is back',"
+	    " lease_owner=NULL, lease_until=NULL, stopped_at=?1, updated_at=?1,"
+	    " finished_at=?1, is_actual=0"
+	    " WHERE ((condition='pending' AND created_at<?2)"
+	    "   OR (condition='processing' AND lease_until<?2))"
+	    " AND stream_id IN (SELECT s.id FROM streams s WHERE s.node<>?4"
+	    "  AND NOT EXISTS (SELECT 1 FROM daemons d WHERE d.name='archived'"
+	    "   AND d.node=s.node AND d.beat_at>=?2))"
+	    " RETURNING id");
+	char why[80];
+
+	if (st == NULL)
+		return -1;
+	db_bind_int64(st, 1, now);
+	db_bind_int64(st, 2, now - c->node_timeout * USEC_PER_SEC);
+	db_bind_int64(st, 3, c->node_timeout);
+	db_bind_text(st, 4, c->node);
+	snprintf(why, sizeof(why), "its node has been unreachable for %lld s",
+	    (long long)c->node_timeout);
+	return fail_each(db, c, st, why);
+}
+
+int
+queue_fail_unavailable(struct db *db, const struct conf *c)
+{
+	int n;
+
+	if (c->shared_storage)
+		return 0;
+	if (db_begin(db) == -1)
+		return -1;
+	if ((n = fail_unavailable(db, c, now_us())) == -1 || db_commit(db) == -1) {
+		db_rollback(db);
+		return -1;
 	}
-	db_finalize(st);
-	if (rc != DB_DONE) {
-		error("database: %s", db_errmsg(db));
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		log_warnx("download=%lld: failed: its worker was lost %d times",
-		    (long long)ids[i], c->max_attempts);
-		if (event_insert(db, c, ids[i], EV_GENERATED, 0) == -1)
-			goto out;
-	}
-	ret = (int)n;
-out:
-	free(ids);
-	return ret;
+	return n;
 }
 
 int
@@ -82,12 +148,15 @@ queue_claim(struct db *db, const struct conf *c, const char *owner, struct job *
 		return -1;
 	if (fail_lost(db, c, now, NULL) == -1)
 		goto out;
+	/* Only the jobs of this node's streams, unless every node sees every
+	 * recording; the archive is written here, so the row says so. */
 	st = db_prepare(db, "UPDATE downloads SET condition='processing',"
 	    " lease_owner=?1, lease_until=?2, attempts=attempts+1, progress=0,"
-	    " claimed_at=?3, updated_at=?3 WHERE id=(SELECT id FROM downloads"
-	    "   WHERE (condition='pending' AND (to_us+?4<=?3 OR to_us<=(SELECT"
+	    " claimed_at=?3, updated_at=?3, node=?6 WHERE id=(SELECT id FROM downloads"
+	    "   WHERE ((condition='pending' AND (to_us+?4<=?3 OR to_us<=(SELECT"
 	    "      max(end_us) FROM segments s WHERE s.stream_id=downloads.stream_id)))"
-	    "      OR (condition='processing' AND lease_until<?3)"
+	    "      OR (condition='processing' AND lease_until<?3))"
+	    "    AND (?5<>0 OR stream_id IN (SELECT id FROM streams WHERE node=?6))"
 	    "   ORDER BY condition='processing' DESC, id LIMIT 1)"
 	    " RETURNING id, user_id, stream_id, from_us, to_us, attempts");
 	if (st == NULL)
@@ -96,6 +165,8 @@ queue_claim(struct db *db, const struct conf *c, const char *owner, struct job *
 	db_bind_int64(st, 2, now + c->lease_seconds * USEC_PER_SEC);
 	db_bind_int64(st, 3, now);
 	db_bind_int64(st, 4, c->footage_wait * USEC_PER_SEC);
+	db_bind_int(st, 5, c->shared_storage);
+	db_bind_text(st, 6, c->node);
 	rc = db_step(st);
 	if (rc == DB_ROW) {
 		job->id = db_column_int64(st, 0);
@@ -289,7 +360,7 @@ queue_hand_back(struct db *db, const struct job *job, const char *owner)
 {
 	struct db_stmt *st = db_prepare(db, "UPDATE downloads SET condition='pending',"
 	    " lease_owner=NULL, lease_until=NULL, progress=0,"
-	    " attempts=max(attempts-1, 0), updated_at=?"
+	    " attempts=CASE WHEN attempts>0 THEN attempts-1 ELSE 0 END, updated_at=?"
 	    " WHERE id=? AND lease_owner=? AND condition='processing'");
 	int ret;
 
@@ -307,7 +378,7 @@ int
 queue_held_prefix(struct db *db, const char *prefix, int64_t **ids, size_t *n)
 {
 	struct db_stmt *st = db_prepare(db, "SELECT id FROM downloads"
-	    " WHERE condition='processing' AND substr(lease_owner, 1, ?)=?");
+	    " WHERE condition='processing' AND substr(lease_owner, 1, CAST(? AS INTEGER))=?");
 	size_t cap = 0;
 	int rc;
 
@@ -347,7 +418,7 @@ queue_release_prefix(struct db *db, const struct conf *c, const char *prefix,
 		goto out;
 	st = db_prepare(db, "UPDATE downloads SET condition='pending',"
 	    " lease_owner=NULL, lease_until=NULL, progress=0, updated_at=?"
-	    " WHERE condition='processing' AND substr(lease_owner, 1, ?)=?");
+	    " WHERE condition='processing' AND substr(lease_owner, 1, CAST(? AS INTEGER))=?");
 	if (st == NULL)
 		goto out;
 	db_bind_int64(st, 1, now_us());

@@ -27,6 +27,9 @@ struct job {
  * is counted now, so that a crash in it counts. Jobs whose lease expired
  * after max_attempts tries are failed on the way (their worker died each
  * time). 1 claimed, 0 nothing to do, -1 error. */
+/* Fail with node_unavailable the jobs of nodes that have had no live
+ * worker for node_timeout (nothing on shared storage). How many, or -1. */
+int	 queue_fail_unavailable(struct db *db, const struct conf *c);
 int	 queue_claim(struct db *db, const struct conf *c, const char *owner,
 	    struct job *job);
 

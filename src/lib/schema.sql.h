@@ -187,4 +187,26 @@ static const char *const schema_migrations[] = {
 	/* 7 -> 8: how far a stream's footage is indexed, at the claim of a
 	 * download that waits for its footage (max(end_us) per stream). */
 	"CREATE INDEX segments_stream_end ON segments(stream_id, end_us);",
+	/* 8 -> 9: several recording servers (nodes). A stream's footage is
+	 * on one node ('' is the one-box default, served from public_url);
+	 * a download records the node that wrote its archive; each node's
+	 * public base URL signs the links to its archives; heartbeats say
+	 * which node's daemons are alive (one row per daemon per node). */
+	"CREATE TABLE nodes("
+	"  name TEXT PRIMARY KEY,"
+	"  url TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL) WITHOUT ROWID;"
+	"ALTER TABLE streams ADD COLUMN node TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE downloads ADD COLUMN node TEXT;"
+	"DROP TABLE daemons;"
+	"CREATE TABLE daemons("
+	"  name TEXT NOT NULL,"
+	"  host TEXT NOT NULL,"
+	"  node TEXT NOT NULL DEFAULT '',"
+	"  pid INTEGER NOT NULL,"
+	"  started_at INTEGER NOT NULL,"
+	"  beat_at INTEGER NOT NULL,"
+	"  stats TEXT NOT NULL DEFAULT '{}',"
+	"  PRIMARY KEY (name, host, node));",
 };

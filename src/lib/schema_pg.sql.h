@@ -196,4 +196,27 @@ static const struct {
 	"  created_at BIGINT NOT NULL,"
 	"  PRIMARY KEY (socket_id, channel));"
 	"CREATE INDEX push_grants_created ON push_grants(created_at);" },
+	{ 9,
+	  /* 8 -> 9: several recording servers (nodes). A stream's footage is
+	   * on one node ('' is the one-box default, served from public_url);
+	   * a download records the node that wrote its archive; each node's
+	   * public base URL signs the links to its archives; heartbeats say
+	   * which node's daemons are alive (one row per daemon per node). */
+	"CREATE TABLE nodes("
+	"  name TEXT PRIMARY KEY,"
+	"  url TEXT NOT NULL,"
+	"  created_at BIGINT NOT NULL,"
+	"  updated_at BIGINT NOT NULL);"
+	"ALTER TABLE streams ADD COLUMN node TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE downloads ADD COLUMN node TEXT;"
+	"DROP TABLE daemons;"
+	"CREATE TABLE daemons("
+	"  name TEXT NOT NULL,"
+	"  host TEXT NOT NULL,"
+	"  node TEXT NOT NULL DEFAULT '',"
+	"  pid BIGINT NOT NULL,"
+	"  started_at BIGINT NOT NULL,"
+	"  beat_at BIGINT NOT NULL,"
+	"  stats TEXT NOT NULL DEFAULT '{}',"
+	"  PRIMARY KEY (name, host, node));" },
 };

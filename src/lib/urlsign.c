@@ -25,24 +25,26 @@ url_new_key(char key[URL_KEY_LEN + 1])
 
 /* What is signed: everything before "&signature". */
 static void
-signed_part(struct buf *b, const struct conf *c, const char *path,
+signed_part(struct buf *b, const char *base, const char *path,
     const char *key, const char *expires)
 {
 	if ((key != NULL && key[0] != '\0' ?
-	    buf_printf(b, "%s%s?k=%s&expires=%s", c->public_url, path, key, expires) :
-	    buf_printf(b, "%s%s?expires=%s", c->public_url, path, expires)) == -1)
+	    buf_printf(b, "%s%s?k=%s&expires=%s", base, path, key, expires) :
+	    buf_printf(b, "%s%s?expires=%s", base, path, expires)) == -1)
 		abort();
 }
 
 char *
-url_sign(const struct conf *c, const char *path, const char *key, int64_t expires)
+url_sign(const struct conf *c, const char *base, const char *path,
+    const char *key, int64_t expires)
 {
 	char mac[65], exp[24];
 	struct buf b;
 
 	snprintf(exp, sizeof(exp), "%lld", (long long)expires);
 	buf_init(&b);
-	signed_part(&b, c, path, key, exp);
+	signed_part(&b, base != NULL && base[0] != '\0' ? base : c->public_url,
+	    path, key, exp);
 	hmac_sha256_hex(c->url_key, b.data, mac);
 	if (buf_printf(&b, "&signature=%s", mac) == -1)
 		abort();
@@ -91,7 +93,7 @@ url_verify(const struct conf *c, const char *path, const char *query,
 	if (query_param(query, "k", key, URL_KEY_LEN + 1) == -1)
 		key[0] = '\0';
 	buf_init(&b);
-	signed_part(&b, c, path, key, expires);
+	signed_part(&b, c->public_url, path, key, expires);
 	hmac_sha256_hex(c->url_key, b.data, want);
 	buf_release(&b);
 	if (!mac_hex_equal(want, sig))

@@ -15,13 +15,15 @@ struct conf;
 /* A new random link key: URL_KEY_LEN hex characters and NUL. -1 on failure. */
 int	 url_new_key(char key[URL_KEY_LEN + 1]);
 /* Absolute signed URL for path and key (NULL: none), valid until expires
- * (unix seconds). Caller frees. */
-char	*url_sign(const struct conf *c, const char *path, const char *key,
-	    int64_t expires);
+ * (unix seconds), under base: the public URL of the node that holds the
+ * file (NULL or "": public_url, this node's). Caller frees. */
+char	*url_sign(const struct conf *c, const char *base, const char *path,
+	    const char *key, int64_t expires);
 
 enum url_check { URL_VALID, URL_NOT_SIGNED, URL_BAD_SIGNATURE, URL_EXPIRED };
 
-/* Check the query string of a request to path against its signature;
+/* Check the query string of a request to path, made under public_url,
+ * against its signature;
  * key receives its k ("" if none) for the caller to compare with the
  * archive's. */
 enum url_check url_verify(const struct conf *c, const char *path,

@@ -3,7 +3,8 @@
  * names the moments of a job that matter when the process dies, and can
  * kill the process (SIGKILL, as kill -9 or the OOM killer would), slow it
  * down or record where each thread is, at any of them. Nothing in the
- * daemons knows about it: it wraps libc and SQLite calls.
+ * daemons knows about it: it wraps libc, SQLite and libpq calls (the
+ * points are the same on either engine).
  *
  * The points, in the order a job passes them:
  *   claim      the claim's UPDATE has run, its transaction is not committed
@@ -29,6 +30,7 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <libpq-fe.h>
 #include <limits.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -179,6 +181,50 @@ sqlite3_exec(sqlite3 *db, const char *sql, int (*cb)(void *, int, char **, char 
 	} else if (after_commit != 0 && strcmp(sql, "ROLLBACK") == 0)
 		after_commit = 0;
 	return rc;
+}
+
+/* The same points where the worker runs on PostgreSQL: its statements
+ * are numbered $N there, and run when first stepped. */
+PGresult *
+PQexecParams(PGconn *conn, const char *sql, int n, const Oid *types,
+    const char *const *values, const int *lengths, const int *formats,
+    int result_format)
+{
+	REAL(PGresult *, "PQexecParams", (PGconn *, const char *, int,
+	    const Oid *, const char *const *, const int *, const int *, int));
+	PGresult *res;
+
+	if (strncmp(sql, "SELECT 1 FROM downloads WHERE id=", 33) == 0)
+		point("watch");
+	res = real(conn, sql, n, types, values, lengths, formats, result_format);
+	if (strncmp(sql, "UPDATE downloads SET condition='processing'", 43) == 0 &&
+	    PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) > 0) {
+		after_commit = 1;
+		point("claim");
+	} else if (strncmp(sql, "UPDATE downloads SET condition='active'", 39) == 0 &&
+	    PQresultStatus(res) == PGRES_COMMAND_OK && atoi(PQcmdTuples(res)) > 0) {
+		after_commit = 2;
+		point("complete");
+	}
+	return res;
+}
+
+PGresult *
+PQexec(PGconn *conn, const char *sql)
+{
+	REAL(PGresult *, "PQexec", (PGconn *, const char *));
+	PGresult *res = real(conn, sql);
+
+	if (after_commit != 0 && strcmp(sql, "COMMIT") == 0) {
+		const char *p = after_commit == 1 ? "claimed" : "completed";
+
+		after_commit = 0;
+		if (PQresultStatus(res) == PGRES_COMMAND_OK &&
+		    strcmp(PQcmdStatus(res), "COMMIT") == 0)
+			point(p);
+	} else if (after_commit != 0 && strcmp(sql, "ROLLBACK") == 0)
+		after_commit = 0;
+	return res;
 }
 
 ssize_t

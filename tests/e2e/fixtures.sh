@@ -10,13 +10,14 @@ make_fixtures() {
 	bash "$top_srcdir/tests/media/make-fixtures.sh" "$FIXTURES" >/dev/null
 }
 
-# index_case CASE: a camera and high stream holding the case's segments
-# (missing files included, as a recorder's index would); prints the stream id.
+# index_case CASE [DIR]: a camera and high stream holding the case's
+# segments (missing files included, as a recorder's index would), in
+# DIR/CASE when given (a copy); prints the stream id.
 index_case() {
-	local case=$1 cam stream
+	local case=$1 dir=${2:-$FIXTURES} cam stream
 	cam=$(ctl camera add --name "cam $case" --address "Site, $case")
 	stream=$(ctl stream add --camera "$cam" --type high --url "rtsp://u:p@cam-$case/live")
-	awk -F'\t' -v c="$case" -v dir="$FIXTURES" -v s="$stream" 'NR > 1 && $1 == c {
+	awk -F'\t' -v c="$case" -v dir="$dir" -v s="$stream" 'NR > 1 && $1 == c {
 		printf "INSERT INTO segments(stream_id, path, start_us, end_us, bytes, codec, width, height, has_audio, created_at) VALUES (%s, '\''%s/%s'\'', %s, %s, %s, '\''%s'\'', %s, %s, %s, 0);\n", s, dir, $2, $3, $4, $5, $6, $7, $8, $9
 	}' "$FIXTURES/manifest.tsv" | sql
 	echo "$stream"

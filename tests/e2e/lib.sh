@@ -19,6 +19,16 @@ PIDS=""
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:log_path=$T/asan}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:log_path=$T/ubsan}"
 
+# The engine under test: SQLite (a file in $T/data) unless
+# ARCHIVED_TEST_DB=postgresql, which gives the test a PostgreSQL server of
+# its own (lib-pg.sh).
+DB_URL=""
+if [ "${ARCHIVED_TEST_DB:-sqlite}" = postgresql ]; then
+	. "$top_srcdir/tests/e2e/lib-pg.sh"
+	pg_start || { echo "# cannot start PostgreSQL"; exit 1; }
+	DB_URL=$(pg_url archived)
+fi
+
 # Stop every server the test started, politely, so sanitizers write reports.
 stop_servers() {
 	for pid in $PIDS; do
@@ -43,8 +53,9 @@ stop_servers() {
 cleanup() {
 	stop_servers
 	if [ "${KEEP:-0}" = 1 ]; then
-		echo "# kept $T"
+		echo "# kept $T${PG_DIR:+ and PostgreSQL in $PG_DIR (running)}"
 	else
+		[ -z "$DB_URL" ] || pg_stop
 		rm -rf "$T"
 	fi
 }
@@ -94,6 +105,7 @@ write_config() {
 		echo "data_dir = \"$T/data\";"
 		echo "public_url = \"http://127.0.0.1:$HTTP_PORT\";"
 		echo "timezone = \"${TEST_TZ:-Europe/Berlin}\";"
+		[ -z "$DB_URL" ] || echo "database = \"$DB_URL\";"
 		for line in "$@"; do echo "$line"; done
 		echo "pusher = { listen = \"127.0.0.1:$PUSHD_PORT\"; };"
 	} > "$CONF"
@@ -176,8 +188,29 @@ jbody() { jq -r "$@" < "$T/body"; }
 # header NAME: a header of the last response.
 header() { grep -i "^$1:" "$T/headers" | head -1 | cut -d: -f2- | sed 's/^ //; s/\r$//'; }
 
-# The CLI waits for the daemons' write transactions like they do.
-sql() { sqlite3 -cmd '.timeout 10000' "$T/data/archived.db" "$@"; }
+# sql [-separator SEP] [STATEMENTS]: query the test's database (the
+# statements from standard input without STATEMENTS), a row a line,
+# columns split by | (or SEP). The SQLite CLI waits for the daemons' write
+# transactions like they do.
+sql() {
+	local sep='|'
+	if [ "${1:-}" = -separator ]; then sep=$2; shift 2; fi
+	if [ -n "$DB_URL" ]; then
+		psql -X -q -A -t -F "$sep" -v ON_ERROR_STOP=1 "$DB_URL" ${1+-c "$1"}
+	else
+		sqlite3 -cmd '.timeout 10000' -separator "$sep" "$T/data/archived.db" ${1+"$1"}
+	fi
+}
+
+# sql_list SEP STATEMENT: the rows in one line, joined by SEP, as SQLite's
+# group_concat (PostgreSQL calls it string_agg).
+sql_list() {
+	sql "$2" | awk -v s="$1" 'NR > 1 {printf "%s", s} {printf "%s", $0} END {print ""}'
+}
+
+# The status in an event's payload, as SQL on both engines (the payload is
+# compact JSON).
+EV_STATUS="CASE WHEN payload LIKE '%\"status\":\"ok\"%' THEN 'ok' ELSE 'error' END"
 
 # The last response body is JSON with a "message".
 json_message() { jq -e .message "$T/body" >/dev/null 2>&1; }

@@ -76,7 +76,8 @@ expect_eq "no file at all: embedded defaults" 0 "$rc"
 
 # No database: 503 with a JSON body, and the reason only in the log.
 write_config
-sed -i "s|^data_dir = .*|data_dir = \"$T/nowhere\";|" "$CONF"
+sed -i -e "s|^data_dir = .*|data_dir = \"$T/nowhere\";|" \
+	-e "s|^database = \"postgresql:///archived?|database = \"postgresql:///nowhere?|" "$CONF"
 cgi GET /api/admin/v1/user 2>"$T/err"
 expect_eq "missing database: 503" 503 "$STATUS"
 check "503 body is JSON without paths" sh -c "jq -e .message '$T/body' >/dev/null && ! grep -q nowhere '$T/body'"

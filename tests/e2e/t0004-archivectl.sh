@@ -8,47 +8,75 @@ out=$(ctl segments import --help 2>&1) && rc=0 || rc=$?
 expect_eq "--help works before init" 0 "$rc"
 check "--help shows the usage" grep -q '^usage: archivectl segments import' <<<"$out"
 out=$(ctl init 2>&1)
-check "init creates the database" test -f "$T/data/archived.db"
+if [ -z "$DB_URL" ]; then
+	check "init creates the database" test -f "$T/data/archived.db"
+else
+	check "init creates no SQLite file" test ! -e "$T/data/archived.db"
+	check "init says the database without its query" grep -q "database 'postgresql:///archived' at schema" <<<"$out"
+fi
 check "init creates the downloads directory" test -d "$T/data/downloads"
 ctl init 2>/dev/null
 check "init twice is fine" test "$(sql 'SELECT version FROM schema_version')" -ge 1
 KEY1=$(sql "SELECT value FROM settings WHERE name='url_key'")
 ctl init 2>/dev/null
 expect_eq "init keeps the generated url_key" "$KEY1" "$(sql "SELECT value FROM settings WHERE name='url_key'")"
-expect_eq "journal mode WAL" wal "$(sql 'PRAGMA journal_mode')"
+[ -n "$DB_URL" ] || expect_eq "journal mode WAL" wal "$(sql 'PRAGMA journal_mode')"
 
-# An older schema: programs refuse it, init upgrades it in place.
+# An older schema: programs refuse it, init upgrades it in place. SQLite
+# goes back to version 1; PostgreSQL, first supported at 8, to 8.
 LATEST=$(sql 'SELECT version FROM schema_version')
-sql "DROP INDEX downloads_user_condition; DROP INDEX tokens_revoked;
-	DROP INDEX tokens_expires; ALTER TABLE downloads DROP COLUMN hidden_at;
-	DROP INDEX downloads_finished; ALTER TABLE downloads DROP COLUMN claimed_at;
-	ALTER TABLE downloads DROP COLUMN finished_at; ALTER TABLE downloads DROP COLUMN export_us;
-	DROP TABLE daemons; ALTER TABLE downloads DROP COLUMN link_key;
-	DROP TABLE push_grants; DROP INDEX segments_stream_end;
-	UPDATE schema_version SET version = 1"
+V9_DOWN="DROP TABLE nodes; ALTER TABLE streams DROP COLUMN node;
+	ALTER TABLE downloads DROP COLUMN node; DROP TABLE daemons;"
+if [ -z "$DB_URL" ]; then
+	sql "$V9_DOWN DROP INDEX downloads_user_condition; DROP INDEX tokens_revoked;
+		DROP INDEX tokens_expires; ALTER TABLE downloads DROP COLUMN hidden_at;
+		DROP INDEX downloads_finished; ALTER TABLE downloads DROP COLUMN claimed_at;
+		ALTER TABLE downloads DROP COLUMN finished_at; ALTER TABLE downloads DROP COLUMN export_us;
+		ALTER TABLE downloads DROP COLUMN link_key;
+		DROP TABLE push_grants; DROP INDEX segments_stream_end;
+		UPDATE schema_version SET version = 1"
+else
+	sql "$V9_DOWN CREATE TABLE daemons(name TEXT NOT NULL, host TEXT NOT NULL,
+		pid BIGINT NOT NULL, started_at BIGINT NOT NULL, beat_at BIGINT NOT NULL,
+		stats TEXT NOT NULL DEFAULT '{}', PRIMARY KEY (name, host));
+		UPDATE schema_version SET version = 8"
+fi
 out=$(ctl user list 2>&1) && rc=0 || rc=$?
 check "a program refuses an older schema" test "$rc" -ne 0
 check "and says to run init" grep -q "run 'archivectl init'" <<<"$out"
 ctl init 2>/dev/null
 expect_eq "init upgrades to the latest version" "$LATEST" "$(sql 'SELECT version FROM schema_version')"
-expect_eq "the upgrade ran the migrations" 3 \
-	"$(sql "SELECT count(*) FROM sqlite_master WHERE name IN
-		('downloads_user_condition', 'tokens_revoked', 'tokens_expires')")"
-expect_eq "versions 4 to 8 added their columns, tables and index" "5 3" \
-	"$(sql "SELECT (SELECT count(*) FROM pragma_table_info('downloads') WHERE name IN
-		('hidden_at', 'claimed_at', 'finished_at', 'export_us', 'link_key')) || ' ' ||
-		(SELECT count(*) FROM sqlite_master WHERE name IN ('daemons', 'push_grants',
-		'segments_stream_end'))")"
+if [ -z "$DB_URL" ]; then
+	expect_eq "the upgrade ran the migrations" 3 \
+		"$(sql "SELECT count(*) FROM sqlite_master WHERE name IN
+			('downloads_user_condition', 'tokens_revoked', 'tokens_expires')")"
+	expect_eq "versions 4 to 9 added their columns, tables and index" "5 4 1" \
+		"$(sql "SELECT (SELECT count(*) FROM pragma_table_info('downloads') WHERE name IN
+			('hidden_at', 'claimed_at', 'finished_at', 'export_us', 'link_key')) || ' ' ||
+			(SELECT count(*) FROM sqlite_master WHERE name IN ('daemons', 'push_grants',
+			'segments_stream_end', 'nodes')) || ' ' ||
+			(SELECT count(*) FROM pragma_table_info('daemons') WHERE name='node')")"
+else
+	expect_eq "version 9 added the nodes, and a node to streams, downloads, daemons" "1 3" \
+		"$(sql "SELECT (SELECT count(*) FROM information_schema.tables WHERE table_name='nodes')
+			|| ' ' || (SELECT count(*) FROM information_schema.columns WHERE column_name='node'
+			AND table_name IN ('streams', 'downloads', 'daemons'))")"
+fi
 expect_eq "and kept the data" "$KEY1" "$(sql "SELECT value FROM settings WHERE name='url_key'")"
 
 TOKEN=$(ctl token create --user alice)
 check "token create prints <id>|<40 characters> alone" grep -Eqx '[0-9]+\|[A-Za-z0-9]{40}' <<<"$TOKEN"
 expect_eq "token create made the user" alice "$(sql 'SELECT login FROM users')"
 SECRET=${TOKEN#*|}
-check "the secret is not stored" sh -c "! sqlite3 '$T/data/archived.db' .dump | grep -q '$SECRET'"
+if [ -z "$DB_URL" ]; then
+	check "the secret is not stored" sh -c "! sqlite3 '$T/data/archived.db' .dump | grep -q '$SECRET'"
+else
+	check "the secret is not stored" sh -c "! '$PG_BIN/pg_dump' '$DB_URL' | grep -q '$SECRET'"
+fi
 HASH=$(printf '%s' "$SECRET" | sha256sum | cut -d' ' -f1)
 expect_eq "only SHA-256 of the secret is stored" "$HASH" \
-	"$(sql "SELECT lower(hex(secret_hash)) FROM tokens WHERE id=${TOKEN%%|*}")"
+	"$(if [ -z "$DB_URL" ]; then sql "SELECT lower(hex(secret_hash)) FROM tokens WHERE id=${TOKEN%%|*}";
+	else sql "SELECT encode(secret_hash, 'hex') FROM tokens WHERE id=${TOKEN%%|*}"; fi)"
 ctl token create --user alice --admin >/dev/null
 expect_eq "--admin makes an existing user admin" 1 "$(sql "SELECT is_admin FROM users WHERE login='alice'")"
 

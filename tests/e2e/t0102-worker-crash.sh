@@ -115,7 +115,7 @@ api POST /api/admin/v1/downloads "{\"stream_id\": $STREAM2,
 ID=$(jbody .id)
 wait_download "$ID" 30
 sql "UPDATE downloads SET condition='processing', lease_owner='elsewhere/1/0',
-	lease_until=(CAST(strftime('%s','now') AS INTEGER) + 2) * 1000000, attempts=1, path=NULL,
+	lease_until=$(( ($(date +%s) + 2) * 1000000 )), attempts=1, path=NULL,
 	is_file_exists=0 WHERE id=$ID"
 sleep 0.5
 expect_eq "a live lease is respected" elsewhere/1/0 "$(sql "SELECT lease_owner FROM downloads WHERE id=$ID")"
@@ -196,7 +196,7 @@ api GET "/api/admin/v1/downloads/$ID"
 expect_eq "poison: error.code" worker_lost "$(jbody .error.code)"
 check "poison: the message says what happened" grep -q "interrupted 3 times" <<<"$(jbody .error.message)"
 expect_eq "poison: one archive_generated event, an error" error \
-	"$(sql "SELECT group_concat(json_extract(payload, '$.status')) FROM events
+	"$(sql_list , "SELECT $EV_STATUS FROM events
 		WHERE download_id=$ID AND type='archive_generated'")"
 sleep 0.5
 check "poison: the worker that failed it lives on" kill -0 "$WORKER_PID"

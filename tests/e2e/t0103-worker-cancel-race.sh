@@ -24,7 +24,8 @@ setup "$(big_licence)" "workers = 4;" "poll_interval_ms = 10;" "lease_seconds = 
 	"max_attempts = 3;" "max_pending = 100000;" "shutdown_grace = 2;"
 start_lighttpd
 
-cc -shared -fPIC -o "$T/faultpoint.so" "$top_srcdir/tests/e2e/faultpoint.c" -ldl
+cc -shared -fPIC $(pkg-config --cflags libpq) -o "$T/faultpoint.so" \
+	"$top_srcdir/tests/e2e/faultpoint.c" -ldl
 cc -shared -fPIC -o "$T/slowio.so" "$top_srcdir/tests/e2e/slowio.c" -ldl
 LD_PRELOAD="$T/slowio.so:$T/faultpoint.so" ASAN_OPTIONS="$ASAN_OPTIONS:verify_asan_link_order=0" \
 FAULT_DELAY="watch:${WATCH_DELAY_MS:-25}" SLOWIO_DELAY_MS=50 \

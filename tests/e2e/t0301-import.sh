@@ -108,7 +108,7 @@ cp "$LAYOUTS"/ffmpeg_ts/cam1-2026-01-15_11-00-0*.ts "$T/utc/"
 S1U=$(new_stream utc)
 import "$S1U" --utc "$T/utc"
 expect_eq "--utc: names read as UTC" "$((BASE_US + 3600000000)) $((BASE_US + 3604000000))" \
-	"$(sql "SELECT group_concat(start_us, ' ') FROM (SELECT start_us FROM segments WHERE stream_id=$S1U ORDER BY start_us)")"
+	"$(sql_list ' ' "SELECT start_us FROM segments WHERE stream_id=$S1U ORDER BY start_us")"
 
 # --- a renamed file: its timestamps continue the first file; media wins
 S2=$(new_stream renamed)
@@ -168,7 +168,7 @@ S8=$(new_stream unnamed)
 import "$S8" --layout ffmpeg "$T/unnamed"
 expect_eq "unnamed: exit 3 (one file could not be placed)" 3 "$RC"
 expect_eq "unnamed: the continuing file follows the named one" "0 4000000" \
-	"$(sql "SELECT group_concat(start_us - $BASE_US, ' ') FROM (SELECT start_us FROM segments WHERE stream_id=$S8 ORDER BY start_us)")"
+	"$(sql_list ' ' "SELECT start_us - $BASE_US FROM segments WHERE stream_id=$S8 ORDER BY start_us")"
 check "unnamed: the other is skipped, saying why" \
 	grep -q "skipped '.*lost.ts': no time in its name (layout ffmpeg) and none in its media" <<<"$OUT"
 
@@ -188,7 +188,7 @@ expect_eq "camera update: name, group and address" "Front door|Street 5|Outside"
 	"$(sql "SELECT c.name, c.address, g.name FROM cameras c JOIN camera_groups g ON g.id = c.group_id WHERE c.id=$CAM")"
 ctl camera update "$CAM" --group ''
 expect_eq "camera update --group '': out of its group" "Front door|" \
-	"$(sql "SELECT name, coalesce(group_id, '') FROM cameras WHERE id=$CAM")"
+	"$(sql "SELECT name, group_id FROM cameras WHERE id=$CAM")"
 
 # --- bad input: one line naming the argument, non-zero, nothing written
 ROWS=$(sql "SELECT count(*) FROM segments")

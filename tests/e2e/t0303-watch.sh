@@ -40,14 +40,15 @@ wait_line() {
 	done
 	return 1
 }
-starts() { sql "SELECT group_concat(start_us - $BASE_US, ' ') FROM (SELECT start_us FROM segments WHERE stream_id=$STREAM ORDER BY start_us)"; }
+starts() { sql_list ' ' "SELECT start_us - $BASE_US FROM segments WHERE stream_id=$STREAM ORDER BY start_us"; }
 
 check "the first pass indexes what is there, then watches" wait_line "watching '$REC'"
 expect_eq "one segment so far" 0 "$(starts)"
 
 # A recorder writes under a temporary (hidden) name and renames when done.
 cp "$SRC/seg001.ts" "$REC/.$(name_at 4).tmp"
-check "the temporary file is not indexed" sh -c "sleep 0.5; [ \$(sqlite3 '$T/data/archived.db' 'SELECT count(*) FROM segments') -eq 1 ]"
+sleep 0.5
+expect_eq "the temporary file is not indexed" 1 "$(sql 'SELECT count(*) FROM segments')"
 mv "$REC/.$(name_at 4).tmp" "$REC/$(name_at 4)"
 check "renamed into place: indexed" wait_for 2
 expect_eq "at its time" "0 4000000" "$(starts)"

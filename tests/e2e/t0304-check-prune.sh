@@ -31,7 +31,7 @@ archive() {
 	id=$(sql "INSERT INTO downloads(user_id, stream_id, from_us, to_us, name, path, condition,
 		is_file_exists, size, created_at, updated_at, expires_at) VALUES ($USER_ID, $STREAM,
 		$BASE_US, $BASE_US + 8000000, 'x', '$2', 'active', 1, $3, 0, 0,
-		(unixepoch() + 3600) * 1000000) RETURNING id")
+		$(( ($(date +%s) + 3600) * 1000000 ))) RETURNING id")
 	eval "$1=$id"
 }
 head -c 5000 /dev/urandom >"$DL_DIR/kept.mp4"
@@ -107,7 +107,7 @@ expect_eq "--dry-run: deletes nothing" 3 "$(sql "SELECT count(*) FROM segments")
 out=$(ctl --json segments prune --older-than "2026-01-15 12:00:00" 2>/dev/null)
 expect_eq "prune: two deleted, one kept for the pending download" "2 1 0" \
 	"$(jq -r '"\(.deleted) \(.pinned) \(.errors)"' <<<"$out")"
-expect_eq "prune: the pinned segment is what is left" "$S2" "$(sql "SELECT group_concat(id) FROM segments")"
+expect_eq "prune: the pinned segment is what is left" "$S2" "$(sql_list , "SELECT id FROM segments")"
 check "prune: its file is still there" test -e "$REC/cam1-2026-01-15_11-00-14.ts"
 check "prune: the others' files are gone" test ! -e "$REC/cam1-2026-01-15_11-00-04.ts" -a ! -e "$REC/cam1-2026-01-15_11-00-18.ts"
 sql "UPDATE downloads SET condition='failed' WHERE condition='pending'"

@@ -55,7 +55,7 @@ expect_eq "a download by id" "$ID" "$(jbody .id)"
 # --- /file: the responder checks access, the web server sends the bytes
 printf 'not really an mp4, but bytes\n' > "$DL_DIR/a.mp4"
 sql "UPDATE downloads SET condition='active', is_file_exists=1, path='a.mp4', size=29,
-	expires_at=(CAST(strftime('%s','now') AS INTEGER) + 3600) * 1000000 WHERE id=$ID"
+	expires_at=$(( ($(date +%s) + 3600) * 1000000 )) WHERE id=$ID"
 API_OUT="$T/got" api GET "$P/$ID/file"
 expect_eq "file with the token: 200" 200 "$STATUS"
 check "file with the token: the file's bytes" cmp -s "$T/got" "$DL_DIR/a.mp4"

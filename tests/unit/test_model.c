@@ -98,10 +98,10 @@ setup(void)
 
 	ck_assert_int_eq(camera_create(db, "Camera 1", "Group", "City, Street 1", &cam1), 0);
 	ck_assert_int_eq(stream_create(db, cam1, "high",
-	    "rtsp://admin:456redko@10.1.1.1:554/live", &st1), 0);
+	    "rtsp://admin:456redko@10.1.1.1:554/live", "", &st1), 0);
 	ck_assert_int_eq(camera_create(db, "Gate \"North\"/1", NULL, "", &cam2), 0);
 	ck_assert_int_eq(stream_create(db, cam2, "high",
-	    "rtsp://cam2.local/live?user=admin&password=pw&channel=1", &st2), 0);
+	    "rtsp://cam2.local/live?user=admin&password=pw&channel=1", "", &st2), 0);
 	/* Fixed times and uuid, so the whole object can be compared. */
 	sqlf("UPDATE cameras SET created_at=%lld, updated_at=%lld",
 	    1675412946LL * US, 1675412946LL * US);

@@ -39,7 +39,7 @@ query_of(const char *url)
 
 START_TEST(test_sign_form)
 {
-	char *url = url_sign(&conf, PATH, NULL, EXPIRES);
+	char *url = url_sign(&conf, NULL, PATH, NULL, EXPIRES);
 	char mac[65], want[256];
 
 	/* Laravel's form: the HMAC covers the whole URL before "&signature". */
@@ -54,9 +54,30 @@ START_TEST(test_sign_form)
 }
 END_TEST
 
+/* A link to an archive on another node is signed under that node's URL:
+ * it opens there (its public_url is that URL), and here it does not. */
+START_TEST(test_other_node)
+{
+	struct conf there = conf;
+	char *url = url_sign(&conf, "https://rec2.example.test", PATH, "k1", EXPIRES);
+
+	ck_assert(strncmp(url, "https://rec2.example.test" PATH "?k=k1&", 61) == 0);
+	there.public_url = "https://rec2.example.test";
+	ck_assert_int_eq(url_verify(&there, PATH, query_of(url), 0, key), URL_VALID);
+	ck_assert_str_eq(key, "k1");
+	ck_assert_int_eq(url_verify(&conf, PATH, query_of(url), 0, key),
+	    URL_BAD_SIGNATURE);
+	free(url);
+	/* "" is this node's own URL, as NULL is. */
+	url = url_sign(&conf, "", PATH, NULL, EXPIRES);
+	ck_assert(strncmp(url, "https://vms.example.test" PATH "?", 55) == 0);
+	free(url);
+}
+END_TEST
+
 START_TEST(test_expired)
 {
-	char *url = url_sign(&conf, PATH, NULL, EXPIRES);
+	char *url = url_sign(&conf, NULL, PATH, NULL, EXPIRES);
 
 	ck_assert_int_eq(url_verify(&conf, PATH, query_of(url), EXPIRES, key), URL_EXPIRED);
 	ck_assert_int_eq(url_verify(&conf, PATH, query_of(url), EXPIRES + 3600, key),
@@ -68,7 +89,7 @@ END_TEST
 /* Each change to what was signed breaks the signature. */
 START_TEST(test_tampered)
 {
-	char *url = url_sign(&conf, PATH, NULL, EXPIRES);
+	char *url = url_sign(&conf, NULL, PATH, NULL, EXPIRES);
 	char q[256], *sig;
 	struct conf other = conf;
 
@@ -100,7 +121,7 @@ START_TEST(test_tampered)
 	ck_assert_int_eq(url_verify(&other, PATH, query_of(url), 0, key), URL_BAD_SIGNATURE);
 	/* A signed but expired link whose expiry was pushed out is forged, not expired. */
 	free(url);
-	url = url_sign(&conf, PATH, NULL, 1000);
+	url = url_sign(&conf, NULL, PATH, NULL, 1000);
 	snprintf(q, sizeof(q), "%s", query_of(url));
 	q[strlen("expires=")] = '9';
 	ck_assert_int_eq(url_verify(&conf, PATH, q, 5000, key), URL_BAD_SIGNATURE);
@@ -117,7 +138,7 @@ START_TEST(test_keyed)
 	ck_assert_int_eq(url_new_key(k2), 0);
 	ck_assert_uint_eq(strlen(k1), URL_KEY_LEN);
 	ck_assert_str_ne(k1, k2);
-	url = url_sign(&conf, PATH, k1, EXPIRES);
+	url = url_sign(&conf, NULL, PATH, k1, EXPIRES);
 	ck_assert_ptr_nonnull(strstr(url, "/file?k="));
 	ck_assert_int_eq(url_verify(&conf, PATH, query_of(url), 0, key), URL_VALID);
 	ck_assert_str_eq(key, k1);
@@ -130,7 +151,7 @@ START_TEST(test_keyed)
 	ck_assert_str_eq(key, "");
 	free(url);
 	/* An unkeyed link says so. */
-	url = url_sign(&conf, PATH, NULL, EXPIRES);
+	url = url_sign(&conf, NULL, PATH, NULL, EXPIRES);
 	ck_assert_int_eq(url_verify(&conf, PATH, query_of(url), 0, key), URL_VALID);
 	ck_assert_str_eq(key, "");
 	free(url);
@@ -139,7 +160,7 @@ END_TEST
 
 START_TEST(test_missing)
 {
-	char *url = url_sign(&conf, PATH, NULL, EXPIRES);
+	char *url = url_sign(&conf, NULL, PATH, NULL, EXPIRES);
 	const char *sig = strstr(url, "signature=");
 	char q[256];
 
@@ -239,6 +260,7 @@ urlsign_suite(void)
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_sign_form);
 	tcase_add_test(tc, test_expired);
+	tcase_add_test(tc, test_other_node);
 	tcase_add_test(tc, test_tampered);
 	tcase_add_test(tc, test_keyed);
 	tcase_add_test(tc, test_missing);
