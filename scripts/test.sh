@@ -1,8 +1,10 @@
 #!/bin/bash
 # Every test of archived, from a clean checkout, as root on Debian 12:
 # installs what is needed, builds with -Werror and ASan/UBSan and runs
-# "make check" (unit tests and end-to-end tests against real servers), then
-# "make distcheck" (a release build from the tarball, tests run again),
+# "make check" (unit tests and end-to-end tests against real servers, on
+# SQLite), then "make distcheck" (a release build from the tarball, the
+# tests run again with the end-to-end tests on PostgreSQL: each starts a
+# server of its own),
 # the fuzzers, a 60-s soak against the release build, the Debian package
 # test and the quickstart check.
 # The last line says how many tests passed and failed.
@@ -39,7 +41,8 @@ report build-debug || true
 
 mkdir -p build-release
 (cd build-release && "$top/configure" -q && make -j"$jobs" -s)
-if ! (cd build-release && make -j"$jobs" -s distcheck >distcheck.out 2>&1); then
+if ! (cd build-release && ARCHIVED_TEST_DB=postgresql \
+    make -j"$jobs" -s distcheck >distcheck.out 2>&1); then
 	status=1
 	tail -80 build-release/distcheck.out
 	find build-release -path '*/_build/*' -name test-suite.log -exec cat {} \;

@@ -92,7 +92,7 @@ extern const struct ctl_cmd ctl_cmd_cleanup;
 extern const struct ctl_cmd ctl_cmd_camera_update, ctl_cmd_segments_import,
     ctl_cmd_segments_list, ctl_cmd_segments_prune, ctl_cmd_export, ctl_cmd_check;
 extern const struct ctl_cmd ctl_cmd_stream_update, ctl_cmd_node_add,
-    ctl_cmd_node_list, ctl_cmd_node_remove;
+    ctl_cmd_node_list, ctl_cmd_node_remove, ctl_cmd_migrate;
 
 /* 1 if node is "" (the one-box default) or a known node, 0 if not, -1 on
  * error. */

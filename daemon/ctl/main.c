@@ -30,6 +30,7 @@ static const struct ctl_cmd *const commands[] = {
 	&ctl_cmd_camera_add, &ctl_cmd_camera_list, &ctl_cmd_camera_update,
 	&ctl_cmd_stream_add, &ctl_cmd_stream_list, &ctl_cmd_stream_update,
 	&ctl_cmd_node_add, &ctl_cmd_node_list, &ctl_cmd_node_remove,
+	&ctl_cmd_migrate,
 	&ctl_cmd_segments_import, &ctl_cmd_segments_list, &ctl_cmd_segments_prune,
 	&ctl_cmd_export,
 	&ctl_cmd_cleanup, &ctl_cmd_check,

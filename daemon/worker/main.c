@@ -418,8 +418,11 @@ beat(struct db *db)
 	snprintf(stats, sizeof(stats), "{\"threads\":%d,\"busy\":%d,\"leases_lost\":%d}",
 	    g.nworkers, busy, atomic_load(&g.leases_lost));
 	(void)heartbeat_beat(db, "archived", g.conf->node, g.started_us, stats);
-	/* Another node's jobs, when that node has been silent too long. */
-	if (queue_fail_unavailable(db, g.conf) > 0)
+	/* Another node's jobs, when that node has been silent too long: as
+	 * seen by a worker up that long itself (after a site-wide outage,
+	 * the nodes that come back first must not fail the others' jobs). */
+	if (now_us() - g.started_us >= g.conf->node_timeout * USEC_PER_SEC &&
+	    queue_fail_unavailable(db, g.conf) > 0)
 		kick_wake(db, g.conf->run_dir, KICK_PUSHD);
 }
 

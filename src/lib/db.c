@@ -318,6 +318,26 @@ db_column_bytes(struct db_stmt *st, int i)
 }
 
 int
+db_column_count(struct db_stmt *st)
+{
+	return st->db->ops->column_count(st);
+}
+
+const char *
+db_column_name(struct db_stmt *st, int i)
+{
+	return st->db->ops->column_name(st, i);
+}
+
+int
+db_ids_follow(struct db *db, const char *table)
+{
+	if (!channel_ok(table))		/* a bare name, as a channel's */
+		return error("database: bad table name '%s'", table);
+	return db->ops->ids_follow(db, table);
+}
+
+int
 db_step_done(struct db_stmt *st)
 {
 	int rc;

@@ -117,6 +117,13 @@ void	 db_bind_null(struct db_stmt *st, int i);
 /* DB_ROW, DB_DONE or -1. */
 int	 db_step(struct db_stmt *st);
 
+/* The result's columns, known once stepped; names valid as long as st. */
+int	 db_column_count(struct db_stmt *st);
+const char *db_column_name(struct db_stmt *st, int i);
+/* After rows were copied in with their ids: new rows of table get ids
+ * past them (PostgreSQL's sequence moved on; SQLite does it itself). */
+int	 db_ids_follow(struct db *db, const char *table);
+
 /* Columns of the current row count from 0; valid until the next step. */
 int	 db_column_type(struct db_stmt *st, int i);
 int64_t	 db_column_int64(struct db_stmt *st, int i);

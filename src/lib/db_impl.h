@@ -40,6 +40,9 @@ struct db_ops {
 	const char	*(*column_text)(struct db_stmt *, int);
 	const void	*(*column_blob)(struct db_stmt *, int);
 	int		 (*column_bytes)(struct db_stmt *, int);
+	int		 (*column_count)(struct db_stmt *);
+	const char	*(*column_name)(struct db_stmt *, int);
+	int		 (*ids_follow)(struct db *, const char *);
 };
 
 /* Each engine's connection and statement start with these. */

@@ -588,6 +588,33 @@ pg_column_bytes(struct db_stmt *base, int i)
 	return PQgetlength(st->res, st->row, i);
 }
 
+static int
+pg_column_count(struct db_stmt *base)
+{
+	struct pg_stmt *st = PGS(base);
+
+	return st->res != NULL ? PQnfields(st->res) : 0;
+}
+
+static const char *
+pg_column_name(struct db_stmt *base, int i)
+{
+	struct pg_stmt *st = PGS(base);
+
+	return st->res != NULL ? PQfname(st->res, i) : NULL;
+}
+
+/* table is checked by db.c: letters and '_' only. */
+static int
+pg_ids_follow(struct db *db, const char *table)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql), "SELECT setval(pg_get_serial_sequence('%s',"
+	    " 'id'), coalesce(max(id), 0) + 1, false) FROM %s", table, table);
+	return pg_exec(db, sql);
+}
+
 static const struct db_ops pg_ops = {
 	.close = pg_close,
 	.errmsg = pg_errmsg,
@@ -618,4 +645,7 @@ static const struct db_ops pg_ops = {
 	.column_text = pg_column_text,
 	.column_blob = pg_column_blob,
 	.column_bytes = pg_column_bytes,
+	.column_count = pg_column_count,
+	.column_name = pg_column_name,
+	.ids_follow = pg_ids_follow,
 };

@@ -347,6 +347,27 @@ sq_column_bytes(struct db_stmt *st, int i)
 	return sqlite3_column_bytes(SQS(st), i);
 }
 
+static int
+sq_column_count(struct db_stmt *st)
+{
+	return sqlite3_column_count(SQS(st));
+}
+
+static const char *
+sq_column_name(struct db_stmt *st, int i)
+{
+	return sqlite3_column_name(SQS(st), i);
+}
+
+/* INTEGER PRIMARY KEY takes the largest id plus one by itself. */
+static int
+sq_ids_follow(struct db *db, const char *table)
+{
+	(void)db;
+	(void)table;
+	return 0;
+}
+
 static const struct db_ops sq_ops = {
 	.close = sq_close,
 	.errmsg = sq_errmsg,
@@ -377,4 +398,7 @@ static const struct db_ops sq_ops = {
 	.column_text = sq_column_text,
 	.column_blob = sq_column_blob,
 	.column_bytes = sq_column_bytes,
+	.column_count = sq_column_count,
+	.column_name = sq_column_name,
+	.ids_follow = sq_ids_follow,
 };

@@ -23,6 +23,19 @@ index_case() {
 	echo "$stream"
 }
 
+# node_stream NODE CASE [DIR]: index_case's stream, held by node NODE; with
+# DIR, the case's segments are copied there first (that node's own disk).
+node_stream() {
+	local node=$1 case=$2 dir=${3:-} stream
+	if [ -n "$dir" ]; then
+		mkdir -p "$dir"
+		cp -r "$FIXTURES/$case" "$dir/"
+	fi
+	stream=$(index_case "$case" ${dir:+"$dir"})
+	ctl stream update "$stream" --node "$node"
+	echo "$stream"
+}
+
 # utc_local US: the configured zone's "YYYY-MM-DD HH:MM:SS" of UTC microseconds.
 local_time() {
 	TZ=${TEST_TZ:-Europe/Berlin} date -d "@$(($1 / 1000000))" '+%Y-%m-%d %H:%M:%S'
