@@ -52,6 +52,8 @@ struct pg_db {
 	char		*err;
 	int		 disk_full;
 	int64_t		 changes;
+	unsigned	 generation;	/* bumped when the connection is opened again */
+	unsigned	 next_name;	/* server-side statement names */
 };
 
 struct pg_stmt {
@@ -65,6 +67,11 @@ struct pg_stmt {
 	Oid		*types;
 	PGresult	*res;
 	int		 row, nrows, executed;
+	/* A kept statement (db_stmt) is prepared on the server once per
+	 * connection: parsing and planning were most of a read's cost. */
+	int		 persistent;
+	char		 name[24];	/* "" until prepared */
+	unsigned	 generation;
 	unsigned char	*blob;		/* column blobcol of this row, decoded */
 	size_t		 bloblen;
 	int		 blobcol;
@@ -165,8 +172,10 @@ pg_in_transaction(struct db *db)
 static void
 pg_revive(struct pg_db *db)
 {
-	if (PQstatus(db->conn) == CONNECTION_BAD)
+	if (PQstatus(db->conn) == CONNECTION_BAD) {
 		PQreset(db->conn);
+		db->generation++;	/* its prepared statements are gone */
+	}
 }
 
 /* Keep a result that succeeded; else note the error and answer NULL. */
@@ -342,7 +351,7 @@ pg_prepare(struct db *db, const char *sql, int persistent)
 
 	unsigned char used[DB_MAX_PARAMS] = { 0 };
 
-	(void)persistent;
+	st->persistent = persistent;
 	st->base.db = db;
 	st->sql = number_params(sql, &st->nparams, used);
 	st->used = xmalloc((size_t)st->nparams + 1);
@@ -388,7 +397,16 @@ static void
 pg_finalize(struct db_stmt *base)
 {
 	struct pg_stmt *st = PGS(base);
+	struct pg_db *db = PG(base->db);
 
+	/* One the cache had no room for; the cache's live as long as the
+	 * connection. */
+	if (st->name[0] != '\0' && !base->cached && st->generation == db->generation) {
+		char sql[64];
+
+		snprintf(sql, sizeof(sql), "DEALLOCATE %s", st->name);
+		PQclear(PQexec(db->conn, sql));
+	}
 	drop_result(st);
 	pg_clear_bindings(base);
 	free(st->values);
@@ -474,9 +492,28 @@ pg_step(struct db_stmt *base)
 	if (!st->executed) {
 		if (!pg_in_transaction(base->db))
 			pg_revive(db);
-		st->res = pg_check(db, PQexecParams(db->conn, st->sql,
-		    st->nparams, st->types, (const char *const *)st->values,
-		    st->lengths, st->formats, 0));
+		if (st->persistent && (st->name[0] == '\0' ||
+		    st->generation != db->generation)) {
+			PGresult *res;
+
+			snprintf(st->name, sizeof(st->name), "a%u", db->next_name++);
+			res = pg_check(db, PQprepare(db->conn, st->name, st->sql,
+			    st->nparams, st->types));
+			if (res == NULL) {
+				st->name[0] = '\0';
+				return -1;
+			}
+			PQclear(res);
+			st->generation = db->generation;
+		}
+		if (st->name[0] != '\0')
+			st->res = pg_check(db, PQexecPrepared(db->conn, st->name,
+			    st->nparams, (const char *const *)st->values,
+			    st->lengths, st->formats, 0));
+		else
+			st->res = pg_check(db, PQexecParams(db->conn, st->sql,
+			    st->nparams, st->types, (const char *const *)st->values,
+			    st->lengths, st->formats, 0));
 		if (st->res == NULL)
 			return -1;
 		st->executed = 1;

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Requests per second of the API through lighttpd (two FastCGI processes),
-# against a hello-world FastCGI responder run the same way in the same
-# invocation: the ratio is what this machine's noise does not move much.
+# on SQLite and then on PostgreSQL, against a hello-world FastCGI responder
+# run the same way in the same invocation: the ratio is what this
+# machine's noise does not move much.
 #
 #   top_builddir=BUILD tests/bench/bench-api.sh [SECONDS] [CONNECTIONS]
 # BUILD: a build tree configured without --enable-debug.
@@ -35,27 +36,40 @@ LUA
 	[ "$codes" = 0 ] || echo "# $name: some answers were not 2xx" >&2
 }
 
-api POST /api/admin/v1/downloads "{\"stream_id\": $STREAM, \"from\": \"2026-01-15 10:00:00\", \"to\": \"2026-01-15 10:01:00\"}" 2>/dev/null || true
-start_lighttpd >/dev/null
-api POST /api/admin/v1/downloads "{\"stream_id\": $STREAM, \"from\": \"2026-01-15 10:00:00\", \"to\": \"2026-01-15 10:01:00\"}"
-ID=$(jbody .id)
-stop_servers
+# measure ENGINE: the three requests on the database setup() made.
+measure() {
+	api POST /api/admin/v1/downloads "{\"stream_id\": $STREAM, \"from\": \"2026-01-15 10:00:00\", \"to\": \"2026-01-15 10:01:00\"}" 2>/dev/null || true
+	start_lighttpd >/dev/null
+	api POST /api/admin/v1/downloads "{\"stream_id\": $STREAM, \"from\": \"2026-01-15 10:00:00\", \"to\": \"2026-01-15 10:01:00\"}"
+	ID=$(jbody .id)
+	stop_servers
+	user=$(run user "$FCGI" GET /api/admin/v1/user)
+	show=$(run show "$FCGI" GET "/api/admin/v1/downloads/$ID")
+	# Stand in for the worker: pending downloads finish, so that the count
+	# of a user's unfinished ones stays as small as in real use.
+	( while :; do sql "UPDATE downloads SET condition='active' WHERE condition='pending'" >/dev/null 2>&1; sleep 0.2; done ) &
+	DRAIN=$!
+	create=$(run create "$FCGI" POST /api/admin/v1/downloads \
+		"{\"stream_id\": $STREAM, \"from\": \"2026-01-15 10:00:00\", \"to\": \"2026-01-15 10:01:00\"}")
+	kill $DRAIN
+	wait $DRAIN 2>/dev/null || true
+	for row in "GET /user (token check)|$user" "GET /downloads/{id} (token, licence, JSON)|$show" \
+		"POST /downloads (validation, INSERT, kick)|$create"; do
+		printf '%-12s %-44s %8d %8.2f\n' "$1" "${row%|*}" "${row#*|}" \
+			"$(echo "${row#*|} / $hello" | bc -l)"
+	done
+}
 
 hello=$(run hello "$T/hello.fcgi" GET /api/admin/v1/user)
-user=$(run user "$FCGI" GET /api/admin/v1/user)
-show=$(run show "$FCGI" GET "/api/admin/v1/downloads/$ID")
-# Stand in for the worker: pending downloads finish, so that the count of
-# a user's unfinished ones stays as small as in real use.
-( while :; do sql "UPDATE downloads SET condition='active' WHERE condition='pending'" 2>/dev/null; sleep 0.2; done ) &
-DRAIN=$!
-create=$(run create "$FCGI" POST /api/admin/v1/downloads \
-	"{\"stream_id\": $STREAM, \"from\": \"2026-01-15 10:00:00\", \"to\": \"2026-01-15 10:01:00\"}")
-kill $DRAIN
-
-printf '%-44s %8s %8s\n' "through lighttpd, $CONNS connections, ${SECS}s" "req/s" "ratio"
-printf '%-44s %8d %8s\n' "hello-world FastCGI (baseline)" "$hello" "1.00"
-for row in "GET /user (token check)|$user" "GET /downloads/{id} (token, licence, JSON)|$show" \
-	"POST /downloads (validation, INSERT, kick)|$create"; do
-	printf '%-44s %8d %8.2f\n' "${row%|*}" "${row#*|}" "$(echo "${row#*|} / $hello" | bc -l)"
-done
+printf '%-12s %-44s %8s %8s\n' engine "through lighttpd, $CONNS connections, ${SECS}s" "req/s" "ratio"
+printf '%-12s %-44s %8d %8s\n' - "hello-world FastCGI (baseline)" "$hello" "1.00"
+measure SQLite
+# The same on a PostgreSQL server of its own, on this host's disk, with
+# its default durability (fsync on, synchronous commit).
+. "$top_srcdir/tests/e2e/lib-pg.sh"
+PG_FSYNC=on pg_start
+DB_URL=$(pg_url bench)
+setup "$(big_licence)" "max_pending = 100000;"
+measure PostgreSQL
+pg_stop
 finish >/dev/null

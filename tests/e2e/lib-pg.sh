@@ -28,9 +28,10 @@ pg_start() {
 	pg_as "$PG_BIN/initdb" -D "$PG_DIR/data" -U archived --auth=trust \
 		-E UTF8 --no-locale --no-sync >"$PG_DIR/initdb.log" 2>&1 ||
 		{ cat "$PG_DIR/initdb.log" >&2; return 1; }
-	# fsync off: the tests kill archived's processes, never the server's.
+	# fsync off: the tests kill archived's processes, never the server's
+	# (the benchmarks set PG_FSYNC=on, the server's default).
 	pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -s \
-		-o "-k $PG_DIR -p $PG_PORT -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=${PG_MAX_CONNECTIONS:-200}" \
+		-o "-k $PG_DIR -p $PG_PORT -c listen_addresses=127.0.0.1 -c fsync=${PG_FSYNC:-off} -c max_connections=${PG_MAX_CONNECTIONS:-200}" \
 		start || { cat "$PG_DIR/server.log" >&2; return 1; }
 }
 

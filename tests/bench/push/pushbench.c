@@ -89,7 +89,7 @@ main(int argc, char *argv[])
 			fatalx("cannot write event");
 		t = mono_ns();
 		if (kick)
-			(void)kick_send(c->run_dir, KICK_PUSHD);
+			kick_wake(db, c->run_dir, KICK_PUSHD);
 		printf("%lld %lld\n", (long long)ev, t);
 		fflush(stdout);
 		nanosleep(&pause, NULL);

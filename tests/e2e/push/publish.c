@@ -118,7 +118,7 @@ main(int argc, char *argv[])
 	if (ev > 0 && db_commit(db) == 0) {
 		printf("%lld\n", (long long)ev);
 		if (kick)
-			(void)kick_send(c->run_dir, KICK_PUSHD);
+			kick_wake(db, c->run_dir, KICK_PUSHD);
 		ret = 0;
 	} else
 		db_rollback(db);
