@@ -50,17 +50,7 @@ latency() {
 	"$BENCH" --config "$CONF" --generated --download "$DL_ID" --count "$EVENTS" \
 		--interval-ms 20 "$@" >"$T/$name.sent"
 	wait "$pid" || true
-	python3 - "$T/$name.sent" "$T/$name.recv" "$name" <<'EOF'
-import json, sys
-sent = dict(map(int, l.split()) for l in open(sys.argv[1]))
-lat = sorted((int(r["first_ns"]) - sent[r["event_id"]]) / 1e6
-             for r in map(json.loads, open(sys.argv[2]))
-             if r.get("type") == "event" and r["event_id"] in sent)
-pct = lambda p: lat[min(len(lat) - 1, int(round(p / 100 * (len(lat) - 1))))]
-print(f"# {sys.argv[3]}: {len(lat)}/{len(sent)} events, latency ms"
-      f" p50 {pct(50):.2f} p90 {pct(90):.2f} p99 {pct(99):.2f} max {lat[-1]:.2f}")
-open(sys.argv[2] + ".p", "w").write(f"{len(lat)} {pct(50)} {pct(99)}\n")
-EOF
+	python3 "$top_srcdir/tests/bench/push/latency.py" "$T/$name.sent" "$T/$name.recv" "$name"
 }
 
 echo "# 1. commit + kick -> pusher-js through lighttpd ($EVENTS events, 20 ms apart)"

@@ -90,6 +90,7 @@ start_worker_b
 
 # One user, one token; a push client through each node's web server.
 login bob 'correct horse battery'
+ADMIN=$(ctl token create --user alice --admin)
 BASE=$BASE_A client "$T/ca" --token "$LOGIN_TOKEN" --channel "private-token.$LOGIN_TOKEN_ID" \
 	--events 100 --timeout 120
 CA=$CLIENT_PID
@@ -144,6 +145,19 @@ for who in A B; do
 done
 code=$(curl -s -o /dev/null -w '%{http_code}' "$BASE_A${URL_B#$BASE_B}")
 expect_eq "b's link does not open on node a" 403 "$code"
+
+# A DELETE through a's API of b's archive: the row says so at once; the
+# file is b's to remove (a's responder cannot reach b's disk), and b's
+# cleanup does.
+FILE_B=$(sql "SELECT path FROM downloads WHERE id=$ID_B")
+TOKEN=$ADMIN api DELETE "/api/admin/v1/downloads/$ID_B"
+expect_eq "DELETE through a: 204" 204 "$STATUS"
+expect_eq "the row is cancelled, its file still recorded as b's" "cancelled 1" \
+	"$(sql "SELECT condition || ' ' || is_file_exists FROM downloads WHERE id=$ID_B")"
+check "the file is still on b's disk" test -f "$DL_B/$FILE_B"
+ctlb cleanup >/dev/null
+check "b's cleanup removed it" test ! -e "$DL_B/$FILE_B"
+expect_eq "and recorded it gone" "0" "$(sql "SELECT is_file_exists FROM downloads WHERE id=$ID_B")"
 
 # kill -9 of b's worker mid-export: taken over on b once it is back.
 kill -9 "$WORKER_B"

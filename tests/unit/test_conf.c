@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "lib/conf.h"
+#include "lib/db.h"
 #include "unit.h"
 #include "lib/banned.h"
 
@@ -208,6 +209,46 @@ START_TEST(test_every_key)
 END_TEST
 
 /* The file shipped in conf/ loads and changes nothing. */
+/* Nodes, and a PostgreSQL URL kept as given (not a path under data_dir),
+ * shown in logs without its user, password and query. */
+START_TEST(test_nodes_and_url)
+{
+	char path[PATH_MAX + 32], err[512];
+	struct conf *c = load_text("data_dir = \"/srv/a\";\n"
+	    "database = \"postgresql://archived:s3cret@db.example.test:5433/archived"
+	    "?sslmode=require&password=s3cret\";\n"
+	    "node = \"rec-2.site_b\";\nshared_storage = true;\nnode_timeout = 30;\n",
+	    path, sizeof(path), err, sizeof(err));
+	char *shown;
+
+	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert_str_eq(c->database, "postgresql://archived:s3cret@db.example.test:5433/"
+	    "archived?sslmode=require&password=s3cret");
+	ck_assert_str_eq(c->node, "rec-2.site_b");
+	ck_assert_int_eq(c->shared_storage, 1);
+	ck_assert_int_eq(c->node_timeout, 30);
+	ck_assert(conf_holds(c, "other"));	/* shared storage: every node's */
+	c->shared_storage = 0;
+	ck_assert(!conf_holds(c, "other"));
+	ck_assert(conf_holds(c, "rec-2.site_b"));
+	ck_assert(!conf_holds(c, NULL));
+	shown = db_shown(c->database);
+	ck_assert_str_eq(shown, "postgresql://db.example.test:5433/archived");
+	free(shown);
+	shown = db_shown("postgres:///archived?host=/run/pg&password=x");
+	ck_assert_str_eq(shown, "postgres:///archived");
+	free(shown);
+	conf_free(c);
+	c = load_text("data_dir = \"/srv/a\";\n", path, sizeof(path), err, sizeof(err));
+	ck_assert_str_eq(c->node, "");
+	ck_assert_int_eq(c->shared_storage, 0);
+	ck_assert_int_eq(c->node_timeout, 600);
+	ck_assert(conf_holds(c, NULL));		/* rows made before nodes */
+	ck_assert(conf_holds(c, ""));
+	conf_free(c);
+}
+END_TEST
+
 START_TEST(test_shipped_file)
 {
 	const char *top = getenv("top_srcdir");
@@ -235,6 +276,11 @@ struct err_case {
 
 static const struct err_case err_cases[] = {
 	{ "workers = 2;\nbogus = 1;\n", 2, "bogus", "unknown key" },
+	{ "\nnode = \"a/b\";\n", 2, "node", "must be 1 to 63 letters" },
+	{ "node = \"0123456789012345678901234567890123456789012345678901234567890123\";\n",
+	    1, "node", "must be 1 to 63 letters" },
+	{ "node_timeout = 5;\n", 1, "node_timeout", "5 is out of range 10..604800" },
+	{ "shared_storage = 1;\n", 1, "shared_storage", "expected true or false" },
 	{ "pusher = {\n  app_id = \"a\";\n  nope = 1;\n};\n", 3, "pusher.nope", "unknown key" },
 	{ "other = { workers = 2; };\n", 1, "other", "unknown key" },
 	{ "pusher = 5;\n", 1, "pusher", "expected a group { ... }" },
@@ -373,6 +419,7 @@ conf_suite(void)
 	tcase_add_test(tc, test_default_path);
 	tcase_add_test(tc, test_every_key);
 	tcase_add_test(tc, test_shipped_file);
+	tcase_add_test(tc, test_nodes_and_url);
 	tcase_add_loop_test(tc, test_errors, 0,
 	    (int)(sizeof(err_cases) / sizeof(err_cases[0])));
 	tcase_add_test(tc, test_syntax_errors);
