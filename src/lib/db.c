@@ -98,6 +98,12 @@ db_begin(struct db *db)
 }
 
 int
+db_begin_rows(struct db *db)
+{
+	return db->ops->begin_rows(db);
+}
+
+int
 db_commit(struct db *db)
 {
 	if (db->ops->commit(db) == -1) {

@@ -8,7 +8,9 @@
  * SQL both understand (RETURNING, ON CONFLICT, CASE rather than
  * two-argument max()), integers for flags compared as such (`?<>0`, never
  * a bare `?` as a condition), and a CAST where a parameter's only use
- * says nothing of its type (`CAST(?3 AS BIGINT) IS NULL`). A write transaction
+ * says nothing of its type (`CAST(?3 AS BIGINT) IS NULL`). A comment
+ * that opens with a plus (slash, star, plus) is PostgreSQL's alone: its
+ * text is used there and SQLite skips it, as for FOR UPDATE SKIP LOCKED. A write transaction
  * (db_begin) excludes every other writer on both engines, so what held on
  * SQLite holds on PostgreSQL.
  */
@@ -72,6 +74,13 @@ int	 db_exec(struct db *db, const char *sql);
  * db_commit() or db_rollback(): BEGIN IMMEDIATE on SQLite, a
  * transaction-wide advisory lock on PostgreSQL. */
 int	 db_begin(struct db *db);
+/* A write transaction whose statements guard themselves with row locks
+ * (conditional UPDATEs, FOR UPDATE SKIP LOCKED): on PostgreSQL it takes
+ * no write lock, so such transactions and their commits run side by side;
+ * on SQLite, whose writers are one at a time anyway, it is db_begin().
+ * It must not write events (their ids take the write lock: waiting for it
+ * while holding rows could deadlock with a db_begin() transaction). */
+int	 db_begin_rows(struct db *db);
 int	 db_commit(struct db *db);
 void	 db_rollback(struct db *db);
 int	 db_in_transaction(struct db *db);

@@ -14,6 +14,7 @@ struct db_ops {
 	int		 (*files_ok)(struct db *);
 	int		 (*exec)(struct db *, const char *);
 	int		 (*begin)(struct db *);
+	int		 (*begin_rows)(struct db *);
 	int		 (*commit)(struct db *);
 	int		 (*in_transaction)(struct db *);
 	/* 1 if the table exists, 0 if not, -1 on error. */

@@ -218,6 +218,12 @@ pg_begin(struct db *db)
 	return pg_exec(db, "BEGIN; SELECT pg_advisory_xact_lock(" WRITE_LOCK ")");
 }
 
+static int
+pg_begin_rows(struct db *db)
+{
+	return pg_exec(db, "BEGIN");
+}
+
 /* COMMIT of a transaction that failed answers ROLLBACK, not an error. */
 static int
 pg_commit(struct db *db)
@@ -317,6 +323,14 @@ number_params(const char *sql, int *nparams, unsigned char *used)
 				end = p + strlen(p) - 1;
 			buf_add(&b, p, (size_t)(end - p + 1));
 			p = end;
+		} else if (p[0] == '/' && p[1] == '*' && p[2] == '+') {
+			/* PostgreSQL's own: the text, without the comment marks. */
+			const char *end = strstr(p + 3, "*/");
+
+			if (end == NULL)
+				end = p + strlen(p);
+			buf_add(&b, p + 3, (size_t)(end - p - 3));
+			p = *end != '\0' ? end + 1 : end - 1;
 		} else if (p[0] == '-' && p[1] == '-') {
 			size_t n = strcspn(p, "\n");
 
@@ -659,6 +673,7 @@ static const struct db_ops pg_ops = {
 	.files_ok = pg_files_ok,
 	.exec = pg_exec,
 	.begin = pg_begin,
+	.begin_rows = pg_begin_rows,
 	.commit = pg_commit,
 	.in_transaction = pg_in_transaction,
 	.table_exists = pg_table_exists,

@@ -375,6 +375,7 @@ static const struct db_ops sq_ops = {
 	.files_ok = sq_files_ok,
 	.exec = sq_exec,
 	.begin = sq_begin,
+	.begin_rows = sq_begin,
 	.commit = sq_commit,
 	.in_transaction = sq_in_transaction,
 	.table_exists = sq_table_exists,

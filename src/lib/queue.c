@@ -144,12 +144,24 @@ queue_claim(struct db *db, const struct conf *c, const char *owner, struct job *
 	int64_t now = now_us();
 	int ret = -1, rc;
 
+	/* The jobs whose worker is gone for good first, with their events,
+	 * under the write lock; it seldom finds any. */
 	if (db_begin(db) == -1)
 		return -1;
-	if (fail_lost(db, c, now, NULL) == -1)
-		goto out;
-	/* Only the jobs of this node's streams, unless every node sees every
-	 * recording; the archive is written here, so the row says so. */
+	if (fail_lost(db, c, now, NULL) == -1 || db_commit(db) == -1) {
+		db_rollback(db);
+		return -1;
+	}
+	/*
+	 * The claim guards itself: on PostgreSQL the candidate row is locked
+	 * and rows other claimers hold are skipped, so the claims of many
+	 * workers and their commits run side by side instead of one at a
+	 * time under the write lock. Only the jobs of this node's streams,
+	 * unless every node sees every recording; the archive is written
+	 * here, so the row says so.
+	 */
+	if (db_begin_rows(db) == -1)
+		return -1;
 	st = db_prepare(db, "UPDATE downloads SET condition='processing',"
 	    " lease_owner=?1, lease_until=?2, attempts=attempts+1, progress=0,"
 	    " claimed_at=?3, updated_at=?3, node=?6 WHERE id=(SELECT id FROM downloads"
@@ -157,7 +169,8 @@ queue_claim(struct db *db, const struct conf *c, const char *owner, struct job *
 	    "      max(end_us) FROM segments s WHERE s.stream_id=downloads.stream_id)))"
 	    "      OR (condition='processing' AND lease_until<?3))"
 	    "    AND (?5<>0 OR stream_id IN (SELECT id FROM streams WHERE node=?6))"
-	    "   ORDER BY condition='processing' DESC, id LIMIT 1)"
+	    "   ORDER BY condition='processing' DESC, id LIMIT 1"
+	    "   /*+ FOR UPDATE SKIP LOCKED */)"
 	    " RETURNING id, user_id, stream_id, from_us, to_us, attempts");
 	if (st == NULL)
 		goto out;
