@@ -532,6 +532,33 @@ import_summary(struct import *im)
 	    im->updated, im->bad, im->warned);
 }
 
+/* A stream's recordings are indexed by the node that holds them: the
+ * paths are that node's. 0, or 1 after saying which node to run on. */
+static int
+stream_here(struct ctl *ctl, struct db *db, int64_t stream)
+{
+	struct db_stmt *st = db_prepare(db, "SELECT node FROM streams WHERE id=?");
+	char *node = NULL;
+	int ret = 1;
+
+	if (st == NULL)
+		return ctl_fail("%s: cannot read stream %lld", CMD, (long long)stream);
+	db_bind_int64(st, 1, stream);
+	if (db_step(st) == DB_ROW)
+		node = xstrdup(db_column_text(st, 0));
+	db_finalize(st);
+	if (node == NULL)
+		return ctl_fail("%s: cannot read stream %lld", CMD, (long long)stream);
+	if (conf_holds(ctl->conf, node))
+		ret = 0;
+	else
+		ctl_fail("%s: --stream: stream %lld is on node '%s' and this is node"
+		    " '%s': index its recordings there (or set shared_storage)", CMD,
+		    (long long)stream, node, ctl->conf->node);
+	free(node);
+	return ret;
+}
+
 static int
 import_run(struct ctl *ctl, struct db *db, struct ctl_args *args)
 {
@@ -560,7 +587,7 @@ import_run(struct ctl *ctl, struct db *db, struct ctl_args *args)
 	if (im.source != NULL && im.layout != LAYOUT_FRIGATE && im.layout != LAYOUT_AUTO)
 		return ctl_usage_error("%s: --source names a Frigate camera; it goes"
 		    " with --layout frigate", CMD);
-	if (ctl_stream_check(db, CMD, im.stream) != 0)
+	if (ctl_stream_check(db, CMD, im.stream) != 0 || stream_here(ctl, db, im.stream) != 0)
 		return 1;
 	if (ctl->json)
 		im.problems = json_array();

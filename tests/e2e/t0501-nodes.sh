@@ -56,6 +56,10 @@ STREAM_B=$(node_stream b h264_aac_ts "$T/b/rec")
 expect_eq "node list counts the streams" "1 1" \
 	"$(ctl --json node list | jq -r 'map(.streams) | join(" ")')"
 ctl_bad "a node that holds streams is not removed" "move them first" node remove b
+ctl_bad "node a does not index node b's stream" "is on node 'b' and this is node 'a'" \
+	segments import --stream "$STREAM_B" "$T/b/rec/h264_aac_ts"
+out=$(ctlb segments import --stream "$STREAM_B" "$T/b/rec/h264_aac_ts" 2>&1) && rc=0 || rc=$?
+expect_eq "node b indexes it (nothing new)" 0 "$rc"
 
 # lighttpd, archive-pushd and the worker of each node.
 start_lighttpd
