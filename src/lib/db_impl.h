@@ -64,4 +64,13 @@ struct db_stmt {
 struct db *db_sqlite_open(const char *path, int create);
 struct db *db_pg_open(const char *url);
 
+/* SQLite's limit on a parameter's number, kept on both. */
+#define DB_MAX_PARAMS	1000
+
+/* The statement as PostgreSQL takes it: `?NNN` and `?` numbered `$N`
+ * outside quotes and comments, and a comment opening with a plus turned
+ * into its text. *nparams: the highest number; used[n] (DB_MAX_PARAMS of
+ * them, zeroed by the caller): whether $n appears. Caller frees. */
+char	*db_pg_number_params(const char *sql, int *nparams, unsigned char *used);
+
 #endif

@@ -40,9 +40,6 @@
  */
 #define WRITE_LOCK	"7306920311316542825"	/* "archived" */
 
-/* SQLite's limit on a parameter's number, kept here. */
-#define DB_MAX_PARAMS	1000
-
 /* PostgreSQL's SQLSTATE for a full disk. */
 #define SQLSTATE_DISK_FULL	"53100"
 
@@ -306,10 +303,9 @@ pg_notifications(struct db *db)
 	return count;
 }
 
-/* `?NNN` and `?` to `$N`, outside quotes and comments. Which numbers
- * were used goes to used[] (of DB_MAX_PARAMS). */
-static char *
-number_params(const char *sql, int *nparams, unsigned char *used)
+/* db_impl.h */
+char *
+db_pg_number_params(const char *sql, int *nparams, unsigned char *used)
 {
 	struct buf b;
 	int max = 0;
@@ -367,7 +363,7 @@ pg_prepare(struct db *db, const char *sql, int persistent)
 
 	st->persistent = persistent;
 	st->base.db = db;
-	st->sql = number_params(sql, &st->nparams, used);
+	st->sql = db_pg_number_params(sql, &st->nparams, used);
 	st->used = xmalloc((size_t)st->nparams + 1);
 	memcpy(st->used, used, (size_t)st->nparams + 1);
 	if (st->nparams > 0) {
