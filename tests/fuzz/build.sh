@@ -35,8 +35,8 @@ fi
 [ -n "$CC" ] || die "clang not found: install the Debian packages clang and libclang-rt-14-dev"
 command -v make >/dev/null || die "make not found"
 command -v pkg-config >/dev/null || die "pkg-config not found"
-PKGS="jansson sqlite3 libconfig libcrypto"
-pkg-config --exists $PKGS || die "missing development packages: libjansson-dev libsqlite3-dev libconfig-dev libssl-dev"
+PKGS="jansson sqlite3 libpq libconfig libcrypto"
+pkg-config --exists $PKGS || die "missing development packages: libjansson-dev libsqlite3-dev libpq-dev libconfig-dev libssl-dev"
 
 TARGETS=${*:-$ALL}
 for t in $TARGETS; do
