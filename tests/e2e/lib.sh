@@ -19,6 +19,14 @@ PIDS=""
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:log_path=$T/asan}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:log_path=$T/ubsan}"
 
+# pg_pass_only WHAT: a test of several hosts on PostgreSQL runs in the
+# suite's PostgreSQL pass only; elsewhere it is skipped (exit 77).
+pg_pass_only() {
+	[ "${ARCHIVED_TEST_DB:-sqlite}" = postgresql ] && return 0
+	echo "# SKIP: $1; run with ARCHIVED_TEST_DB=postgresql"
+	exit 77
+}
+
 # The engine under test: SQLite (a file in $T/data) unless
 # ARCHIVED_TEST_DB=postgresql, which gives the test a PostgreSQL server of
 # its own (lib-pg.sh).

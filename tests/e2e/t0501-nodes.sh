@@ -9,11 +9,8 @@
 # The workers and pushds poll once a minute here: the wake-ups between the
 # nodes are PostgreSQL's NOTIFY.
 # It runs in the suite's PostgreSQL pass (ARCHIVED_TEST_DB=postgresql).
-if [ "${ARCHIVED_TEST_DB:-sqlite}" != postgresql ]; then
-	echo "# SKIP: several nodes share a PostgreSQL; run with ARCHIVED_TEST_DB=postgresql"
-	exit 77
-fi
 . "$(dirname "$0")/lib.sh"
+pg_pass_only "several nodes share a PostgreSQL"
 . "$top_srcdir/tests/e2e/push/lib-push.sh"
 . "$(dirname "$0")/fixtures.sh"
 

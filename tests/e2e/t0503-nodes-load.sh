@@ -4,11 +4,8 @@
 # job is done exactly once, by its own node: one claim, one archive on that
 # node's disk, one archive_generated event.
 # It runs in the suite's PostgreSQL pass (ARCHIVED_TEST_DB=postgresql).
-if [ "${ARCHIVED_TEST_DB:-sqlite}" != postgresql ]; then
-	echo "# SKIP: several nodes share a PostgreSQL; run with ARCHIVED_TEST_DB=postgresql"
-	exit 77
-fi
 . "$(dirname "$0")/lib.sh"
+pg_pass_only "several nodes share a PostgreSQL"
 . "$(dirname "$0")/fixtures.sh"
 
 JOBS=${JOBS:-2000}

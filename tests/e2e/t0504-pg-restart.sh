@@ -1,0 +1,63 @@
+#!/bin/bash
+# The PostgreSQL server restarts (an upgrade, a failover to the same
+# address) under running daemons: the statement that finds its connection
+# gone fails, the next one reconnects. The API answers again within
+# seconds, the worker claims and finishes new jobs, archive-pushd delivers
+# their events (its wake-up relay listens again), and nothing is lost.
+# It runs in the suite's PostgreSQL pass (ARCHIVED_TEST_DB=postgresql).
+. "$(dirname "$0")/lib.sh"
+pg_pass_only "a PostgreSQL server's restart"
+. "$top_srcdir/tests/e2e/push/lib-push.sh"
+. "$(dirname "$0")/fixtures.sh"
+
+command -v node >/dev/null || { echo "# node not installed: skipped"; exit 77; }
+make_fixtures
+push_npm
+# Polling once a minute: what wakes the worker and pushd after the
+# restart is the relay, listening again.
+setup "poll_interval_ms = 60000;" "log_file = \"$T/archived.log\";"
+start_lighttpd
+start_pushd
+start_worker
+STREAM1=$(index_case h264_aac_ts)
+login bob 'correct horse battery'
+client "$T/c" --token "$LOGIN_TOKEN" --channel "private-token.$LOGIN_TOKEN_ID" \
+	--events 2 --timeout 90
+C=$CLIENT_PID
+check "subscribed" wait_line "$T/c" '.type == "subscribed"'
+
+export_one() {
+	TOKEN=$LOGIN_TOKEN api POST /api/v1/downloads "{\"from\": \"$(local_time "$BASE_US")\",
+		\"to\": \"$(local_time $((BASE_US + 4000000)))\",
+		\"ids\": [$(sql "SELECT camera_id FROM streams WHERE id=$STREAM1")]}"
+	jbody '.[0].id'
+}
+ID1=$(export_one)
+wait_download "$ID1" 30
+expect_eq "before the restart: exported" active "$COND"
+
+pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w -s restart \
+	-o "-k $PG_DIR -p $PG_PORT -c listen_addresses=127.0.0.1 -c fsync=off" >/dev/null
+# The first request of each FastCGI process may find its connection gone.
+ok_after=""
+for i in $(seq 1 20); do
+	TOKEN=$LOGIN_TOKEN api GET /api/v1/user
+	if [ "$STATUS" = 200 ]; then ok_after=$i; break; fi
+	check "a request that finds the connection gone is 503, as JSON" json_message
+	sleep 0.2
+done
+check "the API answers again after the restart (request $ok_after)" test -n "$ok_after"
+ID2=$(export_one)
+expect_eq "a create after the restart" 200 "$STATUS"
+wait_download "$ID2" 30
+expect_eq "the worker exports it (woken by the relay, not its poll)" active "$COND"
+expect_eq "claimed within 5 s of its creation" 1 \
+	"$(sql "SELECT CASE WHEN claimed_at - created_at < 5000000 THEN 1 ELSE 0 END FROM downloads WHERE id=$ID2")"
+check "pushd delivers its archive_generated" wait_line "$T/c" \
+	".type == \"event\" and .data.data.type == \"archive_generated\" and .data.data.data.download.id == $ID2" 15
+check "and had delivered the first" grep -q "\"id\":$ID1" "$T/c"
+check "the relay said it lost the wake-ups, and came back" grep -q "lost the database's wake-ups" "$T/archived.log"
+wait "$C" 2>/dev/null || true
+expect_eq "nothing lost: two exports, two events" "2 2" \
+	"$(sql "SELECT count(*) FROM downloads WHERE condition='active'") $(sql "SELECT count(*) FROM events WHERE type='archive_generated'")"
+finish
