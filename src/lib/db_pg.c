@@ -106,9 +106,22 @@ db_pg_open(const char *url)
 {
 	struct pg_db *db = xcalloc(1, sizeof(*db));
 
+	/*
+	 * Defaults the URL may override (it comes last): a server that does
+	 * not answer fails a request in 10 s, not a TCP timeout's minutes; a
+	 * connection that died silently (a host gone, a firewall's idle
+	 * timeout) is noticed in about a minute, not two hours, which matters
+	 * most to the wake-up relay's idle LISTEN; the operator sees which
+	 * connections are ours in pg_stat_activity.
+	 */
+	static const char *const keys[] = { "connect_timeout", "keepalives_idle",
+	    "keepalives_interval", "keepalives_count", "application_name",
+	    "dbname", NULL };
+	const char *values[] = { "10", "30", "10", "3", "archived", url, NULL };
+
 	db->base.ops = &pg_ops;
 	db->base.engine = DB_POSTGRESQL;
-	db->conn = PQconnectdb(url);
+	db->conn = PQconnectdbParams(keys, values, 1);
 	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
 		char *shown = db_shown(url);
 

@@ -35,6 +35,10 @@ export_one() {
 ID1=$(export_one)
 wait_download "$ID1" 30
 expect_eq "before the restart: exported" active "$COND"
+# The worker (main thread, 2 workers, relay), pushd (its own, relay) and the
+# responders: named for pg_stat_activity.
+check "the daemons' connections are named archived (at least 5)" test \
+	"$(sql "SELECT count(*) FROM pg_stat_activity WHERE application_name='archived'")" -ge 5
 
 pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w -s restart \
 	-o "-k $PG_DIR -p $PG_PORT -c listen_addresses=127.0.0.1 -c fsync=off" >/dev/null
