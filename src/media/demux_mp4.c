@@ -621,9 +621,13 @@ read_sample(struct mp4 *m, uint64_t off, size_t size, uint8_t *dst)
 {
 	ssize_t got;
 
+	if (size > UINT64_MAX - off)
+		return -1;	/* a crafted offset near 2^64 */
 	if (size > WINDOW / 2 || (m->win == NULL && (m->win = malloc(WINDOW)) == NULL))
 		return pread_full(m->fd, dst, size, off);
-	if (off < m->win_off || off + size > m->win_off + m->win_len) {
+	/* Inside the window, without sums that could wrap. */
+	if (off < m->win_off || off - m->win_off > m->win_len ||
+	    size > m->win_len - (off - m->win_off)) {
 		m->win_len = 0;
 		got = pread_full(m->fd, m->win, m->size - off < WINDOW ?
 		    (size_t)(m->size - off) : WINDOW, off);

@@ -633,6 +633,7 @@ static const char *const damaged[] = {
 	"fuzz_fmp4/regress-sps-crop.mp4",	/* crop overflowing the width */
 	"fuzz_fmp4/regress-sps-bit-depth.mp4",
 	"fuzz_fmp4/regress-decode-time-overflow.mp4",	/* tfdt near 2^63 */
+	"fuzz_fmp4/regress-window-offset-wrap.mp4",	/* a sample offset near 2^64 */
 };
 
 static uint8_t *
