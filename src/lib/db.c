@@ -224,12 +224,6 @@ db_reset(struct db_stmt *st)
 	st->db->ops->reset(st);
 }
 
-struct db *
-db_handle(struct db_stmt *st)
-{
-	return st->db;
-}
-
 void
 db_bind_int64(struct db_stmt *st, int i, int64_t v)
 {

@@ -112,7 +112,6 @@ void	 db_stmt_done(struct db_stmt *st);
 void	 db_finalize(struct db_stmt *st);
 /* Ready to run again, with the same parameters. */
 void	 db_reset(struct db_stmt *st);
-struct db *db_handle(struct db_stmt *st);
 
 /* Parameters count from 1. Text and blobs are copied. */
 void	 db_bind_int64(struct db_stmt *st, int i, int64_t v);

@@ -2,7 +2,7 @@
  * publish: the worker's last step, for end-to-end tests of archive-pushd
  * before (and independently of) the real worker. One transaction changes
  * the download's row and writes its event with the real event_insert(),
- * then kick_send() wakes pushd, as archived does.
+ * then kick_wake() wakes pushd, as archived does.
  *
  *   publish [--config FILE] ID active FILE [--expires-in S] [--no-kick]
  *   publish [--config FILE] ID progress PERCENT [--no-kick]
