@@ -32,6 +32,10 @@
 #define SWEEP_INTERVAL_US	(60 * LWS_US_PER_SEC)	/* repair, orphans, old events */
 #define TICK_US			LWS_US_PER_SEC		/* activity timeouts */
 #define STOP_GRACE_US		(2 * LWS_US_PER_SEC)	/* for close frames at exit */
+#define CLOSE_ACK_S		3	/* for the client's Close after ours */
+/* lws_write()'s Close opcode: 4 since the first libwebsockets, kept out of
+ * lws-write.h since only so that callers use lws_close_reason(). */
+#define WRITE_CLOSE		((enum lws_write_protocol)4)
 #define LWS_LOG_PER_SEC		5	/* libwebsockets' own lines */
 #define RX_BUFFER		1024	/* per connection; longer messages come in pieces */
 #define FD_RESERVE		64	/* descriptors kept from libwebsockets */
@@ -41,6 +45,7 @@ _Static_assert(HUB_PRE >= LWS_PRE, "HUB_PRE must cover LWS_PRE");
 /* Per connection, allocated by lws: the hub owns the state. */
 struct pss {
 	struct hub_conn	*conn;
+	int		 close_sent;	/* our Close is out; awaiting the client's */
 };
 
 static int	split_listen(const char *listen, char *host, size_t hostlen, int *port);
@@ -436,12 +441,44 @@ established(struct lws *wsi)
 	return conn;
 }
 
+/*
+ * Our Close frame, then the TCP connection stays open until the client
+ * answers with its own (or CLOSE_ACK_S pass): RFC 6455's closing
+ * handshake. Closing the socket at once, as returning -1 after
+ * lws_close_reason() does, races a proxy in front: lighttpd 1.4.69, seeing
+ * the backend gone before it has sent the 101 on, gives that 101 a
+ * Content-Length, and a client that honours it (pusher-js in Node) reads
+ * the refusal and the Close as a body and sees only 1006, which pusher-js
+ * retries instead of giving up.
+ */
+static int
+send_close(struct lws *wsi, struct pss *pss)
+{
+	unsigned char buf[LWS_PRE + 125];
+	const struct hub_conn *conn = pss->conn;
+	size_t n = strlen(conn->close_reason);
+
+	if (n > sizeof(buf) - LWS_PRE - 2)
+		n = sizeof(buf) - LWS_PRE - 2;
+	buf[LWS_PRE] = (unsigned char)(conn->close_code >> 8);
+	buf[LWS_PRE + 1] = (unsigned char)conn->close_code;
+	memcpy(buf + LWS_PRE + 2, conn->close_reason, n);
+	if (lws_write(wsi, buf + LWS_PRE, n + 2, WRITE_CLOSE) < (int)(n + 2))
+		return -1;
+	pss->close_sent = 1;
+	lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_ACK, CLOSE_ACK_S);
+	return 0;
+}
+
 /* One message per writeable callback, then the close when asked for. */
 static int
-writeable(struct lws *wsi, struct hub_conn *conn)
+writeable(struct lws *wsi, struct pss *pss)
 {
+	struct hub_conn *conn = pss->conn;
 	struct pmsg *m = hub_conn_peek(conn);
 
+	if (pss->close_sent)
+		return 0;
 	if (m != NULL) {
 		if (lws_write(wsi, pmsg_text(m), m->len, LWS_WRITE_TEXT) < (int)m->len)
 			return -1;
@@ -450,12 +487,8 @@ writeable(struct lws *wsi, struct hub_conn *conn)
 			lws_callback_on_writable(wsi);
 		return 0;
 	}
-	if (conn->close_code != 0) {
-		lws_close_reason(wsi, (enum lws_close_status)conn->close_code,
-		    (unsigned char *)(uintptr_t)conn->close_reason,
-		    strlen(conn->close_reason));
-		return -1;
-	}
+	if (conn->close_code != 0)
+		return send_close(wsi, pss);
 	return 0;
 }
 
@@ -487,7 +520,10 @@ cb_pusher(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		if (pss->conn == NULL)
 			return -1;
-		return writeable(wsi, pss->conn);
+		return writeable(wsi, pss);
+	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+		/* The answer to our Close ends it; otherwise lws echoes theirs. */
+		return pss->close_sent ? -1 : 0;
 	case LWS_CALLBACK_CLOSED:
 		hub_conn_free(pss->conn);
 		pss->conn = NULL;

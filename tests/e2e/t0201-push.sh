@@ -103,6 +103,29 @@ client "$T/c4" --key nosuchkey --token "$BOB" --channel "private-user.$BOB_UID" 
 	--until error
 wait "$CLIENT_PID" || true
 check "pusher-js sees 4001 too" wait_line "$T/c4" '.type == "error" and .code == 4001' 1
+# The closing handshake: after its Close the server waits for the client's
+# before it closes TCP. Closing at once let lighttpd put a Content-Length
+# on the 101, and pusher-js then read the refusal as a body: 1006, retried.
+node "$PUSH_SRC/closing.js" 127.0.0.1 "$PUSHD_PORT" "/app/nosuchkey?protocol=7" \
+	--answer-after 500 >"$T/h1" 2>&1
+check "refusal: the server's Close is 4001" wait_line "$T/h1" '.type == "close" and .code == 4001' 1
+check "the connection stays open for the client's Close (answered 500 ms later)" \
+	wait_line "$T/h1" '.type == "answered" and .open' 1
+check "and is closed once the client's Close arrives" \
+	wait_line "$T/h1" '.type == "end" and .ms >= 500 and .ms < 2500' 1
+node "$PUSH_SRC/closing.js" 127.0.0.1 "$PUSHD_PORT" "/app/nosuchkey?protocol=7" \
+	--silent >"$T/h2" 2>&1
+check "a client that never answers is dropped after a few seconds" \
+	wait_line "$T/h2" '.type == "end" and .ms >= 1000 and .ms < 6000' 1
+n=0
+for _ in $(seq 1 10); do
+	node "$PUSH_SRC/closing.js" 127.0.0.1 "$HTTP_PORT" "/ws/app/nosuchkey?protocol=7" \
+		--answer-after 0 >"$T/h3" 2>&1
+	jq -se 'any(.[]; .type == "upgrade" and .status == 101 and .content_length == null)
+	    and any(.[]; .type == "close" and .code == 4001)' "$T/h3" >/dev/null &&
+		n=$((n + 1))
+done
+expect_eq "through lighttpd: 10 refusals of 10 with a 101 without Content-Length, then 4001" 10 "$n"
 raw "$T/r2" "$WS/ws/app/$KEY?protocol=4" --timeout 5
 wait "$RAW_PID" || true
 check "protocol 4: pusher:error 4007 and close 4007" \
