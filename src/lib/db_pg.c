@@ -11,6 +11,7 @@
 
 #include <libpq-fe.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,14 +176,36 @@ pg_in_transaction(struct db *db)
 }
 
 /*
- * A connection the server dropped (a restart, a failover) is opened again
- * before the next statement that is not inside a transaction; the
- * statement that found it dropped has failed and said so.
+ * Has the server closed this idle connection? A server shutting down (a
+ * restart, a failover) says goodbye to its clients (57P01) and closes, so
+ * the socket has something to read while we had asked nothing: read it
+ * now, and libpq marks the connection bad. A poll() without waiting, and
+ * nothing more on a connection with nothing to read.
+ */
+static int
+pg_dropped(PGconn *conn)
+{
+	struct pollfd pfd = { .fd = PQsocket(conn), .events = POLLIN };
+
+	if (PQstatus(conn) == CONNECTION_BAD || pfd.fd < 0)
+		return 1;
+	/* The goodbye is read first, the end of the stream by a second read. */
+	for (int i = 0; i < 4 && poll(&pfd, 1, 0) > 0; i++)
+		if (PQconsumeInput(conn) == 0)
+			return 1;
+	return PQstatus(conn) == CONNECTION_BAD;
+}
+
+/*
+ * A connection the server dropped is opened again before the next
+ * statement that is not inside a transaction, so that a restarted server
+ * costs no failed request. A connection that died silently (a host gone)
+ * is only found by the statement that fails on it; the next one reconnects.
  */
 static void
 pg_revive(struct pg_db *db)
 {
-	if (PQstatus(db->conn) == CONNECTION_BAD) {
+	if (pg_dropped(db->conn)) {
 		PQreset(db->conn);
 		db->generation++;	/* its prepared statements are gone */
 	}
