@@ -30,9 +30,14 @@ pg_start() {
 		{ cat "$PG_DIR/initdb.log" >&2; return 1; }
 	# fsync off: the tests kill archived's processes, never the server's
 	# (the benchmarks set PG_FSYNC=on, the server's default).
-	pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -s \
+	pg_server start || { cat "$PG_DIR/server.log" >&2; return 1; }
+}
+
+# pg_server start|stop|restart: the test's server, with its options.
+pg_server() {
+	pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -m fast -w -s \
 		-o "-k $PG_DIR -p $PG_PORT -c listen_addresses=127.0.0.1 -c fsync=${PG_FSYNC:-off} -c max_connections=${PG_MAX_CONNECTIONS:-200}" \
-		start || { cat "$PG_DIR/server.log" >&2; return 1; }
+		"$1"
 }
 
 # pg_url NAME: create database NAME; print its URL.
