@@ -33,8 +33,9 @@
 #define TICK_US			LWS_US_PER_SEC		/* activity timeouts */
 #define STOP_GRACE_US		(2 * LWS_US_PER_SEC)	/* for close frames at exit */
 #define CLOSE_ACK_S		3	/* for the client's Close after ours */
-/* lws_write()'s Close opcode: 4 since the first libwebsockets, kept out of
- * lws-write.h since only so that callers use lws_close_reason(). */
+/* lws_write()'s Close opcode, 4 in every libwebsockets: lws-write.h leaves
+ * it out only to steer callers to lws_close_reason(), which in 4.1 closes
+ * the socket without waiting for the client's answer (see send_close()). */
 #define WRITE_CLOSE		((enum lws_write_protocol)4)
 #define LWS_LOG_PER_SEC		5	/* libwebsockets' own lines */
 #define RX_BUFFER		1024	/* per connection; longer messages come in pieces */
