@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "lib/util.h"
 #include "demux.h"
 #include "codec.h"
 #include "nal.h"
@@ -130,11 +131,59 @@ audio_type_name(int type)
 		return "AAC in LATM";
 	case 0x81:
 		return "AC-3";
+	case 0x87:
+		return "E-AC-3";
 	case 0x90:
 		return "G.711";
 	default:
 		return NULL;
 	}
+}
+
+/*
+ * The sound codec a private stream (stream_type 0x06, as DVB muxes Opus,
+ * AC-3 and the like) says it carries in its ES descriptors d[0..n); NULL
+ * for none (subtitles, teletext, data).
+ */
+static const char *
+private_audio_name(const uint8_t *d, size_t n)
+{
+	static const struct {
+		char		 id[5];		/* registration format identifier */
+		const char	*name;
+	} regs[] = {
+		{ "Opus", "Opus" }, { "AC-3", "AC-3" }, { "EAC3", "E-AC-3" },
+		{ "DTS1", "DTS" }, { "DTS2", "DTS" }, { "DTS3", "DTS" },
+		{ "BSSD", "LPCM (SMPTE 302M)" },
+	};
+
+	for (size_t i = 0; i + 2 <= n && i + 2 + d[i + 1] <= n; i += 2 + (size_t)d[i + 1]) {
+		const uint8_t *v = d + i + 2;
+		size_t len = d[i + 1];
+
+		switch (d[i]) {
+		case 0x05:		/* registration */
+			for (size_t k = 0; len >= 4 && k < nitems(regs); k++)
+				if (memcmp(v, regs[k].id, 4) == 0)
+					return regs[k].name;
+			break;
+		case 0x6a:		/* DVB's AC-3, enhanced AC-3, DTS, AAC */
+			return "AC-3";
+		case 0x7a:
+			return "E-AC-3";
+		case 0x7b:
+			return "DTS";
+		case 0x7c:
+			return "AAC in a private stream";
+		case 0x7f:		/* DVB extension: 0x80 is Opus */
+			if (len >= 1 && v[0] == 0x80)
+				return "Opus";
+			break;
+		default:
+			break;
+		}
+	}
+	return NULL;
 }
 
 /* Parse a PES header at the start of a payload; bytes of header or 0. */
@@ -199,7 +248,12 @@ psi(struct ts *t, const uint8_t *p, size_t n, int pid)
 		else if (type == 0x01 || type == 0x02 || type == 0x10 || type == 0x42 ||
 		    type == 0xd1 || type == 0xea)
 			t->other_video = 1;
-		else if (other_audio == NULL)
+		else if (other_audio == NULL && type == 0x06) {
+			size_t eil = (size_t)(p[pos + 3] & 0x0f) << 8 | p[pos + 4];
+
+			other_audio = private_audio_name(p + pos + 5,
+			    pos + 5 + eil <= sl - 4 ? eil : sl - 4 - (pos + 5));
+		} else if (other_audio == NULL)
 			other_audio = audio_type_name(type);
 		pos += 5 + ((size_t)(p[pos + 3] & 0x0f) << 8 | p[pos + 4]);
 	}

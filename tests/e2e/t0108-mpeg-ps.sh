@@ -5,7 +5,7 @@
 # (check --deep agrees); an export of [1, 9) is active, whole and
 # frame-exact in FFmpeg and GStreamer. MP4 exports carry AAC sound only,
 # so the MP2 sound is left out and the export says so (sound_left_out), as
-# it does for MP2 in MPEG-TS.
+# it does in MPEG-TS for MP2 and for Opus and AC-3 in private streams.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fixtures.sh"
 
@@ -60,21 +60,32 @@ expect_eq "the MP2 sound is said to be left out, the download still active" \
 	"sound_left_out|the recording's sound is mp2, which an MP4 export does not carry (AAC only): the archive has no sound" \
 	"$(jbody '.error.code + "|" + .error.message')"
 
-# The same sound in MPEG-TS, read by the engine's own TS reader: said too.
-TSREC="$T/ts-mp2"
-mkdir -p "$TSREC"
-for i in 0 1 2; do
-	ffmpeg -nostdin -loglevel quiet -copyts -i "$T/seg$i.ts" -map 0 -c:v copy \
-		-c:a mp2 -b:a 64k -f mpegts "$TSREC/cam1-2026-01-15_11-00-0$((4 * i)).ts"
+# Sound MP4 does not carry in MPEG-TS, read by the engine's own TS reader:
+# MP2 (stream_type 0x03), and two codecs in a private stream (0x06), as DVB
+# muxes carry them, named from the stream's descriptors (a registration
+# 'Opus'; DVB's AC-3 descriptor) rather than left unsaid.
+ENCODERS=$(ffmpeg -hide_banner -encoders 2>/dev/null)
+for snd in "mp2|mp2|-b:a 64k|MPEG audio (MP2/MP3)" \
+    "opus|libopus|-b:a 32k -ar 48000|Opus" \
+    "ac3|ac3|-b:a 64k -mpegts_flags system_b|AC-3"; do
+	IFS='|' read -r name enc opts said <<<"$snd"
+	grep -q " $enc " <<<"$ENCODERS" || { echo "# ffmpeg has no $enc: case skipped"; continue; }
+	REC_N="$T/ts-$name"
+	mkdir -p "$REC_N"
+	for i in 0 1 2; do
+		# shellcheck disable=SC2086 # the encoder's options, split on purpose
+		ffmpeg -nostdin -loglevel quiet -copyts -i "$T/seg$i.ts" -map 0 -c:v copy \
+			-c:a "$enc" $opts -f mpegts "$REC_N/cam1-2026-01-15_11-00-0$((4 * i)).ts"
+	done
+	S=$(ctl stream add --camera "$(ctl camera add --name "$name")" --type high --url "rtsp://cam/$name")
+	ctl segments import --stream "$S" --layout ffmpeg "$REC_N" 2>/dev/null
+	api POST /api/admin/v1/downloads "{\"stream_id\": $S, \"from\": \"$from\", \"to\": \"$to\"}"
+	ID=$(jbody .id)
+	check "TS with $name sound: exported" wait_download "$ID" 60
+	api GET "/api/admin/v1/downloads/$ID"
+	expect_eq "TS with $name sound: active, the sound named as left out" \
+		"active|sound_left_out|the recording's sound is $said, which an MP4 export does not carry (AAC only): the archive has no sound" \
+		"$COND|$(jbody '.error.code + "|" + .error.message')"
 done
-S2=$(ctl stream add --camera "$(ctl camera add --name mp2)" --type high --url rtsp://cam/mp2)
-ctl segments import --stream "$S2" --layout ffmpeg "$TSREC" 2>/dev/null
-api POST /api/admin/v1/downloads "{\"stream_id\": $S2, \"from\": \"$from\", \"to\": \"$to\"}"
-ID2=$(jbody .id)
-check "TS with MP2 sound: exported" wait_download "$ID2" 60
-api GET "/api/admin/v1/downloads/$ID2"
-expect_eq "TS with MP2 sound: active, the sound said to be left out" \
-	"active|sound_left_out|the recording's sound is MPEG audio (MP2/MP3), which an MP4 export does not carry (AAC only): the archive has no sound" \
-	"$COND|$(jbody '.error.code + "|" + .error.message')"
 
 finish
