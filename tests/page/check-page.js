@@ -292,7 +292,14 @@ async function main() {
 		await page.click('#tl-fit');
 		await sleep(600);
 		const gapEl = `.tl-gap[data-from="${gap.from}"][data-to="${gap.to}"]`;
-		const box = await page.waitForSelector(gapEl, { timeout: 5000 }).then((e) => e.boundingBox(), () => null);
+		// Found and measured in one step: the timeline redraws its bars
+		// (each interval load, every 5 s), and a handle found before a
+		// redraw measures a detached element, null.
+		const box = await page.waitForFunction((sel) => {
+			const e = document.querySelector(sel);
+			const r = e && e.getBoundingClientRect();
+			return r && r.width >= 2 ? { x: r.x, y: r.y, width: r.width, height: r.height } : null;
+		}, gapEl, { timeout: 10000 }).then((h) => h.jsonValue(), () => null);
 		check(`the timeline shows the gap ${gap.from} – ${gap.to.slice(11)}`, box && box.width >= 2,
 			JSON.stringify(box));
 		const recBoxes = await page.$$eval('.tl-rec', (e) => e.length);
