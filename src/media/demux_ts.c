@@ -239,6 +239,7 @@ psi(struct ts *t, const uint8_t *p, size_t n, int pid)
 	pos = 12 + ((size_t)(p[10] & 0x0f) << 8 | p[11]);
 	while (pos + 5 <= sl - 4) {
 		int type = p[pos], epid = (p[pos + 1] & 0x1f) << 8 | p[pos + 2];
+		size_t eil = (size_t)(p[pos + 3] & 0x0f) << 8 | p[pos + 4];
 
 		if (vpid == -1 && (type == STREAM_TYPE_H264 || type == STREAM_TYPE_HEVC)) {
 			vpid = epid;
@@ -248,14 +249,12 @@ psi(struct ts *t, const uint8_t *p, size_t n, int pid)
 		else if (type == 0x01 || type == 0x02 || type == 0x10 || type == 0x42 ||
 		    type == 0xd1 || type == 0xea)
 			t->other_video = 1;
-		else if (other_audio == NULL && type == 0x06) {
-			size_t eil = (size_t)(p[pos + 3] & 0x0f) << 8 | p[pos + 4];
-
+		else if (other_audio == NULL && type == 0x06)
 			other_audio = private_audio_name(p + pos + 5,
 			    pos + 5 + eil <= sl - 4 ? eil : sl - 4 - (pos + 5));
-		} else if (other_audio == NULL)
+		else if (other_audio == NULL)
 			other_audio = audio_type_name(type);
-		pos += 5 + ((size_t)(p[pos + 3] & 0x0f) << 8 | p[pos + 4]);
+		pos += 5 + eil;
 	}
 	t->other_audio = apid == -1 ? other_audio : NULL;
 	if (vpid != t->v.pid || vtype != t->v.type) {
